@@ -1,0 +1,29 @@
+//! The benchmark user: `GET /`, then waits `-e WAIT_MS=N` (default 0).
+
+use std::time::Duration;
+
+use wasmload_sdk::prelude::*;
+
+struct Hammer;
+
+impl User for Hammer {
+    fn class() -> Class<Self> {
+        let wait_ms = context::param_or("WAIT_MS", "0").parse().unwrap_or(0);
+        Class::new("hammer")
+            .wait(Wait::constant(Duration::from_millis(wait_ms)))
+            .task(Task::new("get", Self::get))
+    }
+
+    fn on_start() -> Result<Self> {
+        Ok(Hammer)
+    }
+}
+
+impl Hammer {
+    fn get(&mut self) -> Result<()> {
+        http::get("/").send()?;
+        Ok(())
+    }
+}
+
+wasmload_sdk::users!(Hammer);

@@ -1,0 +1,21 @@
+//! Host bindings generated from `wit/`, the contract with guests.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "user",
+    // Only calls that wait on the network or the clock are async: a sync
+    // import avoids boxing a future per call.
+    imports: {
+        "wasmload:user/http.send": async | trappable,
+        "wasmload:user/context.sleep": async | trappable,
+        default: trappable,
+    },
+    exports: { default: async },
+    with: {
+        "wasmload:user/http.response": crate::protocols::http::Response,
+        "wasmload:user/events.timer": crate::protocols::events::Timer,
+    },
+});
+
+pub use exports::wasmload::user::behaviour::{UserClass, WaitTime};
+pub use wasmload::user::{context, events, http};

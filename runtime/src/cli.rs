@@ -1,0 +1,170 @@
+//! Command-line flags, their parsing and checking.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use url::Url;
+
+use crate::bindings::context::Level;
+
+/// Load testing where each virtual user is a WebAssembly component.
+#[derive(Debug, Parser)]
+#[command(name = "wasmload", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a load test with the users of a component.
+    Run(RunArgs),
+}
+
+/// Flags of `wasmload run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The user component (.wasm, built for the `wasmload:user/user` world).
+    pub component: PathBuf,
+
+    /// Number of concurrent users.
+    #[arg(short = 'u', long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub users: u32,
+
+    /// Users started per second [default: all at once].
+    #[arg(short = 'r', long, value_parser = parse_rate)]
+    pub spawn_rate: Option<f64>,
+
+    /// Stop after this long, e.g. 30s, 5m, 1h30m [default: run until stopped].
+    #[arg(short = 't', long, value_parser = parse_duration)]
+    pub run_time: Option<Duration>,
+
+    /// Stop after this many tasks in all (every user together).
+    #[arg(short = 'i', long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub iterations: Option<u64>,
+
+    /// Once the run stops, how long running tasks may take to finish.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub stop_timeout: Duration,
+
+    /// Base URL that relative request paths are joined to, e.g. http://127.0.0.1:8080.
+    #[arg(short = 'H', long, value_parser = parse_host)]
+    pub host: Option<Url>,
+
+    /// Timeout of one HTTP request when the guest gives none.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// A run parameter the guest reads with `param(KEY)`; repeatable.
+    #[arg(short = 'e', long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+
+    /// Run only tasks with at least one of these tags (comma-separated).
+    #[arg(short = 'T', long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+
+    /// Never run tasks with any of these tags (comma-separated).
+    #[arg(short = 'E', long, value_delimiter = ',')]
+    pub exclude_tags: Vec<String>,
+
+    /// Seed of the users' random generators [default: random].
+    #[arg(long)]
+    pub seed: Option<u64>,
+
+    /// Lowest level of guest log lines that are printed.
+    #[arg(long, value_enum, default_value_t = LogLevel::Info)]
+    pub loglevel: LogLevel,
+
+    /// Write the summary (stats, histograms, failures) as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+}
+
+/// Guest log levels, lowest first.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl From<LogLevel> for Level {
+    fn from(level: LogLevel) -> Level {
+        match level {
+            LogLevel::Debug => Level::Debug,
+            LogLevel::Info => Level::Info,
+            LogLevel::Warn => Level::Warn,
+            LogLevel::Error => Level::Error,
+        }
+    }
+}
+
+impl RunArgs {
+    /// `-e` parameters as a map; a later KEY wins.
+    pub fn param_map(&self) -> HashMap<String, String> {
+        self.params.iter().cloned().collect()
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration like 30s, 5m or 1h30m ({e})"))?;
+    Ok(duration)
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
+        _ => Err(format!(
+            "`{text}` is not a positive number of users per second"
+        )),
+    }
+}
+
+fn parse_host(text: &str) -> Result<Url, String> {
+    let url = Url::parse(text).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "`{text}` must be an http:// or https:// URL with a host"
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("`{text}` is not KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_locust_style_units() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("5m").unwrap(), Duration::from_secs(300));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn hosts_must_be_http_urls() {
+        assert!(parse_host("http://127.0.0.1:8080").is_ok());
+        assert!(parse_host("ftp://example.test").is_err());
+        assert!(parse_host("127.0.0.1:8080").is_err());
+    }
+
+    #[test]
+    fn params_split_on_the_first_equals() {
+        assert_eq!(parse_param("A=b=c").unwrap(), ("A".into(), "b=c".into()));
+        assert!(parse_param("=x").is_err());
+        assert!(parse_param("novalue").is_err());
+    }
+}

@@ -1,0 +1,75 @@
+//! `wasmload`: load testing where every virtual user is a WebAssembly
+//! component.
+
+mod bindings;
+mod cli;
+mod engine;
+mod protocols;
+mod report;
+mod run;
+mod scheduler;
+mod stats;
+mod user;
+
+use std::process::ExitCode;
+
+use clap::error::ErrorKind;
+use clap::Parser;
+
+use cli::{Cli, Command};
+
+/// Exit code for input the user must fix (flags, files, components).
+const EXIT_BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error)
+            if matches!(
+                error.kind(),
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
+            ) =>
+        {
+            error.exit()
+        }
+        Err(error) => {
+            eprintln!("wasmload: {}", one_line(&error.render().to_string()));
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("wasmload: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = match cli.command {
+        Command::Run(args) => runtime.block_on(run::run(args)),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("wasmload: {}", one_line(&format!("{error:#}")));
+            if error.is::<run::BadInput>() {
+                ExitCode::from(EXIT_BAD_INPUT)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// The first paragraph of a message on one line, without clap's `error:`.
+fn one_line(text: &str) -> String {
+    let paragraph = text.split("\n\n").next().unwrap_or(text);
+    let joined: Vec<&str> = paragraph
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    joined.join(" ").trim_start_matches("error: ").to_owned()
+}

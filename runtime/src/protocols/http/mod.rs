@@ -1,0 +1,194 @@
+//! `http`: HTTP/1.1 and HTTP/2 requests through a per-user session.
+//!
+//! Shape shared by every protocol module: run-wide config ([`HttpConfig`]),
+//! per-user state ([`HttpUser`]), `add_to_linker`, and the host traits, which
+//! record one event per call.
+
+mod response;
+mod session;
+
+pub use response::Response;
+pub use session::SendError;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use url::Url;
+use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+
+use crate::bindings::http::{self, Error as GuestError, Request};
+use crate::stats::{Recorder, RequestEvent};
+use session::Session;
+
+/// Run-wide HTTP settings shared by every user.
+pub struct HttpConfig {
+    /// `--host`: what relative URLs resolve against.
+    pub base_url: Option<Url>,
+    /// Used when a request gives no timeout.
+    pub default_timeout: Duration,
+    tls: rustls::ClientConfig,
+}
+
+impl HttpConfig {
+    /// Settings with the Mozilla root certificates trusted for TLS.
+    pub fn new(base_url: Option<Url>, default_timeout: Duration) -> anyhow::Result<Self> {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        Ok(HttpConfig {
+            base_url,
+            default_timeout,
+            tls,
+        })
+    }
+}
+
+/// One user's HTTP session: cookie jar, connection pool, open responses.
+pub struct HttpUser {
+    config: Arc<HttpConfig>,
+    session: Session,
+    responses: ResourceTable,
+    recorder: Recorder,
+}
+
+impl HttpUser {
+    /// A fresh session (no cookies, no connections) recording into `recorder`.
+    pub fn new(config: Arc<HttpConfig>, recorder: Recorder) -> Self {
+        HttpUser {
+            session: Session::new(&config.tls),
+            config,
+            responses: ResourceTable::new(),
+            recorder,
+        }
+    }
+}
+
+/// Adds the `http` interface to `linker`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut HttpUser,
+) -> wasmtime::Result<()> {
+    http::add_to_linker::<T, HasSelf<HttpUser>>(linker, get)
+}
+
+/// The stats name of a request: the given name, else the URL's path
+/// without its query (with scheme and host when the URL was absolute).
+fn event_name(request: &Request, url: Option<&Url>) -> String {
+    if let Some(name) = &request.name {
+        return name.clone();
+    }
+    match url {
+        Some(url) if request.url.starts_with('/') => url.path().to_owned(),
+        Some(url) => format!("{}{}", &url[..url::Position::BeforePath], url.path()),
+        None => request.url.clone(),
+    }
+}
+
+impl http::Host for HttpUser {
+    async fn send(
+        &mut self,
+        request: Request,
+    ) -> wasmtime::Result<Result<Resource<Response>, GuestError>> {
+        let started = Instant::now();
+        let url = session::resolve(self.config.base_url.as_ref(), &request.url);
+        let name = event_name(&request, url.as_ref().ok());
+        let timeout = request
+            .timeout_us
+            .map_or(self.config.default_timeout, Duration::from_micros);
+        let outcome = match url {
+            Ok(url) => self.session.send(&request, url, timeout).await,
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(fetched) => {
+                let response = Response::new(
+                    fetched,
+                    started.elapsed(),
+                    request.method,
+                    name,
+                    self.recorder.clone(),
+                );
+                Ok(Ok(self.responses.push(response)?))
+            }
+            Err(error) => {
+                self.recorder.record(&RequestEvent {
+                    kind: &request.method,
+                    name: &name,
+                    response_time: started.elapsed(),
+                    response_length: 0,
+                    error: Some(&error.to_string()),
+                });
+                Ok(Err(error.into()))
+            }
+        }
+    }
+}
+
+impl http::HostResponse for HttpUser {
+    fn status(&mut self, response: Resource<Response>) -> wasmtime::Result<u16> {
+        Ok(self.responses.get(&response)?.status())
+    }
+
+    fn url(&mut self, response: Resource<Response>) -> wasmtime::Result<String> {
+        Ok(self.responses.get(&response)?.url().to_string())
+    }
+
+    fn headers(&mut self, response: Resource<Response>) -> wasmtime::Result<Vec<(String, String)>> {
+        Ok(self.responses.get(&response)?.header_pairs())
+    }
+
+    fn header(
+        &mut self,
+        response: Resource<Response>,
+        name: String,
+    ) -> wasmtime::Result<Option<String>> {
+        Ok(self.responses.get(&response)?.header(&name))
+    }
+
+    fn body(&mut self, response: Resource<Response>) -> wasmtime::Result<Vec<u8>> {
+        Ok(self.responses.get(&response)?.body().to_vec())
+    }
+
+    fn text(&mut self, response: Resource<Response>) -> wasmtime::Result<String> {
+        Ok(String::from_utf8_lossy(self.responses.get(&response)?.body()).into_owned())
+    }
+
+    fn elapsed_us(&mut self, response: Resource<Response>) -> wasmtime::Result<u64> {
+        let elapsed = self.responses.get(&response)?.elapsed();
+        Ok(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX))
+    }
+
+    fn success(&mut self, response: Resource<Response>) -> wasmtime::Result<()> {
+        self.responses.get_mut(&response)?.settle(None);
+        Ok(())
+    }
+
+    fn failure(&mut self, response: Resource<Response>, reason: String) -> wasmtime::Result<()> {
+        self.responses.get_mut(&response)?.settle(Some(&reason));
+        Ok(())
+    }
+
+    fn drop(&mut self, response: Resource<Response>) -> wasmtime::Result<()> {
+        // Dropping the host value settles the event (see `Response`'s Drop).
+        self.responses.delete(response)?;
+        Ok(())
+    }
+}
+
+impl From<SendError> for GuestError {
+    fn from(error: SendError) -> Self {
+        match error {
+            SendError::InvalidRequest(reason) => GuestError::InvalidRequest(reason),
+            SendError::Timeout => GuestError::Timeout,
+            SendError::Connect(reason) => GuestError::Connect(reason),
+            SendError::Transport(reason) => GuestError::Transport(reason),
+            SendError::TooManyRedirects => GuestError::TooManyRedirects,
+        }
+    }
+}

@@ -1,0 +1,250 @@
+//! One user's HTTP session: cookie jar, keep-alive pool, redirects.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use cookie_store::CookieStore;
+use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
+use url::Url;
+
+use crate::bindings::http::Request;
+
+/// Redirects followed before giving up, like browsers and `requests`.
+const MAX_REDIRECTS: usize = 10;
+
+/// Why a request produced no response. The texts group failures in the
+/// stats, so they hold no per-request detail.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    #[error("timeout")]
+    Timeout,
+    #[error("connect: {0}")]
+    Connect(String),
+    #[error("transport: {0}")]
+    Transport(String),
+    #[error("too many redirects")]
+    TooManyRedirects,
+}
+
+/// A complete response, body included.
+pub struct Fetched {
+    pub status: StatusCode,
+    pub url: Url,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+/// Cookie jar and pooled connections of one user.
+pub struct Session {
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    cookies: CookieStore,
+}
+
+/// Resolves `target` against `base` (`--host`) unless it is absolute.
+pub fn resolve(base: Option<&Url>, target: &str) -> Result<Url, SendError> {
+    let url = match Url::parse(target) {
+        Ok(url) => url,
+        Err(url::ParseError::RelativeUrlWithoutBase) => match base {
+            Some(base) => base
+                .join(target)
+                .map_err(|e| SendError::InvalidRequest(format!("bad URL `{target}`: {e}")))?,
+            None => {
+                return Err(SendError::InvalidRequest(format!(
+                    "relative URL `{target}` needs --host"
+                )))
+            }
+        },
+        Err(e) => {
+            return Err(SendError::InvalidRequest(format!(
+                "bad URL `{target}`: {e}"
+            )))
+        }
+    };
+    match url.scheme() {
+        "http" | "https" => Ok(url),
+        other => Err(SendError::InvalidRequest(format!(
+            "unsupported scheme `{other}` (http or https)"
+        ))),
+    }
+}
+
+impl Session {
+    /// An empty session whose TLS connections use `tls`.
+    pub fn new(tls: &rustls::ClientConfig) -> Self {
+        let mut tcp = HttpConnector::new();
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_tls_config(tls.clone())
+            .https_or_http()
+            .enable_http1()
+            .enable_http2()
+            .wrap_connector(tcp);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(connector);
+        Session {
+            client,
+            cookies: CookieStore::default(),
+        }
+    }
+
+    /// Sends `request` to `url`, following redirects, within `timeout`.
+    pub async fn send(
+        &mut self,
+        request: &Request,
+        url: Url,
+        timeout: Duration,
+    ) -> Result<Fetched, SendError> {
+        tokio::time::timeout(timeout, self.exchange(request, url))
+            .await
+            .unwrap_or(Err(SendError::Timeout))
+    }
+
+    async fn exchange(&mut self, request: &Request, mut url: Url) -> Result<Fetched, SendError> {
+        let mut method = Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| SendError::InvalidRequest(format!("bad method `{}`", request.method)))?;
+        let mut headers = guest_headers(&request.headers)?;
+        let mut body = Bytes::from(request.body.clone());
+        let origin = url.origin();
+        for _ in 0..=MAX_REDIRECTS {
+            let response = self
+                .exchange_once(&method, &url, &headers, body.clone())
+                .await?;
+            let status = response.status();
+            let location = response.headers().get(LOCATION).cloned();
+            let (Some(location), true) = (
+                location,
+                request.follow_redirects && status.is_redirection(),
+            ) else {
+                let (parts, incoming) = response.into_parts();
+                let body = read_body(incoming).await?;
+                return Ok(Fetched {
+                    status: parts.status,
+                    url,
+                    headers: parts.headers,
+                    body,
+                });
+            };
+            // Drain the body so the connection goes back to the pool.
+            read_body(response.into_body()).await?;
+            let location = location
+                .to_str()
+                .map_err(|_| SendError::Transport("redirect location is not text".into()))?;
+            url = url
+                .join(location)
+                .map_err(|e| SendError::Transport(format!("bad redirect location: {e}")))?;
+            let becomes_get = status == StatusCode::SEE_OTHER && method != Method::HEAD
+                || matches!(status, StatusCode::MOVED_PERMANENTLY | StatusCode::FOUND)
+                    && method == Method::POST;
+            if becomes_get {
+                method = Method::GET;
+                body = Bytes::new();
+                headers.remove(CONTENT_TYPE);
+                headers.remove(CONTENT_LENGTH);
+            }
+            if url.origin() != origin {
+                headers.remove(AUTHORIZATION);
+            }
+        }
+        Err(SendError::TooManyRedirects)
+    }
+
+    async fn exchange_once(
+        &mut self,
+        method: &Method,
+        url: &Url,
+        headers: &HeaderMap,
+        body: Bytes,
+    ) -> Result<http::Response<hyper::body::Incoming>, SendError> {
+        let mut request = http::Request::builder()
+            .method(method.clone())
+            .uri(url.as_str())
+            .body(Full::new(body))
+            .map_err(|e| SendError::InvalidRequest(e.to_string()))?;
+        let mut all_headers = headers.clone();
+        if let Some(cookie) = self.cookie_header(url, headers.get(COOKIE)) {
+            all_headers.insert(COOKIE, cookie);
+        }
+        *request.headers_mut() = all_headers;
+        let response = self.client.request(request).await.map_err(|e| {
+            let reason = error_chain(&e);
+            if e.is_connect() {
+                SendError::Connect(reason)
+            } else {
+                SendError::Transport(reason)
+            }
+        })?;
+        for set_cookie in response.headers().get_all(SET_COOKIE) {
+            if let Ok(text) = set_cookie.to_str() {
+                // A cookie the jar refuses is ignored, as browsers do.
+                let _ = self.cookies.parse(text, url);
+            }
+        }
+        Ok(response)
+    }
+
+    /// The `Cookie` header for `url`: the jar's cookies after any the guest
+    /// set itself.
+    fn cookie_header(&self, url: &Url, guest: Option<&HeaderValue>) -> Option<HeaderValue> {
+        let mut text = guest
+            .and_then(|value| value.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        for (name, value) in self.cookies.get_request_values(url) {
+            if !text.is_empty() {
+                text.push_str("; ");
+            }
+            text.push_str(name);
+            text.push('=');
+            text.push_str(value);
+        }
+        if text.is_empty() {
+            return None;
+        }
+        HeaderValue::from_str(&text).ok()
+    }
+}
+
+fn guest_headers(pairs: &[(String, String)]) -> Result<HeaderMap, SendError> {
+    let mut headers = HeaderMap::with_capacity(pairs.len());
+    for (name, value) in pairs {
+        let header = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| SendError::InvalidRequest(format!("bad header name `{name}`")))?;
+        let value = HeaderValue::from_str(value)
+            .map_err(|_| SendError::InvalidRequest(format!("bad value for header `{name}`")))?;
+        headers.append(header, value);
+    }
+    Ok(headers)
+}
+
+async fn read_body(body: hyper::body::Incoming) -> Result<Bytes, SendError> {
+    body.collect()
+        .await
+        .map(|collected| collected.to_bytes())
+        .map_err(|e| SendError::Transport(error_chain(&e)))
+}
+
+/// An error and its causes on one line: `outer: inner: root`.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,5 @@
+//! Host implementations of the guest-facing interfaces, one module each.
+
+pub mod context;
+pub mod events;
+pub mod http;

@@ -1,0 +1,6 @@
+//! Renderers of a run's results. Each takes finished data and knows nothing
+//! of how it was gathered.
+
+pub mod json;
+pub mod live;
+pub mod table;

@@ -1,0 +1,121 @@
+//! `wasmload run`: load the component, drive the users, report.
+
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::RunArgs;
+use crate::engine::UserComponent;
+use crate::protocols::context::ContextConfig;
+use crate::protocols::http::HttpConfig;
+use crate::report;
+use crate::scheduler::{self, LoadPlan, Progress, TagFilter};
+use crate::stats::{Recorder, Summary};
+use crate::user::{RunServices, VirtualUser};
+
+/// Input the user can fix: a bad flag value, file or component.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BadInput(#[from] anyhow::Error);
+
+/// Runs the load test `args` describes and writes its reports.
+pub async fn run(args: RunArgs) -> Result<()> {
+    let shown = args.component.display().to_string();
+    let component = Arc::new(UserComponent::load(&args.component, args.users).map_err(BadInput)?);
+    let recorder = Recorder::new();
+    let services = RunServices {
+        recorder: recorder.clone(),
+        http: Arc::new(HttpConfig::new(args.host.clone(), args.timeout)?),
+        context: Arc::new(ContextConfig {
+            params: args.param_map(),
+            seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
+            log_level: args.loglevel.into(),
+            started: std::time::Instant::now(),
+        }),
+    };
+    let filter = TagFilter {
+        include: args.tags.clone(),
+        exclude: args.exclude_tags.clone(),
+    };
+    let described = describe(&component, &services)
+        .await
+        .with_context(|| format!("{shown}: describe() failed"))
+        .map_err(BadInput)?;
+    let classes = scheduler::plan_classes(described, &filter)
+        .with_context(|| format!("{shown} cannot run"))
+        .map_err(BadInput)?;
+
+    let plan = LoadPlan {
+        users: args.users,
+        spawn_rate: args.spawn_rate.unwrap_or(f64::INFINITY),
+        run_time: args.run_time,
+        iterations: args.iterations,
+        stop_timeout: args.stop_timeout,
+    };
+    let stop = CancellationToken::new();
+    tokio::spawn(stop_on_signal(stop.clone(), plan.stop_timeout));
+    let progress = Arc::new(Progress::default());
+    let live_done = CancellationToken::new();
+    let live = tokio::spawn(report::live::status_lines(
+        recorder.clone(),
+        Arc::clone(&progress),
+        live_done.clone(),
+    ));
+    let outcome = scheduler::run(
+        component,
+        services,
+        classes,
+        &plan,
+        Arc::clone(&progress),
+        stop,
+    )
+    .await;
+    live_done.cancel();
+    let _ = live.await;
+
+    let summary = Summary::new(&recorder.snapshot(), progress.peak(), outcome.duration)?;
+    print!("{}", report::table::render(&summary));
+    if let Some(path) = &args.json {
+        report::json::write(&summary, path)?;
+    }
+    Ok(())
+}
+
+/// The classes the component offers, from a scratch instance.
+async fn describe(
+    component: &UserComponent,
+    services: &RunServices,
+) -> Result<Vec<crate::bindings::UserClass>> {
+    let mut scratch = VirtualUser::new(component, services, u64::MAX).await?;
+    Ok(scratch.describe().await?)
+}
+
+/// Stops the run gracefully on Ctrl-C or SIGTERM.
+async fn stop_on_signal(stop: CancellationToken, grace: std::time::Duration) {
+    let interrupted = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminated = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminated = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupted => {}
+        _ = terminated => {}
+        _ = stop.cancelled() => return,
+    }
+    eprintln!(
+        "wasmload: stopping; running tasks have {} to finish",
+        humantime::format_duration(grace)
+    );
+    stop.cancel();
+}

@@ -1,0 +1,210 @@
+//! The closed model (Locust's): a fixed number of users, spawned at a rate,
+//! each running tasks until the run stops.
+
+mod classes;
+mod wait;
+
+pub use classes::{assign_classes, plan_classes, ClassPlan, TagFilter};
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::UserComponent;
+use crate::user::{GuestError, RunServices, VirtualUser};
+
+/// How much load to generate and when to stop.
+#[derive(Debug, Clone)]
+pub struct LoadPlan {
+    pub users: u32,
+    /// Users started per second.
+    pub spawn_rate: f64,
+    /// Stop after this long (`None`: until stopped).
+    pub run_time: Option<Duration>,
+    /// Stop after this many tasks in all.
+    pub iterations: Option<u64>,
+    /// Grace for running tasks once the run stops.
+    pub stop_timeout: Duration,
+}
+
+/// Live figures for the status line.
+#[derive(Default)]
+pub struct Progress {
+    running: AtomicU64,
+    peak: AtomicU64,
+}
+
+impl Progress {
+    /// Users running now.
+    pub fn running(&self) -> u64 {
+        self.running.load(Ordering::Relaxed)
+    }
+
+    /// The most users that ran at once.
+    pub fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+/// What the scheduler saw of the run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOutcome {
+    /// From the first spawn to the last user's end.
+    pub duration: Duration,
+}
+
+/// What every user task shares.
+struct Shared {
+    component: Arc<UserComponent>,
+    services: RunServices,
+    classes: Vec<ClassPlan>,
+    progress: Arc<Progress>,
+    /// Graceful stop: no new tasks, waits cut short.
+    stop: CancellationToken,
+    /// Tasks still allowed to start under `--iterations`.
+    iterations_left: Option<AtomicU64>,
+}
+
+impl Shared {
+    /// Claims one task run; false once `--iterations` are used up.
+    fn claim_iteration(&self) -> bool {
+        let Some(left) = &self.iterations_left else {
+            return true;
+        };
+        left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+/// Runs the load until it stops by time, iterations, `stop` being
+/// cancelled (signals), or every user ending by itself.
+pub async fn run(
+    component: Arc<UserComponent>,
+    services: RunServices,
+    classes: Vec<ClassPlan>,
+    plan: &LoadPlan,
+    progress: Arc<Progress>,
+    stop: CancellationToken,
+) -> RunOutcome {
+    let assignment = assign_classes(&classes, plan.users);
+    let shared = Arc::new(Shared {
+        component,
+        services,
+        classes,
+        progress,
+        stop: stop.clone(),
+        iterations_left: plan.iterations.map(AtomicU64::new),
+    });
+    let kill = CancellationToken::new();
+    let started = Instant::now();
+    if let Some(run_time) = plan.run_time {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(run_time).await;
+            stop.cancel();
+        });
+    }
+
+    let mut users = JoinSet::new();
+    for (user_id, class) in assignment.into_iter().enumerate() {
+        let due = started + Duration::from_secs_f64(user_id as f64 / plan.spawn_rate);
+        tokio::select! {
+            _ = tokio::time::sleep_until(due.into()) => {}
+            _ = stop.cancelled() => break,
+        }
+        let shared = Arc::clone(&shared);
+        let kill = kill.clone();
+        users.spawn(async move {
+            tokio::select! {
+                _ = kill.cancelled() => {}
+                _ = drive_user(&shared, user_id as u64, class) => {}
+            }
+        });
+    }
+
+    tokio::select! {
+        _ = drain(&mut users) => {}
+        _ = stop.cancelled() => {
+            if tokio::time::timeout(plan.stop_timeout, drain(&mut users)).await.is_err() {
+                kill.cancel();
+                drain(&mut users).await;
+            }
+        }
+    }
+    stop.cancel();
+    RunOutcome {
+        duration: started.elapsed(),
+    }
+}
+
+async fn drain(users: &mut JoinSet<()>) {
+    while users.join_next().await.is_some() {}
+}
+
+/// Counts a user as running for as long as it lives, even if aborted.
+struct Running<'a>(&'a Progress);
+
+impl<'a> Running<'a> {
+    fn enter(progress: &'a Progress) -> Self {
+        let now = progress.running.fetch_add(1, Ordering::Relaxed) + 1;
+        progress.peak.fetch_max(now, Ordering::Relaxed);
+        Running(progress)
+    }
+}
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One user's life: instantiate, `on-start`, tasks and waits, `on-stop`.
+async fn drive_user(shared: &Shared, user_id: u64, class_slot: usize) {
+    let _running = Running::enter(&shared.progress);
+    let class = &shared.classes[class_slot];
+    let recorder = &shared.services.recorder;
+    let report = |task: &str, error: &GuestError| {
+        recorder.record_task_error(&class.name, task, &error.to_string());
+        if let GuestError::Trapped(message) = error {
+            eprintln!(
+                "wasmload: user {user_id} ({}) trapped in {task}: {message}",
+                class.name
+            );
+        }
+    };
+
+    let mut user = match VirtualUser::new(&shared.component, &shared.services, user_id).await {
+        Ok(user) => user,
+        Err(error) => return report("instantiate", &error),
+    };
+    if let Err(error) = user.on_start(class.index).await {
+        return report("on-start", &error);
+    }
+    while !shared.stop.is_cancelled() {
+        if !shared.claim_iteration() {
+            shared.stop.cancel();
+            break;
+        }
+        let task = class.pick_task(user.rng());
+        let task_started = Instant::now();
+        if let Err(error) = user.run_task(task.index).await {
+            report(&task.name, &error);
+            if matches!(error, GuestError::Trapped(_)) {
+                return;
+            }
+        }
+        let delay = class.wait.delay(task_started.elapsed(), user.rng());
+        if !delay.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = shared.stop.cancelled() => {}
+            }
+        }
+    }
+    if let Err(error) = user.on_stop().await {
+        report("on-stop", &error);
+    }
+}

@@ -1,0 +1,166 @@
+//! Request events and their aggregation.
+//!
+//! Protocol modules call [`Recorder::record`] once per request. Each worker
+//! thread writes into its own [`Shard`], so recording never waits on another
+//! thread; readers merge the shards when they need a view of the run.
+
+mod shard;
+mod summary;
+
+pub use shard::Shard;
+pub use summary::{RequestRow, Summary};
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+/// One finished request, as a protocol module reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestEvent<'a> {
+    /// The type column: an HTTP method, `grpc`, or a guest-chosen kind.
+    pub kind: &'a str,
+    /// The name the request is grouped under.
+    pub name: &'a str,
+    pub response_time: Duration,
+    pub response_length: u64,
+    /// `Some` makes the event a failure, grouped by this text.
+    pub error: Option<&'a str>,
+}
+
+/// Records events into the calling thread's shard. Cheap to clone.
+#[derive(Clone)]
+pub struct Recorder {
+    registry: Arc<Registry>,
+}
+
+struct Registry {
+    id: u64,
+    shards: Mutex<Vec<Arc<Mutex<Shard>>>>,
+}
+
+thread_local! {
+    /// This thread's shard for each live registry (normally exactly one).
+    static LOCAL_SHARDS: RefCell<Vec<(u64, Arc<Mutex<Shard>>)>> = const { RefCell::new(Vec::new()) };
+}
+
+static NEXT_REGISTRY_ID: AtomicU64 = AtomicU64::new(0);
+
+impl Default for Recorder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Recorder {
+    /// A recorder with no events yet.
+    pub fn new() -> Self {
+        Recorder {
+            registry: Arc::new(Registry {
+                id: NEXT_REGISTRY_ID.fetch_add(1, Ordering::Relaxed),
+                shards: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// Records one request event.
+    pub fn record(&self, event: &RequestEvent<'_>) {
+        self.with_local_shard(|shard| shard.record(event));
+    }
+
+    /// Records a task that returned an error or trapped.
+    pub fn record_task_error(&self, class: &str, task: &str, error: &str) {
+        self.with_local_shard(|shard| shard.record_task_error(class, task, error));
+    }
+
+    /// Requests and failures so far, without merging histograms.
+    pub fn totals(&self) -> (u64, u64) {
+        self.shards()
+            .iter()
+            .fold((0, 0), |(requests, failures), shard| {
+                let (r, f) = lock(shard).totals();
+                (requests + r, failures + f)
+            })
+    }
+
+    /// Every event so far, merged into one shard.
+    pub fn snapshot(&self) -> Shard {
+        let mut merged = Shard::default();
+        for shard in self.shards().iter() {
+            merged.merge(&lock(shard));
+        }
+        merged
+    }
+
+    fn shards(&self) -> MutexGuard<'_, Vec<Arc<Mutex<Shard>>>> {
+        lock(&self.registry.shards)
+    }
+
+    fn with_local_shard(&self, update: impl FnOnce(&mut Shard)) {
+        LOCAL_SHARDS.with(|local| {
+            let mut local = local.borrow_mut();
+            let id = self.registry.id;
+            let shard = match local.iter().find(|(registry, _)| *registry == id) {
+                Some((_, shard)) => Arc::clone(shard),
+                None => {
+                    let shard = Arc::new(Mutex::new(Shard::default()));
+                    self.shards().push(Arc::clone(&shard));
+                    local.push((id, Arc::clone(&shard)));
+                    shard
+                }
+            };
+            update(&mut lock(&shard));
+        });
+    }
+}
+
+/// Locks a mutex, ignoring poisoning: a panicking reader must not lose the
+/// events of every other thread.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event<'a>(name: &'a str, ms: u64, error: Option<&'a str>) -> RequestEvent<'a> {
+        RequestEvent {
+            kind: "GET",
+            name,
+            response_time: Duration::from_millis(ms),
+            response_length: 10,
+            error,
+        }
+    }
+
+    #[test]
+    fn events_from_many_threads_all_arrive() {
+        let recorder = Recorder::new();
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                let recorder = recorder.clone();
+                scope.spawn(move || {
+                    for i in 0..250 {
+                        let error = (i % 50 == 0).then_some("boom");
+                        recorder.record(&event("/a", i % 7, error));
+                    }
+                });
+            }
+        });
+        assert_eq!(recorder.totals(), (1000, 20));
+        let snapshot = recorder.snapshot();
+        let entry = snapshot.entry("GET", "/a").expect("entry for /a");
+        assert_eq!(entry.histogram().len(), 1000);
+        assert_eq!(entry.failures(), 20);
+    }
+
+    #[test]
+    fn separate_recorders_do_not_share_events() {
+        let first = Recorder::new();
+        let second = Recorder::new();
+        first.record(&event("/x", 1, None));
+        assert_eq!(first.totals(), (1, 0));
+        assert_eq!(second.totals(), (0, 0));
+    }
+}

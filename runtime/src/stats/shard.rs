@@ -1,0 +1,151 @@
+//! One thread's share of the run's events.
+
+use std::collections::HashMap;
+
+use hdrhistogram::Histogram;
+
+use super::RequestEvent;
+
+/// Response times of one (type, name) group in microseconds, plus counters.
+#[derive(Clone)]
+pub struct Entry {
+    histogram: Histogram<u64>,
+    failures: u64,
+    total_length: u64,
+}
+
+impl Default for Entry {
+    fn default() -> Self {
+        Entry {
+            histogram: new_histogram(),
+            failures: 0,
+            total_length: 0,
+        }
+    }
+}
+
+impl Entry {
+    /// Response times in microseconds; its length is the request count.
+    pub fn histogram(&self) -> &Histogram<u64> {
+        &self.histogram
+    }
+
+    /// How many of the requests failed.
+    pub fn failures(&self) -> u64 {
+        self.failures
+    }
+
+    /// Sum of response lengths in bytes.
+    pub fn total_length(&self) -> u64 {
+        self.total_length
+    }
+
+    /// Adds another group's requests to this one.
+    pub fn merge(&mut self, other: &Entry) {
+        // Both histograms auto-resize, so adding never fails on range.
+        let _ = self.histogram.add(&other.histogram);
+        self.failures += other.failures;
+        self.total_length += other.total_length;
+    }
+}
+
+/// A histogram for microsecond response times: 3 significant figures,
+/// growing as larger values arrive.
+pub fn new_histogram() -> Histogram<u64> {
+    let mut histogram = Histogram::new(3).expect("3 significant figures is a valid precision");
+    histogram.auto(true);
+    histogram
+}
+
+/// Failures grouped like Locust's: by (type, name, error).
+pub type ErrorKey = (String, String, String);
+
+/// Task errors grouped by (class, task, error).
+pub type TaskErrorKey = (String, String, String);
+
+/// Events recorded by one thread (or, after merging, by all of them).
+#[derive(Default, Clone)]
+pub struct Shard {
+    /// type -> name -> entry; two levels so lookups borrow `&str`.
+    requests: HashMap<String, HashMap<String, Entry>>,
+    errors: HashMap<ErrorKey, u64>,
+    task_errors: HashMap<TaskErrorKey, u64>,
+}
+
+impl Shard {
+    pub(super) fn record(&mut self, event: &RequestEvent<'_>) {
+        let by_name = match self.requests.get_mut(event.kind) {
+            Some(by_name) => by_name,
+            None => self.requests.entry(event.kind.to_owned()).or_default(),
+        };
+        let entry = match by_name.get_mut(event.name) {
+            Some(entry) => entry,
+            None => by_name.entry(event.name.to_owned()).or_default(),
+        };
+        let micros = u64::try_from(event.response_time.as_micros()).unwrap_or(u64::MAX);
+        entry.histogram.saturating_record(micros.max(1));
+        entry.total_length += event.response_length;
+        if let Some(error) = event.error {
+            entry.failures += 1;
+            let key = (
+                event.kind.to_owned(),
+                event.name.to_owned(),
+                error.to_owned(),
+            );
+            *self.errors.entry(key).or_default() += 1;
+        }
+    }
+
+    pub(super) fn record_task_error(&mut self, class: &str, task: &str, error: &str) {
+        let key = (class.to_owned(), task.to_owned(), error.to_owned());
+        *self.task_errors.entry(key).or_default() += 1;
+    }
+
+    pub(super) fn merge(&mut self, other: &Shard) {
+        for (kind, by_name) in &other.requests {
+            let mine = self.requests.entry(kind.clone()).or_default();
+            for (name, entry) in by_name {
+                mine.entry(name.clone()).or_default().merge(entry);
+            }
+        }
+        for (key, count) in &other.errors {
+            *self.errors.entry(key.clone()).or_default() += count;
+        }
+        for (key, count) in &other.task_errors {
+            *self.task_errors.entry(key.clone()).or_default() += count;
+        }
+    }
+
+    /// (requests, failures) over every group.
+    pub fn totals(&self) -> (u64, u64) {
+        self.entries()
+            .fold((0, 0), |(requests, failures), (_, _, entry)| {
+                (requests + entry.histogram.len(), failures + entry.failures)
+            })
+    }
+
+    /// The entry of one (type, name) group.
+    #[cfg(test)]
+    pub fn entry(&self, kind: &str, name: &str) -> Option<&Entry> {
+        self.requests.get(kind)?.get(name)
+    }
+
+    /// Every (type, name, entry), in no particular order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &str, &Entry)> {
+        self.requests.iter().flat_map(|(kind, by_name)| {
+            by_name
+                .iter()
+                .map(move |(name, entry)| (kind.as_str(), name.as_str(), entry))
+        })
+    }
+
+    /// Failure groups with their occurrences.
+    pub fn errors(&self) -> impl Iterator<Item = (&ErrorKey, u64)> {
+        self.errors.iter().map(|(key, count)| (key, *count))
+    }
+
+    /// Task error groups with their occurrences.
+    pub fn task_errors(&self) -> impl Iterator<Item = (&TaskErrorKey, u64)> {
+        self.task_errors.iter().map(|(key, count)| (key, *count))
+    }
+}

@@ -1,0 +1,195 @@
+//! The finished run as plain data: what every report renders and `--json`
+//! writes.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use base64::Engine as _;
+use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use super::shard::{Entry, Shard};
+
+/// The outcome of a run; the `--json` document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    /// The most users that ran at once.
+    pub users: u64,
+    /// Seconds from the first user's start to the last user's stop.
+    pub duration_s: f64,
+    pub totals: Totals,
+    /// One row per (type, name), sorted by name then type.
+    pub requests: Vec<RequestRow>,
+    /// Every request merged: Locust's "Aggregated" row.
+    pub aggregated: RequestRow,
+    /// Failed requests grouped by (type, name, error), most frequent first.
+    pub errors: Vec<ErrorRow>,
+    /// Tasks that returned an error or trapped, most frequent first.
+    pub task_errors: Vec<TaskErrorRow>,
+}
+
+/// Whole-run counts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Totals {
+    pub requests: u64,
+    pub failures: u64,
+    /// Requests per second over `duration_s`.
+    pub rps: f64,
+}
+
+/// Response-time statistics of one (type, name) group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RequestRow {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub count: u64,
+    pub failures: u64,
+    pub rps: f64,
+    pub p50_ms: f64,
+    pub p90_ms: f64,
+    pub p95_ms: f64,
+    pub p99_ms: f64,
+    pub max_ms: f64,
+    pub avg_ms: f64,
+    /// Average response length in bytes.
+    pub avg_length: f64,
+    /// Response times in microseconds: an HdrHistogram in the V2 deflate
+    /// encoding, base64 (standard alphabet, padded).
+    pub histogram: String,
+}
+
+/// One failure group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorRow {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub error: String,
+    pub occurrences: u64,
+}
+
+/// One group of task errors.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TaskErrorRow {
+    pub class: String,
+    pub task: String,
+    pub error: String,
+    pub occurrences: u64,
+}
+
+impl Summary {
+    /// Summarises every event of `shard`, with rates over `duration`.
+    pub fn new(shard: &Shard, peak_users: u64, duration: Duration) -> Result<Summary> {
+        let seconds = duration.as_secs_f64();
+        let mut all = Entry::default();
+        let mut requests = Vec::new();
+        for (kind, name, entry) in shard.entries() {
+            requests.push(RequestRow::new(kind, name, entry, seconds)?);
+            all.merge(entry);
+        }
+        requests.sort_by(|a, b| (&a.name, &a.kind).cmp(&(&b.name, &b.kind)));
+        let aggregated = RequestRow::new("", "Aggregated", &all, seconds)?;
+
+        let mut errors: Vec<ErrorRow> = shard
+            .errors()
+            .map(|((kind, name, error), occurrences)| ErrorRow {
+                kind: kind.clone(),
+                name: name.clone(),
+                error: error.clone(),
+                occurrences,
+            })
+            .collect();
+        errors.sort_by(|a, b| {
+            (b.occurrences, &a.name, &a.kind, &a.error).cmp(&(
+                a.occurrences,
+                &b.name,
+                &b.kind,
+                &b.error,
+            ))
+        });
+        let mut task_errors: Vec<TaskErrorRow> = shard
+            .task_errors()
+            .map(|((class, task, error), occurrences)| TaskErrorRow {
+                class: class.clone(),
+                task: task.clone(),
+                error: error.clone(),
+                occurrences,
+            })
+            .collect();
+        task_errors.sort_by(|a, b| {
+            (b.occurrences, &a.class, &a.task, &a.error).cmp(&(
+                a.occurrences,
+                &b.class,
+                &b.task,
+                &b.error,
+            ))
+        });
+
+        Ok(Summary {
+            users: peak_users,
+            duration_s: seconds,
+            totals: Totals {
+                requests: aggregated.count,
+                failures: aggregated.failures,
+                rps: aggregated.rps,
+            },
+            requests,
+            aggregated,
+            errors,
+            task_errors,
+        })
+    }
+}
+
+impl RequestRow {
+    fn new(kind: &str, name: &str, entry: &Entry, seconds: f64) -> Result<RequestRow> {
+        let histogram = entry.histogram();
+        let count = histogram.len();
+        let ms = |micros: u64| micros as f64 / 1000.0;
+        let percentile = |q: f64| {
+            if count == 0 {
+                0.0
+            } else {
+                ms(histogram.value_at_quantile(q))
+            }
+        };
+        Ok(RequestRow {
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            count,
+            failures: entry.failures(),
+            rps: if seconds > 0.0 {
+                count as f64 / seconds
+            } else {
+                0.0
+            },
+            p50_ms: percentile(0.50),
+            p90_ms: percentile(0.90),
+            p95_ms: percentile(0.95),
+            p99_ms: percentile(0.99),
+            max_ms: if count == 0 { 0.0 } else { ms(histogram.max()) },
+            avg_ms: if count == 0 {
+                0.0
+            } else {
+                histogram.mean() / 1000.0
+            },
+            avg_length: if count == 0 {
+                0.0
+            } else {
+                entry.total_length() as f64 / count as f64
+            },
+            histogram: encode_histogram(histogram)?,
+        })
+    }
+}
+
+/// Serializes a histogram as base64 of its V2 deflate encoding.
+pub fn encode_histogram(histogram: &Histogram<u64>) -> Result<String> {
+    let mut bytes = Vec::new();
+    V2DeflateSerializer::new()
+        .serialize(histogram, &mut bytes)
+        .context("cannot encode a histogram")?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}

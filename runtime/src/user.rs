@@ -1,0 +1,167 @@
+//! One virtual user: its store, its instance, and calls into the guest.
+
+use std::sync::Arc;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::Store;
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::{User, UserClass};
+use crate::engine::UserComponent;
+use crate::protocols::context::{ContextConfig, ContextUser};
+use crate::protocols::events::EventsUser;
+use crate::protocols::http::{HttpConfig, HttpUser};
+use crate::stats::Recorder;
+
+/// Everything a user's host calls need; the data of its store.
+pub struct UserState {
+    wasi: WasiCtx,
+    wasi_table: ResourceTable,
+    pub(crate) http: HttpUser,
+    pub(crate) events: EventsUser,
+    pub(crate) context: ContextUser,
+}
+
+impl WasiView for UserState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.wasi_table,
+        }
+    }
+}
+
+/// Run-wide services every user is built from.
+#[derive(Clone)]
+pub struct RunServices {
+    pub recorder: Recorder,
+    pub http: Arc<HttpConfig>,
+    pub context: Arc<ContextConfig>,
+}
+
+/// How a call into the guest went wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum GuestError {
+    /// The guest returned an error; the user can go on.
+    #[error("{0}")]
+    Failed(String),
+    /// The guest trapped (or the host failed it); the instance is unusable.
+    #[error("trapped: {0}")]
+    Trapped(String),
+}
+
+/// A live virtual user.
+pub struct VirtualUser {
+    store: Store<UserState>,
+    bindings: User,
+}
+
+impl VirtualUser {
+    /// Instantiates the component as user `user_id`.
+    pub async fn new(
+        component: &UserComponent,
+        services: &RunServices,
+        user_id: u64,
+    ) -> Result<Self, GuestError> {
+        let state = UserState {
+            // No preopens, no environment, no arguments: a guest reaches
+            // the outside world only through our interfaces.
+            wasi: WasiCtx::builder().inherit_stderr().build(),
+            wasi_table: ResourceTable::new(),
+            http: HttpUser::new(Arc::clone(&services.http), services.recorder.clone()),
+            events: EventsUser::new(services.recorder.clone()),
+            context: ContextUser::new(Arc::clone(&services.context), user_id),
+        };
+        let mut store = Store::new(component.engine(), state);
+        // Yield to the scheduler every epoch tick so a busy guest cannot
+        // starve the users sharing its thread.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        let bindings = component
+            .pre()
+            .instantiate_async(&mut store)
+            .await
+            .map_err(trapped)?;
+        Ok(VirtualUser { store, bindings })
+    }
+
+    /// The classes the component declares.
+    pub async fn describe(&mut self) -> Result<Vec<UserClass>, GuestError> {
+        self.bindings
+            .wasmload_user_behaviour()
+            .call_describe(&mut self.store)
+            .await
+            .map_err(trapped)
+    }
+
+    /// Makes this user one of class `class`.
+    pub async fn on_start(&mut self, class: u32) -> Result<(), GuestError> {
+        let outcome = self
+            .bindings
+            .wasmload_user_behaviour()
+            .call_on_start(&mut self.store, class)
+            .await;
+        flatten(outcome)
+    }
+
+    /// Runs task `task` of this user's class.
+    pub async fn run_task(&mut self, task: u32) -> Result<(), GuestError> {
+        let outcome = self
+            .bindings
+            .wasmload_user_behaviour()
+            .call_run_task(&mut self.store, task)
+            .await;
+        flatten(outcome)
+    }
+
+    /// Lets the user clean up before it goes.
+    pub async fn on_stop(&mut self) -> Result<(), GuestError> {
+        let outcome = self
+            .bindings
+            .wasmload_user_behaviour()
+            .call_on_stop(&mut self.store)
+            .await;
+        flatten(outcome)
+    }
+
+    /// This user's random generator.
+    pub fn rng(&mut self) -> &mut fastrand::Rng {
+        self.store.data_mut().context.rng()
+    }
+}
+
+fn flatten(outcome: wasmtime::Result<Result<(), String>>) -> Result<(), GuestError> {
+    match outcome {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(message)) => Err(GuestError::Failed(message)),
+        Err(error) => Err(trapped(error)),
+    }
+}
+
+/// A trap as one line: the trap, then the guest backtrace frames, if any.
+fn trapped(error: wasmtime::Error) -> GuestError {
+    let mut text = format!("{error:#}");
+    if let Some(backtrace) = error.downcast_ref::<wasmtime::WasmBacktrace>() {
+        let frames: Vec<String> = backtrace
+            .frames()
+            .iter()
+            .map(|frame| {
+                frame
+                    .func_name()
+                    .map_or_else(|| format!("func[{}]", frame.func_index()), str::to_owned)
+            })
+            .collect();
+        if !frames.is_empty() {
+            text = format!(
+                "{}; guest backtrace: {}",
+                first_line(&text),
+                frames.join(" <- ")
+            );
+        }
+    }
+    GuestError::Trapped(first_line(&text).to_owned())
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or(text)
+}

@@ -1,0 +1,57 @@
+//! The error type of user code.
+
+use std::fmt;
+
+use crate::http::HttpError;
+
+/// Why a task (or `on_start`/`on_stop`) failed. wasmload counts it under
+/// the task's name in the task errors; the user goes on with its next task.
+#[derive(Debug)]
+pub enum Error {
+    /// An HTTP request got no response.
+    Http(HttpError),
+    /// A response did not pass a check (already recorded as a failure).
+    Check(String),
+    /// Anything else the user reports.
+    Other(String),
+}
+
+/// `Result` with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// An error with this message.
+    pub fn msg(message: impl fmt::Display) -> Self {
+        Error::Other(message.to_string())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Http(error) => write!(f, "{error}"),
+            Error::Check(reason) => write!(f, "check failed: {reason}"),
+            Error::Other(message) => f.write_str(message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<HttpError> for Error {
+    fn from(error: HttpError) -> Self {
+        Error::Http(error)
+    }
+}
+
+impl From<String> for Error {
+    fn from(message: String) -> Self {
+        Error::Other(message)
+    }
+}
+
+impl From<&str> for Error {
+    fn from(message: &str) -> Self {
+        Error::Other(message.to_owned())
+    }
+}

@@ -1,0 +1,114 @@
+//! Write wasmload virtual users in Rust.
+//!
+//! A component built with this crate is one virtual user: wasmload runs
+//! thousands of instances of it, does every network call on its behalf and
+//! records each call in the stats. A user reads like this:
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use wasmload_sdk::prelude::*;
+//!
+//! struct Browser;
+//!
+//! impl User for Browser {
+//!     fn class() -> Class<Self> {
+//!         Class::new("browser")
+//!             .wait(Wait::between(Duration::from_millis(500), Duration::from_secs(2)))
+//!             .task(Task::new("home", Self::home).weight(3))
+//!             .task(Task::new("about", Self::about))
+//!     }
+//!
+//!     fn on_start() -> Result<Self> {
+//!         Ok(Browser)
+//!     }
+//! }
+//!
+//! impl Browser {
+//!     fn home(&mut self) -> Result<()> {
+//!         http::get("/").send()?;
+//!         Ok(())
+//!     }
+//!
+//!     fn about(&mut self) -> Result<()> {
+//!         http::get("/about").send()?.expect_status(200)?;
+//!         Ok(())
+//!     }
+//! }
+//!
+//! wasmload_sdk::users!(Browser);
+//! ```
+
+// Lets generated code name this crate the same way inside and outside it.
+extern crate self as wasmload_sdk;
+
+pub mod context;
+mod error;
+pub mod events;
+pub mod http;
+mod user;
+
+pub use error::{Error, Result};
+pub use user::{Class, Task, User, Wait};
+
+/// Everything a user module usually needs.
+pub mod prelude {
+    pub use crate::{context, events, http, Class, Error, Result, Task, User, Wait};
+}
+
+/// Raw bindings generated from `wit/`; users need not touch them.
+#[doc(hidden)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "user",
+        pub_export_macro: true,
+        default_bindings_module: "wasmload_sdk::bindings",
+        runtime_path: "wasmload_sdk::__private::wit_bindgen::rt",
+    });
+}
+
+/// Support for the [`users!`] macro; not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::bindings::exports::wasmload::user::behaviour::{Guest, UserClass};
+    pub use crate::user::{describe, on_start, on_stop, run_task, ErasedClass};
+    pub use wit_bindgen;
+}
+
+/// Exports the given user types as this component's user classes.
+///
+/// ```ignore
+/// wasmload_sdk::users!(Shopper, Admin);
+/// ```
+#[macro_export]
+macro_rules! users {
+    ($($user:ty),+ $(,)?) => {
+        struct __WasmloadUsers;
+
+        impl __WasmloadUsers {
+            fn classes() -> ::std::vec::Vec<::std::boxed::Box<dyn $crate::__private::ErasedClass>> {
+                ::std::vec![$($crate::Class::<$user>::erased()),+]
+            }
+        }
+
+        impl $crate::__private::Guest for __WasmloadUsers {
+            fn describe() -> ::std::vec::Vec<$crate::__private::UserClass> {
+                $crate::__private::describe(&Self::classes())
+            }
+
+            fn on_start(class: u32) -> ::std::result::Result<(), ::std::string::String> {
+                $crate::__private::on_start(Self::classes(), class)
+            }
+
+            fn run_task(task: u32) -> ::std::result::Result<(), ::std::string::String> {
+                $crate::__private::run_task(task)
+            }
+
+            fn on_stop() -> ::std::result::Result<(), ::std::string::String> {
+                $crate::__private::on_stop()
+            }
+        }
+
+        $crate::bindings::export!(__WasmloadUsers with_types_in $crate::bindings);
+    };
+}

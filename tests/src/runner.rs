@@ -1,0 +1,75 @@
+//! Runs the `wasmload` binary and reads what it produced.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// What one `wasmload` run produced.
+#[derive(Debug)]
+pub struct Outcome {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    /// The `--json` summary, when the run wrote one.
+    pub summary: Option<Value>,
+}
+
+impl Outcome {
+    /// The summary; panics with the run's stderr when there is none.
+    pub fn summary(&self) -> &Value {
+        self.summary
+            .as_ref()
+            .unwrap_or_else(|| panic!("no JSON summary; stderr:\n{}", self.stderr))
+    }
+
+    /// The summary row of (type, name), if any.
+    pub fn row(&self, kind: &str, name: &str) -> Option<&Value> {
+        self.summary()["requests"]
+            .as_array()?
+            .iter()
+            .find(|row| row["type"] == kind && row["name"] == name)
+    }
+
+    /// Requests recorded for (type, name); 0 when there is no row.
+    pub fn count(&self, kind: &str, name: &str) -> u64 {
+        self.row(kind, name)
+            .map_or(0, |row| row["count"].as_u64().unwrap_or(0))
+    }
+
+    /// Failures recorded for (type, name); 0 when there is no row.
+    pub fn failures(&self, kind: &str, name: &str) -> u64 {
+        self.row(kind, name)
+            .map_or(0, |row| row["failures"].as_u64().unwrap_or(0))
+    }
+}
+
+/// Runs `wasmload` (the binary at `exe`) with `args`, adding `--json` to a
+/// temporary file, and collects everything it produced.
+pub fn run_wasmload(exe: &Path, args: &[&str]) -> Outcome {
+    let dir = std::env::temp_dir().join(format!(
+        "wasmload-test-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&dir).expect("creating a temporary directory");
+    let json = dir.join("summary.json");
+    let output = Command::new(exe)
+        .args(args)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("running wasmload");
+    let summary = std::fs::read_to_string(&json)
+        .ok()
+        .map(|text| serde_json::from_str(&text).expect("the summary is valid JSON"));
+    let _ = std::fs::remove_dir_all(&dir);
+    Outcome {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        summary,
+    }
+}
+
+static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);

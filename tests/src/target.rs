@@ -1,0 +1,217 @@
+//! A local HTTP target (hyper) that serves a small shop API and counts
+//! every request it answers, by method and path.
+//!
+//! Routes:
+//! - `POST /login`: sets a new `session` cookie, returns `{"token": ..}`
+//! - `GET /`, `GET /a`, `GET /b`, ...: any other path answers 200 `ok`
+//! - `GET /items?page=N`: a JSON list
+//! - `GET /items/{id}`: `{"id": id, "in_stock": bool}`; 404 above id 1000
+//! - `GET /me`, `GET /cart`: 200 with the session cookie, else 401
+//! - `GET /status/{code}`: answers with that status
+//! - `GET /redirect/{n}`: 302 to `/redirect/{n-1}`, and `/redirect/0` to `/`
+//! - `GET /slow/{ms}`: answers after that many milliseconds
+
+use std::collections::{HashMap, HashSet};
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response, StatusCode};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+
+/// What the server has seen.
+#[derive(Default)]
+struct Seen {
+    /// (method, path) -> requests answered.
+    counts: HashMap<(String, String), u64>,
+    /// Sessions handed out by `/login`.
+    logins: u64,
+    /// Session cookies presented to `/me`.
+    sessions_on_me: HashSet<String>,
+}
+
+/// A running target; stops when dropped.
+pub struct TargetServer {
+    addr: SocketAddr,
+    seen: Arc<Mutex<Seen>>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+impl TargetServer {
+    /// Starts the server on a free port of 127.0.0.1, on its own thread.
+    pub fn start() -> TargetServer {
+        Self::start_on("127.0.0.1:0").expect("starting the target server")
+    }
+
+    /// Starts the server on `addr`.
+    pub fn start_on(addr: &str) -> anyhow::Result<TargetServer> {
+        let seen = Arc::new(Mutex::new(Seen::default()));
+        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
+        let std_listener = std::net::TcpListener::bind(addr)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let served = Arc::clone(&seen);
+        std::thread::Builder::new()
+            .name("target-server".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                    .expect("building the server runtime");
+                runtime.block_on(async move {
+                    let listener = TcpListener::from_std(std_listener).expect("listener");
+                    tokio::select! {
+                        _ = accept_loop(listener, served) => {}
+                        _ = stopped => {}
+                    }
+                });
+            })?;
+        Ok(TargetServer {
+            addr,
+            seen,
+            _shutdown: shutdown,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Requests answered for (method, path).
+    pub fn count(&self, method: &str, path: &str) -> u64 {
+        let seen = self.seen.lock().expect("server state");
+        let key = (method.to_owned(), path.to_owned());
+        seen.counts.get(&key).copied().unwrap_or(0)
+    }
+
+    /// Every (method, path) with its count.
+    pub fn counts(&self) -> HashMap<(String, String), u64> {
+        self.seen.lock().expect("server state").counts.clone()
+    }
+
+    /// Sessions created by `/login`.
+    pub fn logins(&self) -> u64 {
+        self.seen.lock().expect("server state").logins
+    }
+
+    /// Distinct session cookies presented to `/me`.
+    pub fn sessions_on_me(&self) -> usize {
+        self.seen.lock().expect("server state").sessions_on_me.len()
+    }
+}
+
+async fn accept_loop(listener: TcpListener, seen: Arc<Mutex<Seen>>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let seen = Arc::clone(&seen);
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let seen = Arc::clone(&seen);
+                async move { Ok::<_, Infallible>(answer(request, &seen).await) }
+            });
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+async fn answer(request: Request<Incoming>, seen: &Mutex<Seen>) -> Response<Full<Bytes>> {
+    let method = request.method().as_str().to_owned();
+    let path = request.uri().path().to_owned();
+    let session = session_cookie(&request);
+    // Read the whole body so the connection stays reusable.
+    let _ = request.into_body().collect().await;
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+
+    let response = match (method.as_str(), segments.as_slice()) {
+        ("POST", ["login"]) => {
+            let number = {
+                let mut seen = seen.lock().expect("server state");
+                seen.logins += 1;
+                seen.logins
+            };
+            let mut response = text(StatusCode::OK, format!(r#"{{"token":"t-{number}"}}"#));
+            let cookie = format!("session=s{number}; Path=/");
+            response
+                .headers_mut()
+                .insert("set-cookie", cookie.parse().expect("a valid cookie header"));
+            response
+        }
+        ("GET", ["me"]) | ("GET", ["cart"]) => match &session {
+            Some(session) => {
+                if path == "/me" {
+                    let mut seen = seen.lock().expect("server state");
+                    seen.sessions_on_me.insert(session.clone());
+                }
+                text(
+                    StatusCode::OK,
+                    format!(r#"{{"session":"{session}","items":[]}}"#),
+                )
+            }
+            None => text(StatusCode::UNAUTHORIZED, "log in first".into()),
+        },
+        ("GET", ["items"]) => text(StatusCode::OK, r#"[{"id":1},{"id":2},{"id":3}]"#.into()),
+        ("GET", ["items", id]) => match id.parse::<u64>() {
+            Ok(id) if id <= 1000 => text(
+                StatusCode::OK,
+                format!(r#"{{"id":{id},"in_stock":{}}}"#, id % 10 != 0),
+            ),
+            _ => text(StatusCode::NOT_FOUND, "no such item".into()),
+        },
+        ("GET", ["status", code]) => {
+            let status = code
+                .parse::<u16>()
+                .ok()
+                .and_then(|code| StatusCode::from_u16(code).ok())
+                .unwrap_or(StatusCode::BAD_REQUEST);
+            text(status, format!("status {}", status.as_u16()))
+        }
+        ("GET", ["redirect", n]) => {
+            let next = match n.parse::<u32>() {
+                Ok(0) | Err(_) => "/".to_owned(),
+                Ok(n) => format!("/redirect/{}", n - 1),
+            };
+            let mut response = text(StatusCode::FOUND, String::new());
+            response
+                .headers_mut()
+                .insert("location", next.parse().expect("a valid location"));
+            response
+        }
+        ("GET", ["slow", ms]) => {
+            tokio::time::sleep(Duration::from_millis(ms.parse().unwrap_or(0))).await;
+            text(StatusCode::OK, "slow".into())
+        }
+        _ => text(StatusCode::OK, "ok".into()),
+    };
+    let mut seen = seen.lock().expect("server state");
+    *seen.counts.entry((method, path)).or_default() += 1;
+    response
+}
+
+fn session_cookie(request: &Request<Incoming>) -> Option<String> {
+    let header = request.headers().get("cookie")?.to_str().ok()?;
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == "session")
+        .map(|(_, value)| value.to_owned())
+}
+
+fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body)));
+    *response.status_mut() = status;
+    response
+}
