@@ -138,30 +138,37 @@ fn flatten(outcome: wasmtime::Result<Result<(), String>>) -> Result<(), GuestErr
     }
 }
 
-/// A trap as one line: the trap, then the guest backtrace frames, if any.
+/// A trap as one line: what happened and the innermost guest function of
+/// the user's own code, e.g. `wasm trap: ... at my_user::Shopper::browse`.
 fn trapped(error: wasmtime::Error) -> GuestError {
-    let mut text = format!("{error:#}");
-    if let Some(backtrace) = error.downcast_ref::<wasmtime::WasmBacktrace>() {
-        let frames: Vec<String> = backtrace
-            .frames()
-            .iter()
-            .map(|frame| {
-                frame
-                    .func_name()
-                    .map_or_else(|| format!("func[{}]", frame.func_index()), str::to_owned)
-            })
-            .collect();
-        if !frames.is_empty() {
-            text = format!(
-                "{}; guest backtrace: {}",
-                first_line(&text),
-                frames.join(" <- ")
-            );
-        }
-    }
-    GuestError::Trapped(first_line(&text).to_owned())
+    let reason = match error.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => trap.to_string(),
+        None => error.root_cause().to_string(),
+    };
+    let location = error
+        .downcast_ref::<wasmtime::WasmBacktrace>()
+        .and_then(|backtrace| {
+            backtrace
+                .frames()
+                .iter()
+                .filter_map(|frame| frame.func_name())
+                .map(|name| format!("{:#}", rustc_demangle::demangle(name)))
+                .find(|name| !is_runtime_frame(name))
+        });
+    GuestError::Trapped(match location {
+        Some(location) => format!("{reason} at {location}"),
+        None => reason,
+    })
 }
 
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or(text)
+/// Frames of language runtimes and of our SDK, which say nothing about
+/// where the user's code failed.
+fn is_runtime_frame(name: &str) -> bool {
+    const RUNTIME_PREFIXES: [&str; 9] = [
+        "std::", "core::", "alloc::", "__rust", "rust_", "abort", "<std::", "<core::", "<alloc::",
+    ];
+    RUNTIME_PREFIXES
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+        || name.contains("wasmload_sdk")
 }

@@ -1,7 +1,7 @@
 //! The final stats and failures tables, as printed on stdout.
 
 use comfy_table::presets::UTF8_BORDERS_ONLY;
-use comfy_table::{CellAlignment, Table};
+use comfy_table::{CellAlignment, ContentArrangement, Table};
 
 use crate::stats::{RequestRow, Summary};
 
@@ -79,6 +79,7 @@ fn new_table(header: &[&str], numeric: &[usize]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(UTF8_BORDERS_ONLY)
+        .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header.to_vec());
     for (index, column) in table.column_iter_mut().enumerate() {
         if numeric.contains(&index) {

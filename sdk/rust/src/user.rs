@@ -204,13 +204,27 @@ thread_local! {
     static CURRENT: RefCell<Option<Box<dyn ErasedUser>>> = const { RefCell::new(None) };
 }
 
+/// Sends panic messages to the run's log as one line, instead of the
+/// multi-line default on stderr; the host then reports the trap itself.
+fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        std::panic::set_hook(Box::new(|info| {
+            let message = info.to_string().replace('\n', " ");
+            crate::context::log(crate::context::Level::Error, &message);
+        }));
+    });
+}
+
 #[doc(hidden)]
 pub fn describe(classes: &[Box<dyn ErasedClass>]) -> Vec<UserClass> {
+    install_panic_hook();
     classes.iter().map(|class| class.describe()).collect()
 }
 
 #[doc(hidden)]
 pub fn on_start(classes: Vec<Box<dyn ErasedClass>>, class: u32) -> Result<(), String> {
+    install_panic_hook();
     let chosen = classes
         .get(class as usize)
         .ok_or_else(|| format!("no user class number {class}"))?;

@@ -1,0 +1,165 @@
+//! HTTP end to end: guests built from source, run by the `wasmload` binary
+//! against a local hyper server that counts what it answers.
+
+use std::path::Path;
+
+use wasmload_testkit::{guest, run_wasmload, Outcome, TargetServer};
+
+fn wasmload(args: &[&str]) -> Outcome {
+    run_wasmload(Path::new(env!("CARGO_BIN_EXE_wasmload")), args)
+}
+
+#[test]
+fn records_every_request_the_server_saw() {
+    let server = TargetServer::start();
+    let component = guest("http-basic");
+    let run = wasmload(&[
+        "run",
+        component.to_str().unwrap(),
+        "-u",
+        "10",
+        "-i",
+        "300",
+        "--host",
+        &server.url(),
+        "-e",
+        "WAIT_MS=0-5",
+    ]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+
+    // Each task sends one request, each user logs in once.
+    let summary = run.summary();
+    assert_eq!(summary["totals"]["requests"], 310);
+    assert_eq!(run.count("POST", "/login"), 10);
+    assert_eq!(server.logins(), 10);
+
+    let served = server.counts();
+    let served_under = |prefix: &str| -> u64 {
+        served
+            .iter()
+            .filter(|((method, path), _)| method == "GET" && path.starts_with(prefix))
+            .map(|(_, count)| count)
+            .sum()
+    };
+    assert_eq!(run.count("GET", "/items"), server.count("GET", "/items"));
+    assert_eq!(run.count("GET", "/items/[id]"), served_under("/items/"));
+    assert_eq!(run.count("GET", "/cart"), server.count("GET", "/cart"));
+    assert_eq!(served.values().sum::<u64>(), 310);
+
+    // The example marks out-of-stock items (every tenth id) as failures.
+    assert_eq!(run.failures("GET", "/items"), 0);
+    assert_eq!(run.failures("GET", "/cart"), 0);
+    let out_of_stock: u64 = served
+        .iter()
+        .filter(|((_, path), _)| {
+            path.strip_prefix("/items/")
+                .and_then(|id| id.parse::<u64>().ok())
+                .is_some_and(|id| id % 10 == 0)
+        })
+        .map(|(_, count)| count)
+        .sum();
+    assert_eq!(run.failures("GET", "/items/[id]"), out_of_stock);
+    assert!(
+        run.stdout.contains("Aggregated"),
+        "no stats table:\n{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn responses_are_judged_like_catch_response() {
+    let server = TargetServer::start();
+    let component = guest("checks");
+    let run = wasmload(&[
+        "run",
+        component.to_str().unwrap(),
+        "-i",
+        "50",
+        "--host",
+        &server.url(),
+    ]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+
+    // Marked failure (a later success() does not undo it).
+    assert_eq!(run.count("GET", "/a"), 10);
+    assert_eq!(run.failures("GET", "/a"), 10);
+    // Marked success despite a 404.
+    assert_eq!(run.count("GET", "/status/404"), 10);
+    assert_eq!(run.failures("GET", "/status/404"), 0);
+    // Unjudged 500: a failure by status.
+    assert_eq!(run.failures("GET", "/status/500"), 10);
+    // Redirects followed to the end, recorded once under the first URL.
+    assert_eq!(run.count("GET", "/redirect/3"), 10);
+    assert_eq!(run.failures("GET", "/redirect/3"), 0);
+    assert_eq!(server.count("GET", "/redirect/0"), 10);
+    assert_eq!(server.count("GET", "/"), 10);
+    // The default name drops the query.
+    assert_eq!(run.count("GET", "/b"), 10);
+
+    let errors = run.summary()["errors"].as_array().unwrap().clone();
+    let error_of = |name: &str| {
+        errors.iter().find(|e| e["name"] == name).map(|e| {
+            (
+                e["error"].as_str().unwrap().to_owned(),
+                e["occurrences"].as_u64().unwrap(),
+            )
+        })
+    };
+    assert_eq!(error_of("/a"), Some(("custom reason".to_owned(), 10)));
+    assert_eq!(
+        error_of("/status/500"),
+        Some(("HTTP 500 Internal Server Error".to_owned(), 10))
+    );
+}
+
+#[test]
+fn cookies_are_kept_per_user_and_not_shared() {
+    let server = TargetServer::start();
+    let component = guest("cookies");
+    let run = wasmload(&[
+        "run",
+        component.to_str().unwrap(),
+        "-u",
+        "8",
+        "-i",
+        "80",
+        "--host",
+        &server.url(),
+    ]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(server.logins(), 8);
+    // Every `/me` carried its own user's session cookie.
+    assert_eq!(run.count("GET", "/me"), 80);
+    assert_eq!(run.failures("GET", "/me"), 0);
+    assert_eq!(server.sessions_on_me(), 8);
+}
+
+#[test]
+fn an_unreachable_target_is_a_failure_not_a_crash() {
+    // Bind and drop a listener to get a loopback port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let host = format!("http://127.0.0.1:{port}");
+    let component = guest("http-hammer");
+    let run = wasmload(&[
+        "run",
+        component.to_str().unwrap(),
+        "-u",
+        "2",
+        "-i",
+        "20",
+        "--host",
+        &host,
+    ]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(run.count("GET", "/"), 20);
+    assert_eq!(run.failures("GET", "/"), 20);
+    let error = run.summary()["errors"][0]["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(error.starts_with("connect:"), "{error}");
+}

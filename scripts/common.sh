@@ -1,0 +1,16 @@
+# Shared by the scripts: repository root, target dir, wasm target.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
+GUEST_TARGET_DIR="$CARGO_TARGET_DIR/guests"
+GUESTS="$GUEST_TARGET_DIR/wasm32-wasip2/release"
+BIN="$CARGO_TARGET_DIR/release"
+
+ensure_wasm_target() {
+    rustup target list --installed | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+}
+
+build_examples() {
+    cargo build --release --target wasm32-wasip2 \
+        --manifest-path guest-examples/rust/Cargo.toml --target-dir "$GUEST_TARGET_DIR"
+}

@@ -1,0 +1,28 @@
+//! Logs in once (the server sets a session cookie), then calls `/me`,
+//! which answers 401 without that cookie.
+
+use wasmload_sdk::prelude::*;
+
+struct Member;
+
+impl User for Member {
+    fn class() -> Class<Self> {
+        Class::new("member")
+            .wait(Wait::constant(std::time::Duration::from_millis(20)))
+            .task(Task::new("me", Self::me))
+    }
+
+    fn on_start() -> Result<Self> {
+        http::post("/login").send()?.expect_status(200)?;
+        Ok(Member)
+    }
+}
+
+impl Member {
+    fn me(&mut self) -> Result<()> {
+        http::get("/me").send()?.expect_status(200)?;
+        Ok(())
+    }
+}
+
+wasmload_sdk::users!(Member);
