@@ -54,6 +54,10 @@ pub struct RunArgs {
     #[arg(short = 'H', long, value_parser = parse_host)]
     pub host: Option<Url>,
 
+    /// Also trust the CA certificates in this PEM file for TLS; repeatable.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Vec<PathBuf>,
+
     /// Timeout of one HTTP request when the guest gives none.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub timeout: Duration,

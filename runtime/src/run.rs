@@ -21,12 +21,17 @@ pub struct BadInput(#[from] anyhow::Error);
 
 /// Runs the load test `args` describes and writes its reports.
 pub async fn run(args: RunArgs) -> Result<()> {
+    // Listen first, so a signal during loading stops the run, not the process.
+    let stop = CancellationToken::new();
+    tokio::spawn(stop_on_signal(stop.clone(), args.stop_timeout));
     let shown = args.component.display().to_string();
     let component = Arc::new(UserComponent::load(&args.component, args.users).map_err(BadInput)?);
     let recorder = Recorder::new();
     let services = RunServices {
         recorder: recorder.clone(),
-        http: Arc::new(HttpConfig::new(args.host.clone(), args.timeout)?),
+        http: Arc::new(
+            HttpConfig::new(args.host.clone(), args.timeout, &args.ca_cert).map_err(BadInput)?,
+        ),
         context: Arc::new(ContextConfig {
             params: args.param_map(),
             seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
@@ -53,8 +58,6 @@ pub async fn run(args: RunArgs) -> Result<()> {
         iterations: args.iterations,
         stop_timeout: args.stop_timeout,
     };
-    let stop = CancellationToken::new();
-    tokio::spawn(stop_on_signal(stop.clone(), plan.stop_timeout));
     let progress = Arc::new(Progress::default());
     let live_done = CancellationToken::new();
     let live = tokio::spawn(report::live::status_lines(

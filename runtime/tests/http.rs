@@ -132,6 +132,77 @@ fn cookies_are_kept_per_user_and_not_shared() {
     assert_eq!(run.count("GET", "/me"), 80);
     assert_eq!(run.failures("GET", "/me"), 0);
     assert_eq!(server.sessions_on_me(), 8);
+    // Each user's on_stop logged out once.
+    assert_eq!(run.count("POST", "/logout"), 8);
+    assert_eq!(server.count("POST", "/logout"), 8);
+}
+
+#[test]
+fn tls_targets_are_served_over_http2_when_offered() {
+    let server = TargetServer::start_tls();
+    let ca = std::env::temp_dir().join(format!("wasmload-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, server.certificate_pem().unwrap()).unwrap();
+    let component = guest("http-hammer");
+    let run = wasmload(&[
+        "run",
+        component.to_str().unwrap(),
+        "-u",
+        "3",
+        "-i",
+        "30",
+        "--host",
+        &server.url(),
+        "--ca-cert",
+        ca.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(run.count("GET", "/"), 30);
+    assert_eq!(run.failures("GET", "/"), 0, "{}", run.stdout);
+    assert_eq!(server.count("GET", "/"), 30);
+    assert_eq!(server.http2_requests(), 30);
+
+    // Without trusting the certificate, every request fails to connect.
+    let untrusted = wasmload(&[
+        "run",
+        component.to_str().unwrap(),
+        "-i",
+        "3",
+        "--host",
+        &server.url(),
+    ]);
+    assert_eq!(untrusted.code, Some(0), "stderr: {}", untrusted.stderr);
+    assert_eq!(untrusted.failures("GET", "/"), 3);
+    assert_eq!(server.count("GET", "/"), 30);
+    let error = untrusted.summary()["errors"][0]["error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        error.starts_with("connect:") && error.contains("certificate"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_request_over_its_timeout_fails_with_timeout() {
+    let server = TargetServer::start();
+    let component = guest("http-hammer");
+    let run = wasmload(&[
+        "run",
+        component.to_str().unwrap(),
+        "-i",
+        "3",
+        "--host",
+        &server.url(),
+        "--timeout",
+        "100ms",
+        "-e",
+        "PATH=/slow/2000",
+    ]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(run.count("GET", "/slow/2000"), 3);
+    assert_eq!(run.failures("GET", "/slow/2000"), 3);
+    assert_eq!(run.summary()["errors"][0]["error"], "timeout");
 }
 
 #[test]

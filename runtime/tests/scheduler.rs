@@ -2,8 +2,9 @@
 //! users that trap.
 
 use std::path::Path;
+use std::time::Duration;
 
-use wasmload_testkit::{guest, run_wasmload, Outcome, TargetServer};
+use wasmload_testkit::{guest, run_wasmload, run_wasmload_signalled, Outcome, TargetServer};
 
 fn wasmload(args: &[&str]) -> Outcome {
     run_wasmload(Path::new(env!("CARGO_BIN_EXE_wasmload")), args)
@@ -173,4 +174,33 @@ fn a_trap_in_one_user_leaves_the_others_running() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn sigterm_stops_gracefully_and_keeps_every_result() {
+    let server = TargetServer::start();
+    let component = guest("cookies");
+    let run = run_wasmload_signalled(
+        Path::new(env!("CARGO_BIN_EXE_wasmload")),
+        &[
+            "run",
+            component.to_str().unwrap(),
+            "-u",
+            "4",
+            "-t",
+            "60s",
+            "--host",
+            &server.url(),
+        ],
+        Duration::from_millis(1500),
+        "TERM",
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert!(run.stderr.contains("stopping"), "{}", run.stderr);
+    // Everything the server answered is in the results, on_stop included.
+    assert!(run.count("GET", "/me") > 0);
+    assert_eq!(run.count("GET", "/me"), server.count("GET", "/me"));
+    assert_eq!(run.count("POST", "/logout"), 4);
+    assert_eq!(server.count("POST", "/logout"), 4);
+    assert!(run.summary()["duration_s"].as_f64().unwrap() < 30.0);
 }

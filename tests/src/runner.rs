@@ -1,7 +1,9 @@
 //! Runs the `wasmload` binary and reads what it produced.
 
 use std::path::Path;
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -47,19 +49,41 @@ impl Outcome {
 /// Runs `wasmload` (the binary at `exe`) with `args`, adding `--json` to a
 /// temporary file, and collects everything it produced.
 pub fn run_wasmload(exe: &Path, args: &[&str]) -> Outcome {
+    run(exe, args, None)
+}
+
+/// Like [`run_wasmload`], but sends `signal` (e.g. `TERM`) to the run
+/// after `delay`.
+pub fn run_wasmload_signalled(exe: &Path, args: &[&str], delay: Duration, signal: &str) -> Outcome {
+    run(exe, args, Some((delay, signal)))
+}
+
+fn run(exe: &Path, args: &[&str], signal: Option<(Duration, &str)>) -> Outcome {
     let dir = std::env::temp_dir().join(format!(
         "wasmload-test-{}-{}",
         std::process::id(),
-        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        NEXT.fetch_add(1, Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).expect("creating a temporary directory");
     let json = dir.join("summary.json");
-    let output = Command::new(exe)
+    let child = Command::new(exe)
         .args(args)
         .arg("--json")
         .arg(&json)
-        .output()
-        .expect("running wasmload");
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting wasmload");
+    if let Some((delay, signal)) = signal {
+        std::thread::sleep(delay);
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("running kill");
+        assert!(sent.success(), "kill -{signal} failed");
+    }
+    let output = child.wait_with_output().expect("waiting for wasmload");
     let summary = std::fs::read_to_string(&json)
         .ok()
         .map(|text| serde_json::from_str(&text).expect("the summary is valid JSON"));
@@ -72,4 +96,4 @@ pub fn run_wasmload(exe: &Path, args: &[&str]) -> Outcome {
     }
 }
 
-static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static NEXT: AtomicU64 = AtomicU64::new(0);

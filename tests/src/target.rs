@@ -10,6 +10,10 @@
 //! - `GET /status/{code}`: answers with that status
 //! - `GET /redirect/{n}`: 302 to `/redirect/{n-1}`, and `/redirect/0` to `/`
 //! - `GET /slow/{ms}`: answers after that many milliseconds
+//! - `POST /logout`: 200
+//!
+//! [`TargetServer::start_tls`] serves the same over TLS with a fresh
+//! self-signed certificate for `localhost`, offering HTTP/2 and HTTP/1.1.
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
@@ -20,11 +24,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper::{Request, Response, StatusCode, Version};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
+use tokio_rustls::rustls;
+use tokio_rustls::TlsAcceptor;
 
 /// What the server has seen.
 #[derive(Default)]
@@ -35,12 +42,16 @@ struct Seen {
     logins: u64,
     /// Session cookies presented to `/me`.
     sessions_on_me: HashSet<String>,
+    /// Requests that arrived over HTTP/2.
+    http2_requests: u64,
 }
 
 /// A running target; stops when dropped.
 pub struct TargetServer {
     addr: SocketAddr,
     seen: Arc<Mutex<Seen>>,
+    /// The self-signed certificate (PEM) when serving TLS.
+    certificate: Option<String>,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -52,12 +63,38 @@ impl TargetServer {
 
     /// Starts the server on `addr`.
     pub fn start_on(addr: &str) -> anyhow::Result<TargetServer> {
+        Self::serve(addr, None)
+    }
+
+    /// Starts a TLS server on a free port of 127.0.0.1 whose certificate,
+    /// for `localhost`, is [`TargetServer::certificate_pem`].
+    pub fn start_tls() -> TargetServer {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".into()])
+            .expect("generating a certificate");
+        let key =
+            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .and_then(|builder| {
+                builder
+                    .with_no_client_auth()
+                    .with_single_cert(vec![certified.cert.der().clone()], key)
+            })
+            .expect("a TLS server configuration");
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        let tls = Some((TlsAcceptor::from(Arc::new(config)), certified.cert.pem()));
+        Self::serve("127.0.0.1:0", tls).expect("starting the TLS target server")
+    }
+
+    fn serve(addr: &str, tls: Option<(TlsAcceptor, String)>) -> anyhow::Result<TargetServer> {
         let seen = Arc::new(Mutex::new(Seen::default()));
         let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
         let std_listener = std::net::TcpListener::bind(addr)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let served = Arc::clone(&seen);
+        let (acceptor, certificate) = tls.unzip();
         std::thread::Builder::new()
             .name("target-server".into())
             .spawn(move || {
@@ -69,7 +106,7 @@ impl TargetServer {
                 runtime.block_on(async move {
                     let listener = TcpListener::from_std(std_listener).expect("listener");
                     tokio::select! {
-                        _ = accept_loop(listener, served) => {}
+                        _ = accept_loop(listener, acceptor, served) => {}
                         _ = stopped => {}
                     }
                 });
@@ -77,13 +114,27 @@ impl TargetServer {
         Ok(TargetServer {
             addr,
             seen,
+            certificate,
             _shutdown: shutdown,
         })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// The certificate of a TLS server, PEM-encoded.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.certificate.as_deref()
+    }
+
+    /// Requests that arrived over HTTP/2.
+    pub fn http2_requests(&self) -> u64 {
+        self.seen.lock().expect("server state").http2_requests
+    }
+
+    /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with TLS.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        match self.certificate {
+            Some(_) => format!("https://localhost:{}", self.addr.port()),
+            None => format!("http://{}", self.addr),
+        }
     }
 
     /// Requests answered for (method, path).
@@ -109,27 +160,44 @@ impl TargetServer {
     }
 }
 
-async fn accept_loop(listener: TcpListener, seen: Arc<Mutex<Seen>>) {
+async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, seen: Arc<Mutex<Seen>>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
         let _ = stream.set_nodelay(true);
         let seen = Arc::clone(&seen);
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| {
-                let seen = Arc::clone(&seen);
-                async move { Ok::<_, Infallible>(answer(request, &seen).await) }
-            });
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
+            match tls {
+                Some(tls) => {
+                    if let Ok(stream) = tls.accept(stream).await {
+                        serve_connection(stream, seen).await;
+                    }
+                }
+                None => serve_connection(stream, seen).await,
+            }
         });
     }
 }
 
+/// Serves HTTP/1.1 or HTTP/2 (by ALPN, or prior knowledge) on one connection.
+async fn serve_connection<S>(stream: S, seen: Arc<Mutex<Seen>>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |request| {
+        let seen = Arc::clone(&seen);
+        async move { Ok::<_, Infallible>(answer(request, &seen).await) }
+    });
+    let _ = auto::Builder::new(TokioExecutor::new())
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+}
+
 async fn answer(request: Request<Incoming>, seen: &Mutex<Seen>) -> Response<Full<Bytes>> {
     let method = request.method().as_str().to_owned();
+    let http2 = request.version() == Version::HTTP_2;
     let path = request.uri().path().to_owned();
     let session = session_cookie(&request);
     // Read the whole body so the connection stays reusable.
@@ -198,6 +266,7 @@ async fn answer(request: Request<Incoming>, seen: &Mutex<Seen>) -> Response<Full
     };
     let mut seen = seen.lock().expect("server state");
     *seen.counts.entry((method, path)).or_default() += 1;
+    seen.http2_requests += u64::from(http2);
     response
 }
 

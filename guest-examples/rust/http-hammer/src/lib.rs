@@ -1,10 +1,13 @@
-//! The benchmark user: `GET /`, then waits `-e WAIT_MS=N` (default 0).
+//! The benchmark user: `GET /` (or `-e PATH=...`), then waits
+//! `-e WAIT_MS=N` (default 0).
 
 use std::time::Duration;
 
 use wasmload_sdk::prelude::*;
 
-struct Hammer;
+struct Hammer {
+    path: String,
+}
 
 impl User for Hammer {
     fn class() -> Class<Self> {
@@ -15,13 +18,15 @@ impl User for Hammer {
     }
 
     fn on_start() -> Result<Self> {
-        Ok(Hammer)
+        Ok(Hammer {
+            path: context::param_or("PATH", "/"),
+        })
     }
 }
 
 impl Hammer {
     fn get(&mut self) -> Result<()> {
-        http::get("/").send()?;
+        http::get(&self.path).send()?;
         Ok(())
     }
 }

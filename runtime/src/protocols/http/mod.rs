@@ -10,8 +10,13 @@ mod session;
 pub use response::Response;
 pub use session::SendError;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
 
 use url::Url;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
@@ -30,11 +35,30 @@ pub struct HttpConfig {
 }
 
 impl HttpConfig {
-    /// Settings with the Mozilla root certificates trusted for TLS.
-    pub fn new(base_url: Option<Url>, default_timeout: Duration) -> anyhow::Result<Self> {
-        let roots = rustls::RootCertStore {
+    /// Settings trusting the Mozilla root certificates, plus the CA
+    /// certificates in each of the `ca_files` (PEM).
+    pub fn new(
+        base_url: Option<Url>,
+        default_timeout: Duration,
+        ca_files: &[PathBuf],
+    ) -> anyhow::Result<Self> {
+        let mut roots = rustls::RootCertStore {
             roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
         };
+        for file in ca_files {
+            let shown = file.display();
+            let certificates = CertificateDer::pem_file_iter(file)
+                .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
+                .with_context(|| format!("cannot read certificates from {shown}"))?;
+            if certificates.is_empty() {
+                bail!("{shown} holds no PEM certificate");
+            }
+            for certificate in certificates {
+                roots
+                    .add(certificate)
+                    .with_context(|| format!("{shown} holds an unusable certificate"))?;
+            }
+        }
         let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
             rustls::crypto::ring::default_provider(),
         ))

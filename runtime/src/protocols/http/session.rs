@@ -48,25 +48,27 @@ pub struct Session {
     cookies: CookieStore,
 }
 
-/// Resolves `target` against `base` (`--host`) unless it is absolute.
+/// Resolves `target` against `base` (`--host`) unless it is absolute. A
+/// path starting with `/` is appended to the base, as Locust does, so
+/// `--host http://h/api` with `/users` gives `http://h/api/users`.
 pub fn resolve(base: Option<&Url>, target: &str) -> Result<Url, SendError> {
+    let bad_url =
+        |e: url::ParseError| SendError::InvalidRequest(format!("bad URL `{target}`: {e}"));
     let url = match Url::parse(target) {
         Ok(url) => url,
         Err(url::ParseError::RelativeUrlWithoutBase) => match base {
-            Some(base) => base
-                .join(target)
-                .map_err(|e| SendError::InvalidRequest(format!("bad URL `{target}`: {e}")))?,
+            Some(base) if target.starts_with('/') => {
+                Url::parse(&format!("{}{target}", base.as_str().trim_end_matches('/')))
+                    .map_err(bad_url)?
+            }
+            Some(base) => base.join(target).map_err(bad_url)?,
             None => {
                 return Err(SendError::InvalidRequest(format!(
                     "relative URL `{target}` needs --host"
                 )))
             }
         },
-        Err(e) => {
-            return Err(SendError::InvalidRequest(format!(
-                "bad URL `{target}`: {e}"
-            )))
-        }
+        Err(e) => return Err(bad_url(e)),
     };
     match url.scheme() {
         "http" | "https" => Ok(url),
@@ -247,4 +249,41 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolved(base: &str, target: &str) -> String {
+        let base = Url::parse(base).unwrap();
+        resolve(Some(&base), target).unwrap().to_string()
+    }
+
+    #[test]
+    fn paths_are_appended_to_the_host_like_locust() {
+        assert_eq!(resolved("http://h:1", "/a?b=c"), "http://h:1/a?b=c");
+        assert_eq!(
+            resolved("http://h:1/api/", "/users"),
+            "http://h:1/api/users"
+        );
+        assert_eq!(resolved("http://h:1/api/", "users"), "http://h:1/api/users");
+        assert_eq!(
+            resolved("http://h:1/api", "https://other/x"),
+            "https://other/x"
+        );
+    }
+
+    #[test]
+    fn unusable_urls_are_invalid_requests() {
+        assert!(matches!(
+            resolve(None, "/a"),
+            Err(SendError::InvalidRequest(_))
+        ));
+        let base = Url::parse("http://h").unwrap();
+        assert!(matches!(
+            resolve(Some(&base), "ftp://h/x"),
+            Err(SendError::InvalidRequest(_))
+        ));
+    }
 }

@@ -1,5 +1,5 @@
 //! Logs in once (the server sets a session cookie), then calls `/me`,
-//! which answers 401 without that cookie.
+//! which answers 401 without that cookie; logs out when stopping.
 
 use wasmload_sdk::prelude::*;
 
@@ -15,6 +15,11 @@ impl User for Member {
     fn on_start() -> Result<Self> {
         http::post("/login").send()?.expect_status(200)?;
         Ok(Member)
+    }
+
+    fn on_stop(&mut self) -> Result<()> {
+        http::post("/logout").send()?.expect_status(200)?;
+        Ok(())
     }
 }
 
