@@ -184,6 +184,36 @@ fn tls_targets_are_served_over_http2_when_offered() {
 }
 
 #[test]
+fn more_than_ten_redirects_fail() {
+    let server = TargetServer::start();
+    let component = guest("http-hammer");
+    let ten = wasmload(&[
+        "run",
+        component.to_str().unwrap(),
+        "-i",
+        "2",
+        "--host",
+        &server.url(),
+        "-e",
+        "PATH=/redirect/9",
+    ]);
+    assert_eq!(ten.failures("GET", "/redirect/9"), 0, "{}", ten.stdout);
+    let eleven = wasmload(&[
+        "run",
+        component.to_str().unwrap(),
+        "-i",
+        "2",
+        "--host",
+        &server.url(),
+        "-e",
+        "PATH=/redirect/10",
+    ]);
+    assert_eq!(eleven.code, Some(0), "stderr: {}", eleven.stderr);
+    assert_eq!(eleven.failures("GET", "/redirect/10"), 2);
+    assert_eq!(eleven.summary()["errors"][0]["error"], "too many redirects");
+}
+
+#[test]
 fn a_request_over_its_timeout_fails_with_timeout() {
     let server = TargetServer::start();
     let component = guest("http-hammer");

@@ -37,6 +37,27 @@ fn iterations_stop_after_exactly_n_and_tasks_follow_their_weights() {
 }
 
 #[test]
+fn users_are_split_between_classes_by_weight() {
+    let server = TargetServer::start();
+    let component = guest("classes");
+    let run = wasmload(&[
+        "run",
+        component.to_str().unwrap(),
+        "-u",
+        "8",
+        "-i",
+        "40",
+        "--host",
+        &server.url(),
+    ]);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(server.count("GET", "/start/admin"), 2);
+    assert_eq!(server.count("GET", "/start/member"), 6);
+    assert_eq!(run.count("GET", "/audit") + run.count("GET", "/browse"), 40);
+    assert!(run.count("GET", "/audit") > 0 && run.count("GET", "/browse") > 0);
+}
+
+#[test]
 fn tags_select_and_exclude_tasks() {
     let server = TargetServer::start();
     let component = guest("weighted");

@@ -1,0 +1,37 @@
+//! Two user classes, weights 1 and 3; each user announces its class once.
+
+use wasmload_sdk::prelude::*;
+
+struct Admin;
+struct Member;
+
+impl User for Admin {
+    fn class() -> Class<Self> {
+        Class::new("admin").task(Task::new("audit", |_| get("/audit")))
+    }
+
+    fn on_start() -> Result<Self> {
+        get("/start/admin")?;
+        Ok(Admin)
+    }
+}
+
+impl User for Member {
+    fn class() -> Class<Self> {
+        Class::new("member")
+            .weight(3)
+            .task(Task::new("browse", |_| get("/browse")))
+    }
+
+    fn on_start() -> Result<Self> {
+        get("/start/member")?;
+        Ok(Member)
+    }
+}
+
+fn get(path: &str) -> Result<()> {
+    http::get(path).send()?;
+    Ok(())
+}
+
+wasmload_sdk::users!(Admin, Member);
