@@ -123,18 +123,14 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 fn parse_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
-        _ => Err(format!(
-            "`{text}` is not a positive number of users per second"
-        )),
+        _ => Err(format!("`{text}` is not a positive number of users per second")),
     }
 }
 
 fn parse_host(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!(
-            "`{text}` must be an http:// or https:// URL with a host"
-        ));
+        return Err(format!("`{text}` must be an http:// or https:// URL with a host"));
     }
     Ok(url)
 }

@@ -51,11 +51,7 @@ impl UserComponent {
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{shown} does not fit the `wasmload:user/user` world"))?;
         let ticker = EpochTicker::start(&engine)?;
-        Ok(UserComponent {
-            engine,
-            pre,
-            _ticker: ticker,
-        })
+        Ok(UserComponent { engine, pre, _ticker: ticker })
     }
 
     /// The engine the component was compiled for.

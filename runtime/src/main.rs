@@ -25,10 +25,7 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error)
-            if matches!(
-                error.kind(),
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion
-            ) =>
+            if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) =>
         {
             error.exit()
         }
@@ -37,10 +34,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_BAD_INPUT);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("wasmload: cannot start the async runtime: {error}");
@@ -66,10 +60,6 @@ fn main() -> ExitCode {
 /// The first paragraph of a message on one line, without clap's `error:`.
 fn one_line(text: &str) -> String {
     let paragraph = text.split("\n\n").next().unwrap_or(text);
-    let joined: Vec<&str> = paragraph
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let joined: Vec<&str> = paragraph.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     joined.join(" ").trim_start_matches("error: ").to_owned()
 }

@@ -39,10 +39,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
             started: std::time::Instant::now(),
         }),
     };
-    let filter = TagFilter {
-        include: args.tags.clone(),
-        exclude: args.exclude_tags.clone(),
-    };
+    let filter = TagFilter { include: args.tags.clone(), exclude: args.exclude_tags.clone() };
     let described = describe(&component, &services)
         .await
         .with_context(|| format!("{shown}: describe() failed"))
@@ -65,15 +62,8 @@ pub async fn run(args: RunArgs) -> Result<()> {
         Arc::clone(&progress),
         live_done.clone(),
     ));
-    let outcome = scheduler::run(
-        component,
-        services,
-        classes,
-        &plan,
-        Arc::clone(&progress),
-        stop,
-    )
-    .await;
+    let outcome =
+        scheduler::run(component, services, classes, &plan, Arc::clone(&progress), stop).await;
     live_done.cancel();
     let _ = live.await;
 

@@ -24,10 +24,7 @@ pub struct UserState {
 
 impl WasiView for UserState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView {
-            ctx: &mut self.wasi,
-            table: &mut self.wasi_table,
-        }
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.wasi_table }
     }
 }
 
@@ -77,11 +74,7 @@ impl VirtualUser {
         // starve the users sharing its thread.
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
-        let bindings = component
-            .pre()
-            .instantiate_async(&mut store)
-            .await
-            .map_err(trapped)?;
+        let bindings = component.pre().instantiate_async(&mut store).await.map_err(trapped)?;
         Ok(VirtualUser { store, bindings })
     }
 
@@ -96,31 +89,21 @@ impl VirtualUser {
 
     /// Makes this user one of class `class`.
     pub async fn on_start(&mut self, class: u32) -> Result<(), GuestError> {
-        let outcome = self
-            .bindings
-            .wasmload_user_behaviour()
-            .call_on_start(&mut self.store, class)
-            .await;
+        let outcome =
+            self.bindings.wasmload_user_behaviour().call_on_start(&mut self.store, class).await;
         flatten(outcome)
     }
 
     /// Runs task `task` of this user's class.
     pub async fn run_task(&mut self, task: u32) -> Result<(), GuestError> {
-        let outcome = self
-            .bindings
-            .wasmload_user_behaviour()
-            .call_run_task(&mut self.store, task)
-            .await;
+        let outcome =
+            self.bindings.wasmload_user_behaviour().call_run_task(&mut self.store, task).await;
         flatten(outcome)
     }
 
     /// Lets the user clean up before it goes.
     pub async fn on_stop(&mut self) -> Result<(), GuestError> {
-        let outcome = self
-            .bindings
-            .wasmload_user_behaviour()
-            .call_on_stop(&mut self.store)
-            .await;
+        let outcome = self.bindings.wasmload_user_behaviour().call_on_stop(&mut self.store).await;
         flatten(outcome)
     }
 
@@ -145,16 +128,14 @@ fn trapped(error: wasmtime::Error) -> GuestError {
         Some(trap) => trap.to_string(),
         None => error.root_cause().to_string(),
     };
-    let location = error
-        .downcast_ref::<wasmtime::WasmBacktrace>()
-        .and_then(|backtrace| {
-            backtrace
-                .frames()
-                .iter()
-                .filter_map(|frame| frame.func_name())
-                .map(|name| format!("{:#}", rustc_demangle::demangle(name)))
-                .find(|name| !is_runtime_frame(name))
-        });
+    let location = error.downcast_ref::<wasmtime::WasmBacktrace>().and_then(|backtrace| {
+        backtrace
+            .frames()
+            .iter()
+            .filter_map(|frame| frame.func_name())
+            .map(|name| format!("{:#}", rustc_demangle::demangle(name)))
+            .find(|name| !is_runtime_frame(name))
+    });
     GuestError::Trapped(match location {
         Some(location) => format!("{reason} at {location}"),
         None => reason,
@@ -164,11 +145,7 @@ fn trapped(error: wasmtime::Error) -> GuestError {
 /// Frames of language runtimes and of our SDK, which say nothing about
 /// where the user's code failed.
 fn is_runtime_frame(name: &str) -> bool {
-    const RUNTIME_PREFIXES: [&str; 9] = [
-        "std::", "core::", "alloc::", "__rust", "rust_", "abort", "<std::", "<core::", "<alloc::",
-    ];
-    RUNTIME_PREFIXES
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
-        || name.contains("wasmload_sdk")
+    const RUNTIME_PREFIXES: [&str; 9] =
+        ["std::", "core::", "alloc::", "__rust", "rust_", "abort", "<std::", "<core::", "<alloc::"];
+    RUNTIME_PREFIXES.iter().any(|prefix| name.starts_with(prefix)) || name.contains("wasmload_sdk")
 }

@@ -3,94 +3,62 @@
 
 use std::path::Path;
 
-use wasmload_testkit::{guest, run_wasmload, Outcome, TargetServer};
+use wasmload_testkit::{run_guest, Outcome, TargetServer};
 
-fn wasmload(args: &[&str]) -> Outcome {
-    run_wasmload(Path::new(env!("CARGO_BIN_EXE_wasmload")), args)
+fn load(guest: &str, host: &str, flags: &str) -> Outcome {
+    run_guest(Path::new(env!("CARGO_BIN_EXE_wasmload")), guest, host, flags)
 }
 
 #[test]
 fn records_every_request_the_server_saw() {
     let server = TargetServer::start();
-    let component = guest("http-basic");
-    let run = wasmload(&[
-        "run",
-        component.to_str().unwrap(),
-        "-u",
-        "10",
-        "-i",
-        "300",
-        "--host",
-        &server.url(),
-        "-e",
-        "WAIT_MS=0-5",
-    ]);
+    let run = load("http-basic", &server.url(), "-u 10 -i 300 -e WAIT_MS=0-5");
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
 
     // Each task sends one request, each user logs in once.
-    let summary = run.summary();
-    assert_eq!(summary["totals"]["requests"], 310);
+    assert_eq!(run.summary()["totals"]["requests"], 310);
     assert_eq!(run.count("POST", "/login"), 10);
     assert_eq!(server.logins(), 10);
 
     let served = server.counts();
-    let served_under = |prefix: &str| -> u64 {
+    let served_where = |keep: &dyn Fn(&str) -> bool| -> u64 {
         served
             .iter()
-            .filter(|((method, path), _)| method == "GET" && path.starts_with(prefix))
+            .filter(|((method, path), _)| method == "GET" && keep(path))
             .map(|(_, count)| count)
             .sum()
     };
     assert_eq!(run.count("GET", "/items"), server.count("GET", "/items"));
-    assert_eq!(run.count("GET", "/items/[id]"), served_under("/items/"));
+    assert_eq!(run.count("GET", "/items/[id]"), served_where(&|p| p.starts_with("/items/")));
     assert_eq!(run.count("GET", "/cart"), server.count("GET", "/cart"));
     assert_eq!(served.values().sum::<u64>(), 310);
 
     // The example marks out-of-stock items (every tenth id) as failures.
+    let out_of_stock = served_where(&|path| {
+        path.strip_prefix("/items/")
+            .and_then(|id| id.parse::<u64>().ok())
+            .is_some_and(|id| id % 10 == 0)
+    });
+    assert_eq!(run.failures("GET", "/items/[id]"), out_of_stock);
     assert_eq!(run.failures("GET", "/items"), 0);
     assert_eq!(run.failures("GET", "/cart"), 0);
-    let out_of_stock: u64 = served
-        .iter()
-        .filter(|((_, path), _)| {
-            path.strip_prefix("/items/")
-                .and_then(|id| id.parse::<u64>().ok())
-                .is_some_and(|id| id % 10 == 0)
-        })
-        .map(|(_, count)| count)
-        .sum();
-    assert_eq!(run.failures("GET", "/items/[id]"), out_of_stock);
-    assert!(
-        run.stdout.contains("Aggregated"),
-        "no stats table:\n{}",
-        run.stdout
-    );
+    assert!(run.stdout.contains("Aggregated"), "no table:\n{}", run.stdout);
 }
 
 #[test]
 fn responses_are_judged_like_catch_response() {
     let server = TargetServer::start();
-    let component = guest("checks");
-    let run = wasmload(&[
-        "run",
-        component.to_str().unwrap(),
-        "-i",
-        "50",
-        "--host",
-        &server.url(),
-    ]);
+    let run = load("checks", &server.url(), "-i 50");
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
 
     // Marked failure (a later success() does not undo it).
-    assert_eq!(run.count("GET", "/a"), 10);
-    assert_eq!(run.failures("GET", "/a"), 10);
+    assert_eq!((run.count("GET", "/a"), run.failures("GET", "/a")), (10, 10));
     // Marked success despite a 404.
-    assert_eq!(run.count("GET", "/status/404"), 10);
-    assert_eq!(run.failures("GET", "/status/404"), 0);
+    assert_eq!((run.count("GET", "/status/404"), run.failures("GET", "/status/404")), (10, 0));
     // Unjudged 500: a failure by status.
     assert_eq!(run.failures("GET", "/status/500"), 10);
     // Redirects followed to the end, recorded once under the first URL.
-    assert_eq!(run.count("GET", "/redirect/3"), 10);
-    assert_eq!(run.failures("GET", "/redirect/3"), 0);
+    assert_eq!((run.count("GET", "/redirect/3"), run.failures("GET", "/redirect/3")), (10, 0));
     assert_eq!(server.count("GET", "/redirect/0"), 10);
     assert_eq!(server.count("GET", "/"), 10);
     // The default name drops the query.
@@ -98,39 +66,21 @@ fn responses_are_judged_like_catch_response() {
 
     let errors = run.summary()["errors"].as_array().unwrap().clone();
     let error_of = |name: &str| {
-        errors.iter().find(|e| e["name"] == name).map(|e| {
-            (
-                e["error"].as_str().unwrap().to_owned(),
-                e["occurrences"].as_u64().unwrap(),
-            )
-        })
+        let row = errors.iter().find(|e| e["name"] == name)?;
+        Some((row["error"].as_str()?.to_owned(), row["occurrences"].as_u64()?))
     };
-    assert_eq!(error_of("/a"), Some(("custom reason".to_owned(), 10)));
-    assert_eq!(
-        error_of("/status/500"),
-        Some(("HTTP 500 Internal Server Error".to_owned(), 10))
-    );
+    assert_eq!(error_of("/a"), Some(("custom reason".into(), 10)));
+    assert_eq!(error_of("/status/500"), Some(("HTTP 500 Internal Server Error".into(), 10)));
 }
 
 #[test]
 fn cookies_are_kept_per_user_and_not_shared() {
     let server = TargetServer::start();
-    let component = guest("cookies");
-    let run = wasmload(&[
-        "run",
-        component.to_str().unwrap(),
-        "-u",
-        "8",
-        "-i",
-        "80",
-        "--host",
-        &server.url(),
-    ]);
+    let run = load("cookies", &server.url(), "-u 8 -i 80");
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert_eq!(server.logins(), 8);
     // Every `/me` carried its own user's session cookie.
-    assert_eq!(run.count("GET", "/me"), 80);
-    assert_eq!(run.failures("GET", "/me"), 0);
+    assert_eq!((run.count("GET", "/me"), run.failures("GET", "/me")), (80, 0));
     assert_eq!(server.sessions_on_me(), 8);
     // Each user's on_stop logged out once.
     assert_eq!(run.count("POST", "/logout"), 8);
@@ -142,72 +92,41 @@ fn tls_targets_are_served_over_http2_when_offered() {
     let server = TargetServer::start_tls();
     let ca = std::env::temp_dir().join(format!("wasmload-ca-{}.pem", std::process::id()));
     std::fs::write(&ca, server.certificate_pem().unwrap()).unwrap();
-    let component = guest("http-hammer");
-    let run = wasmload(&[
-        "run",
-        component.to_str().unwrap(),
-        "-u",
-        "3",
-        "-i",
-        "30",
-        "--host",
-        &server.url(),
-        "--ca-cert",
-        ca.to_str().unwrap(),
-    ]);
+    let trusting = format!("-u 3 -i 30 --ca-cert {}", ca.display());
+    let run = load("http-hammer", &server.url(), &trusting);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-    assert_eq!(run.count("GET", "/"), 30);
-    assert_eq!(run.failures("GET", "/"), 0, "{}", run.stdout);
+    assert_eq!((run.count("GET", "/"), run.failures("GET", "/")), (30, 0));
     assert_eq!(server.count("GET", "/"), 30);
     assert_eq!(server.http2_requests(), 30);
 
     // Without trusting the certificate, every request fails to connect.
-    let untrusted = wasmload(&[
-        "run",
-        component.to_str().unwrap(),
-        "-i",
-        "3",
-        "--host",
-        &server.url(),
-    ]);
+    let untrusted = load("http-hammer", &server.url(), "-i 3");
     assert_eq!(untrusted.code, Some(0), "stderr: {}", untrusted.stderr);
     assert_eq!(untrusted.failures("GET", "/"), 3);
     assert_eq!(server.count("GET", "/"), 30);
-    let error = untrusted.summary()["errors"][0]["error"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(
-        error.starts_with("connect:") && error.contains("certificate"),
-        "{error}"
-    );
+    let error = untrusted.summary()["errors"][0]["error"].as_str().unwrap().to_owned();
+    assert!(error.starts_with("connect:") && error.contains("certificate"), "{error}");
+}
+
+#[test]
+fn an_unreachable_target_is_a_failure_not_a_crash() {
+    // Bind and drop a listener to get a loopback port nobody listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let run = load("http-hammer", &host, "-u 2 -i 20");
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!((run.count("GET", "/"), run.failures("GET", "/")), (20, 20));
+    let error = run.summary()["errors"][0]["error"].as_str().unwrap().to_owned();
+    assert!(error.starts_with("connect:"), "{error}");
 }
 
 #[test]
 fn more_than_ten_redirects_fail() {
     let server = TargetServer::start();
-    let component = guest("http-hammer");
-    let ten = wasmload(&[
-        "run",
-        component.to_str().unwrap(),
-        "-i",
-        "2",
-        "--host",
-        &server.url(),
-        "-e",
-        "PATH=/redirect/9",
-    ]);
+    let ten = load("http-hammer", &server.url(), "-i 2 -e PATH=/redirect/9");
     assert_eq!(ten.failures("GET", "/redirect/9"), 0, "{}", ten.stdout);
-    let eleven = wasmload(&[
-        "run",
-        component.to_str().unwrap(),
-        "-i",
-        "2",
-        "--host",
-        &server.url(),
-        "-e",
-        "PATH=/redirect/10",
-    ]);
+    let eleven = load("http-hammer", &server.url(), "-i 2 -e PATH=/redirect/10");
     assert_eq!(eleven.code, Some(0), "stderr: {}", eleven.stderr);
     assert_eq!(eleven.failures("GET", "/redirect/10"), 2);
     assert_eq!(eleven.summary()["errors"][0]["error"], "too many redirects");
@@ -216,51 +135,8 @@ fn more_than_ten_redirects_fail() {
 #[test]
 fn a_request_over_its_timeout_fails_with_timeout() {
     let server = TargetServer::start();
-    let component = guest("http-hammer");
-    let run = wasmload(&[
-        "run",
-        component.to_str().unwrap(),
-        "-i",
-        "3",
-        "--host",
-        &server.url(),
-        "--timeout",
-        "100ms",
-        "-e",
-        "PATH=/slow/2000",
-    ]);
+    let run = load("http-hammer", &server.url(), "-i 3 --timeout 100ms -e PATH=/slow/2000");
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-    assert_eq!(run.count("GET", "/slow/2000"), 3);
-    assert_eq!(run.failures("GET", "/slow/2000"), 3);
+    assert_eq!((run.count("GET", "/slow/2000"), run.failures("GET", "/slow/2000")), (3, 3));
     assert_eq!(run.summary()["errors"][0]["error"], "timeout");
-}
-
-#[test]
-fn an_unreachable_target_is_a_failure_not_a_crash() {
-    // Bind and drop a listener to get a loopback port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let host = format!("http://127.0.0.1:{port}");
-    let component = guest("http-hammer");
-    let run = wasmload(&[
-        "run",
-        component.to_str().unwrap(),
-        "-u",
-        "2",
-        "-i",
-        "20",
-        "--host",
-        &host,
-    ]);
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-    assert_eq!(run.count("GET", "/"), 20);
-    assert_eq!(run.failures("GET", "/"), 20);
-    let error = run.summary()["errors"][0]["error"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert!(error.starts_with("connect:"), "{error}");
 }

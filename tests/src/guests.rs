@@ -44,13 +44,7 @@ pub fn guest(name: &str) -> PathBuf {
 fn build_workspace(workspace: &Path) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = Command::new(cargo)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--manifest-path",
-        ])
+        .args(["build", "--release", "--target", "wasm32-wasip2", "--manifest-path"])
         .arg(workspace.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(guest_target_dir())

@@ -7,5 +7,5 @@ pub mod runner;
 pub mod target;
 
 pub use guests::guest;
-pub use runner::{run_wasmload, run_wasmload_signalled, Outcome};
+pub use runner::{run_guest, run_wasmload, run_wasmload_signalled, Outcome};
 pub use target::TargetServer;

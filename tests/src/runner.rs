@@ -20,9 +20,7 @@ pub struct Outcome {
 impl Outcome {
     /// The summary; panics with the run's stderr when there is none.
     pub fn summary(&self) -> &Value {
-        self.summary
-            .as_ref()
-            .unwrap_or_else(|| panic!("no JSON summary; stderr:\n{}", self.stderr))
+        self.summary.as_ref().unwrap_or_else(|| panic!("no JSON summary; stderr:\n{}", self.stderr))
     }
 
     /// The summary row of (type, name), if any.
@@ -35,15 +33,23 @@ impl Outcome {
 
     /// Requests recorded for (type, name); 0 when there is no row.
     pub fn count(&self, kind: &str, name: &str) -> u64 {
-        self.row(kind, name)
-            .map_or(0, |row| row["count"].as_u64().unwrap_or(0))
+        self.row(kind, name).map_or(0, |row| row["count"].as_u64().unwrap_or(0))
     }
 
     /// Failures recorded for (type, name); 0 when there is no row.
     pub fn failures(&self, kind: &str, name: &str) -> u64 {
-        self.row(kind, name)
-            .map_or(0, |row| row["failures"].as_u64().unwrap_or(0))
+        self.row(kind, name).map_or(0, |row| row["failures"].as_u64().unwrap_or(0))
     }
+}
+
+/// Runs `wasmload run` (the binary at `exe`) on the guest component
+/// `guest` (its crate name) against `host`, with `flags` split on
+/// whitespace, e.g. `"-u 4 -i 100"`.
+pub fn run_guest(exe: &Path, guest: &str, host: &str, flags: &str) -> Outcome {
+    let component = crate::guest(guest);
+    let mut args = vec!["run", component.to_str().expect("a UTF-8 path"), "--host", host];
+    args.extend(flags.split_whitespace());
+    run_wasmload(exe, &args)
 }
 
 /// Runs `wasmload` (the binary at `exe`) with `args`, adding `--json` to a

@@ -95,28 +95,21 @@ impl TargetServer {
         let addr = std_listener.local_addr()?;
         let served = Arc::clone(&seen);
         let (acceptor, certificate) = tls.unzip();
-        std::thread::Builder::new()
-            .name("target-server".into())
-            .spawn(move || {
-                let runtime = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(1)
-                    .enable_all()
-                    .build()
-                    .expect("building the server runtime");
-                runtime.block_on(async move {
-                    let listener = TcpListener::from_std(std_listener).expect("listener");
-                    tokio::select! {
-                        _ = accept_loop(listener, acceptor, served) => {}
-                        _ = stopped => {}
-                    }
-                });
-            })?;
-        Ok(TargetServer {
-            addr,
-            seen,
-            certificate,
-            _shutdown: shutdown,
-        })
+        std::thread::Builder::new().name("target-server".into()).spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("building the server runtime");
+            runtime.block_on(async move {
+                let listener = TcpListener::from_std(std_listener).expect("listener");
+                tokio::select! {
+                    _ = accept_loop(listener, acceptor, served) => {}
+                    _ = stopped => {}
+                }
+            });
+        })?;
+        Ok(TargetServer { addr, seen, certificate, _shutdown: shutdown })
     }
 
     /// The certificate of a TLS server, PEM-encoded.
@@ -224,19 +217,15 @@ async fn answer(request: Request<Incoming>, seen: &Mutex<Seen>) -> Response<Full
                     let mut seen = seen.lock().expect("server state");
                     seen.sessions_on_me.insert(session.clone());
                 }
-                text(
-                    StatusCode::OK,
-                    format!(r#"{{"session":"{session}","items":[]}}"#),
-                )
+                text(StatusCode::OK, format!(r#"{{"session":"{session}","items":[]}}"#))
             }
             None => text(StatusCode::UNAUTHORIZED, "log in first".into()),
         },
         ("GET", ["items"]) => text(StatusCode::OK, r#"[{"id":1},{"id":2},{"id":3}]"#.into()),
         ("GET", ["items", id]) => match id.parse::<u64>() {
-            Ok(id) if id <= 1000 => text(
-                StatusCode::OK,
-                format!(r#"{{"id":{id},"in_stock":{}}}"#, id % 10 != 0),
-            ),
+            Ok(id) if id <= 1000 => {
+                text(StatusCode::OK, format!(r#"{{"id":{id},"in_stock":{}}}"#, id % 10 != 0))
+            }
             _ => text(StatusCode::NOT_FOUND, "no such item".into()),
         },
         ("GET", ["status", code]) => {
@@ -253,9 +242,7 @@ async fn answer(request: Request<Incoming>, seen: &Mutex<Seen>) -> Response<Full
                 Ok(n) => format!("/redirect/{}", n - 1),
             };
             let mut response = text(StatusCode::FOUND, String::new());
-            response
-                .headers_mut()
-                .insert("location", next.parse().expect("a valid location"));
+            response.headers_mut().insert("location", next.parse().expect("a valid location"));
             response
         }
         ("GET", ["slow", ms]) => {

@@ -33,11 +33,7 @@ impl ContextUser {
     pub fn new(config: Arc<ContextConfig>, user_id: u64) -> Self {
         let rng =
             fastrand::Rng::with_seed(config.seed ^ user_id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        ContextUser {
-            config,
-            user_id,
-            rng,
-        }
+        ContextUser { config, user_id, rng }
     }
 
     /// This user's random generator, for host-side choices (task pick, wait).

@@ -16,10 +16,7 @@ pub struct EventsUser {
 impl EventsUser {
     /// Events of one user, recorded into `recorder`.
     pub fn new(recorder: Recorder) -> Self {
-        EventsUser {
-            recorder,
-            table: ResourceTable::new(),
-        }
+        EventsUser { recorder, table: ResourceTable::new() }
     }
 }
 

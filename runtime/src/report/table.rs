@@ -5,17 +5,14 @@ use comfy_table::{CellAlignment, ContentArrangement, Table};
 
 use crate::stats::{RequestRow, Summary};
 
-const REQUEST_HEADER: [&str; 11] = [
-    "Type", "Name", "# reqs", "# fails", "Median", "90%", "95%", "99%", "Max", "Avg", "req/s",
-];
+const REQUEST_HEADER: [&str; 11] =
+    ["Type", "Name", "# reqs", "# fails", "Median", "90%", "95%", "99%", "Max", "Avg", "req/s"];
 
 /// The run's tables as text: requests (with the Aggregated row), then
 /// failures and task errors when there were any.
 pub fn render(summary: &Summary) -> String {
-    let mut text = format!(
-        "Response times in ms; {} users over {:.1} s\n",
-        summary.users, summary.duration_s
-    );
+    let mut text =
+        format!("Response times in ms; {} users over {:.1} s\n", summary.users, summary.duration_s);
     let mut requests = new_table(&REQUEST_HEADER, &[2, 3, 4, 5, 6, 7, 8, 9, 10]);
     for row in summary.requests.iter().chain([&summary.aggregated]) {
         requests.add_row(request_cells(row));
@@ -59,11 +56,7 @@ fn request_cells(row: &RequestRow) -> Vec<String> {
         row.kind.clone(),
         row.name.clone(),
         row.count.to_string(),
-        format!(
-            "{} ({:.1}%)",
-            row.failures,
-            percent(row.failures, row.count)
-        ),
+        format!("{} ({:.1}%)", row.failures, percent(row.failures, row.count)),
         ms(row.p50_ms),
         ms(row.p90_ms),
         ms(row.p95_ms),

@@ -139,10 +139,7 @@ mod tests {
     #[test]
     fn users_split_by_class_weight() {
         let classes = plan_classes(
-            vec![
-                class("a", 3, &[("t", 1, &[])]),
-                class("b", 1, &[("t", 1, &[])]),
-            ],
+            vec![class("a", 3, &[("t", 1, &[])]), class("b", 1, &[("t", 1, &[])])],
             &TagFilter::default(),
         )
         .unwrap();
@@ -155,40 +152,20 @@ mod tests {
     #[test]
     fn tags_select_and_exclude_tasks() {
         let described = vec![
-            class(
-                "a",
-                1,
-                &[("x", 1, &["fast"]), ("y", 1, &["slow"]), ("z", 1, &[])],
-            ),
+            class("a", 1, &[("x", 1, &["fast"]), ("y", 1, &["slow"]), ("z", 1, &[])]),
             class("b", 1, &[("w", 1, &["slow"])]),
         ];
-        let only_fast = TagFilter {
-            include: vec!["fast".into()],
-            exclude: vec![],
-        };
+        let only_fast = TagFilter { include: vec!["fast".into()], exclude: vec![] };
         let plans = plan_classes(described.clone(), &only_fast).unwrap();
         assert_eq!(plans.len(), 1);
-        assert_eq!(
-            plans[0]
-                .tasks
-                .iter()
-                .map(|t| t.name.as_str())
-                .collect::<Vec<_>>(),
-            ["x"]
-        );
+        assert_eq!(plans[0].tasks.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["x"]);
 
-        let no_slow = TagFilter {
-            include: vec![],
-            exclude: vec!["slow".into()],
-        };
+        let no_slow = TagFilter { include: vec![], exclude: vec!["slow".into()] };
         let plans = plan_classes(described.clone(), &no_slow).unwrap();
         let names: Vec<_> = plans[0].tasks.iter().map(|t| t.index).collect();
         assert_eq!(names, [0, 2]);
 
-        let nothing = TagFilter {
-            include: vec!["missing".into()],
-            exclude: vec![],
-        };
+        let nothing = TagFilter { include: vec!["missing".into()], exclude: vec![] };
         assert!(plan_classes(described, &nothing).is_err());
     }
 
@@ -200,9 +177,7 @@ mod tests {
         )
         .unwrap();
         let mut rng = fastrand::Rng::with_seed(7);
-        let picks_of_y = (0..4000)
-            .filter(|_| plans[0].pick_task(&mut rng).name == "y")
-            .count();
+        let picks_of_y = (0..4000).filter(|_| plans[0].pick_task(&mut rng).name == "y").count();
         assert!((2800..3200).contains(&picks_of_y), "{picks_of_y}");
     }
 }

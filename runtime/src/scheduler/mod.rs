@@ -74,8 +74,7 @@ impl Shared {
         let Some(left) = &self.iterations_left else {
             return true;
         };
-        left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
-            .is_ok()
+        left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok()
     }
 }
 
@@ -135,9 +134,7 @@ pub async fn run(
         }
     }
     stop.cancel();
-    RunOutcome {
-        duration: started.elapsed(),
-    }
+    RunOutcome { duration: started.elapsed() }
 }
 
 async fn drain(users: &mut JoinSet<()>) {
@@ -169,10 +166,7 @@ async fn drive_user(shared: &Shared, user_id: u64, class_slot: usize) {
     let report = |task: &str, error: &GuestError| {
         recorder.record_task_error(&class.name, task, &error.to_string());
         if let GuestError::Trapped(message) = error {
-            eprintln!(
-                "wasmload: user {user_id} ({}) trapped in {task}: {message}",
-                class.name
-            );
+            eprintln!("wasmload: user {user_id} ({}) trapped in {task}: {message}", class.name);
         }
     };
 

@@ -24,9 +24,7 @@ impl Wait {
                 Wait::Between(Duration::from_micros(min), Duration::from_micros(max))
             }
             WaitTime::Between((min, max)) => {
-                return Err(format!(
-                    "wait between {min}us and {max}us: min is above max"
-                ))
+                return Err(format!("wait between {min}us and {max}us: min is above max"))
             }
             WaitTime::ConstantPacing(us) => Wait::Pacing(Duration::from_micros(us)),
             WaitTime::ConstantThroughput(per_second)
@@ -35,9 +33,7 @@ impl Wait {
                 Wait::Pacing(Duration::from_secs_f64(1.0 / per_second))
             }
             WaitTime::ConstantThroughput(per_second) => {
-                return Err(format!(
-                    "constant throughput {per_second}/s must be above 0"
-                ))
+                return Err(format!("constant throughput {per_second}/s must be above 0"))
             }
         })
     }
@@ -64,10 +60,7 @@ mod tests {
     fn pacing_subtracts_the_task_time() {
         let mut rng = fastrand::Rng::with_seed(1);
         let wait = Wait::from_guest(&WaitTime::ConstantPacing(1_000_000)).unwrap();
-        assert_eq!(
-            wait.delay(Duration::from_millis(300), &mut rng),
-            Duration::from_millis(700)
-        );
+        assert_eq!(wait.delay(Duration::from_millis(300), &mut rng), Duration::from_millis(700));
         assert_eq!(wait.delay(Duration::from_secs(2), &mut rng), Duration::ZERO);
         let throughput = Wait::from_guest(&WaitTime::ConstantThroughput(4.0)).unwrap();
         assert_eq!(throughput, Wait::Pacing(Duration::from_millis(250)));

@@ -75,12 +75,10 @@ impl Recorder {
 
     /// Requests and failures so far, without merging histograms.
     pub fn totals(&self) -> (u64, u64) {
-        self.shards()
-            .iter()
-            .fold((0, 0), |(requests, failures), shard| {
-                let (r, f) = lock(shard).totals();
-                (requests + r, failures + f)
-            })
+        self.shards().iter().fold((0, 0), |(requests, failures), shard| {
+            let (r, f) = lock(shard).totals();
+            (requests + r, failures + f)
+        })
     }
 
     /// Every event so far, merged into one shard.

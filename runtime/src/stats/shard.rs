@@ -16,11 +16,7 @@ pub struct Entry {
 
 impl Default for Entry {
     fn default() -> Self {
-        Entry {
-            histogram: new_histogram(),
-            failures: 0,
-            total_length: 0,
-        }
+        Entry { histogram: new_histogram(), failures: 0, total_length: 0 }
     }
 }
 
@@ -87,11 +83,7 @@ impl Shard {
         entry.total_length += event.response_length;
         if let Some(error) = event.error {
             entry.failures += 1;
-            let key = (
-                event.kind.to_owned(),
-                event.name.to_owned(),
-                error.to_owned(),
-            );
+            let key = (event.kind.to_owned(), event.name.to_owned(), error.to_owned());
             *self.errors.entry(key).or_default() += 1;
         }
     }
@@ -118,10 +110,9 @@ impl Shard {
 
     /// (requests, failures) over every group.
     pub fn totals(&self) -> (u64, u64) {
-        self.entries()
-            .fold((0, 0), |(requests, failures), (_, _, entry)| {
-                (requests + entry.histogram.len(), failures + entry.failures)
-            })
+        self.entries().fold((0, 0), |(requests, failures), (_, _, entry)| {
+            (requests + entry.histogram.len(), failures + entry.failures)
+        })
     }
 
     /// The entry of one (type, name) group.
@@ -133,9 +124,7 @@ impl Shard {
     /// Every (type, name, entry), in no particular order.
     pub fn entries(&self) -> impl Iterator<Item = (&str, &str, &Entry)> {
         self.requests.iter().flat_map(|(kind, by_name)| {
-            by_name
-                .iter()
-                .map(move |(name, entry)| (kind.as_str(), name.as_str(), entry))
+            by_name.iter().map(move |(name, entry)| (kind.as_str(), name.as_str(), entry))
         })
     }
 

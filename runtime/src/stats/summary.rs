@@ -160,26 +160,14 @@ impl RequestRow {
             name: name.to_owned(),
             count,
             failures: entry.failures(),
-            rps: if seconds > 0.0 {
-                count as f64 / seconds
-            } else {
-                0.0
-            },
+            rps: if seconds > 0.0 { count as f64 / seconds } else { 0.0 },
             p50_ms: percentile(0.50),
             p90_ms: percentile(0.90),
             p95_ms: percentile(0.95),
             p99_ms: percentile(0.99),
             max_ms: if count == 0 { 0.0 } else { ms(histogram.max()) },
-            avg_ms: if count == 0 {
-                0.0
-            } else {
-                histogram.mean() / 1000.0
-            },
-            avg_length: if count == 0 {
-                0.0
-            } else {
-                entry.total_length() as f64 / count as f64
-            },
+            avg_ms: if count == 0 { 0.0 } else { histogram.mean() / 1000.0 },
+            avg_length: if count == 0 { 0.0 } else { entry.total_length() as f64 / count as f64 },
             histogram: encode_histogram(histogram)?,
         })
     }

@@ -107,9 +107,7 @@ pub fn head(url: &str) -> RequestBuilder {
 impl RequestBuilder {
     /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.request
-            .headers
-            .push((name.to_owned(), value.to_owned()));
+        self.request.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 
@@ -121,8 +119,7 @@ impl RequestBuilder {
 
     /// Sets a JSON text as the body, with `Content-Type: application/json`.
     pub fn json_text(self, json: impl Into<String>) -> Self {
-        self.header("content-type", "application/json")
-            .body(json.into().into_bytes())
+        self.header("content-type", "application/json").body(json.into().into_bytes())
     }
 
     /// Groups the request under `name` in the stats (default: the path
@@ -147,10 +144,7 @@ impl RequestBuilder {
     /// Sends the request and reads the whole response.
     pub fn send(self) -> Result<Response, HttpError> {
         let response = host::send(&self.request)?;
-        Ok(Response {
-            inner: response,
-            body: OnceCell::new(),
-        })
+        Ok(Response { inner: response, body: OnceCell::new() })
     }
 }
 
@@ -212,9 +206,7 @@ impl Response {
     /// `expected`.
     pub fn expect_status(self, expected: u16) -> Result<Self> {
         let status = self.status();
-        self.check(status == expected, || {
-            format!("expected status {expected}, got {status}")
-        })
+        self.check(status == expected, || format!("expected status {expected}, got {status}"))
     }
 
     /// Fails the request (and returns an error) unless the body contains
@@ -237,8 +229,6 @@ impl Response {
 
 impl fmt::Debug for Response {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Response")
-            .field("status", &self.status())
-            .finish_non_exhaustive()
+        f.debug_struct("Response").field("status", &self.status()).finish_non_exhaustive()
     }
 }

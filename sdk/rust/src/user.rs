@@ -36,12 +36,7 @@ impl<U> Task<U> {
     /// Task::new("checkout", Self::checkout).weight(2).tag("buy")
     /// ```
     pub fn new(name: impl Into<String>, run: fn(&mut U) -> Result<()>) -> Self {
-        Task {
-            name: name.into(),
-            weight: 1,
-            tags: Vec::new(),
-            run,
-        }
+        Task { name: name.into(), weight: 1, tags: Vec::new(), run }
     }
 
     /// Relative chance of being picked (default 1; 0 never runs).
@@ -103,12 +98,7 @@ pub struct Class<U> {
 impl<U: User> Class<U> {
     /// A class of weight 1 with no tasks and no wait.
     pub fn new(name: impl Into<String>) -> Self {
-        Class {
-            name: name.into(),
-            weight: 1,
-            tasks: Vec::new(),
-            wait: Wait::none(),
-        }
+        Class { name: name.into(), weight: 1, tasks: Vec::new(), wait: Wait::none() }
     }
 
     /// Relative share of spawned users (default 1).
@@ -166,11 +156,7 @@ impl<U: User> ErasedClass for ClassOf<U> {
             tasks: class
                 .tasks
                 .into_iter()
-                .map(|task| TaskInfo {
-                    name: task.name,
-                    weight: task.weight,
-                    tags: task.tags,
-                })
+                .map(|task| TaskInfo { name: task.name, weight: task.weight, tags: task.tags })
                 .collect(),
             wait: class.wait.0,
         }
@@ -178,10 +164,7 @@ impl<U: User> ErasedClass for ClassOf<U> {
 
     fn start(&self) -> Result<Box<dyn ErasedUser>> {
         let tasks = U::class().tasks.into_iter().map(|task| task.run).collect();
-        Ok(Box::new(Running {
-            user: U::on_start()?,
-            tasks,
-        }))
+        Ok(Box::new(Running { user: U::on_start()?, tasks }))
     }
 }
 
@@ -225,9 +208,8 @@ pub fn describe(classes: &[Box<dyn ErasedClass>]) -> Vec<UserClass> {
 #[doc(hidden)]
 pub fn on_start(classes: Vec<Box<dyn ErasedClass>>, class: u32) -> Result<(), String> {
     install_panic_hook();
-    let chosen = classes
-        .get(class as usize)
-        .ok_or_else(|| format!("no user class number {class}"))?;
+    let chosen =
+        classes.get(class as usize).ok_or_else(|| format!("no user class number {class}"))?;
     let user = chosen.start().map_err(|e| e.to_string())?;
     CURRENT.with(|current| *current.borrow_mut() = Some(user));
     Ok(())
@@ -248,9 +230,7 @@ pub fn on_stop() -> Result<(), String> {
 fn with_current(call: impl FnOnce(&mut dyn ErasedUser) -> Result<()>) -> Result<(), String> {
     CURRENT.with(|current| {
         let mut current = current.borrow_mut();
-        let user = current
-            .as_deref_mut()
-            .ok_or_else(|| "the user has not started".to_owned())?;
+        let user = current.as_deref_mut().ok_or_else(|| "the user has not started".to_owned())?;
         call(user).map_err(|e| e.to_string())
     })
 }

@@ -4,9 +4,7 @@
 use wasmload_testkit::TargetServer;
 
 fn main() -> anyhow::Result<()> {
-    let addr = std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8089".into());
+    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:8089".into());
     let server = TargetServer::start_on(&addr)?;
     println!("{}", server.url());
     loop {

@@ -18,23 +18,13 @@ impl User for Shopper {
         Class::new("shopper")
             .wait(Wait::between(min, max))
             .task(Task::new("browse", Self::browse).weight(3).tag("browse"))
-            .task(
-                Task::new("view item", Self::view_item)
-                    .weight(2)
-                    .tag("browse"),
-            )
+            .task(Task::new("view item", Self::view_item).weight(2).tag("browse"))
             .task(Task::new("cart", Self::cart).tag("cart"))
     }
 
     fn on_start() -> Result<Self> {
-        let login = format!(
-            r#"{{"username":"user{}","password":"secret"}}"#,
-            context::user_id()
-        );
-        let response = http::post("/login")
-            .json_text(login)
-            .send()?
-            .expect_status(200)?;
+        let login = format!(r#"{{"username":"user{}","password":"secret"}}"#, context::user_id());
+        let response = http::post("/login").json_text(login).send()?.expect_status(200)?;
         let body: Value = serde_json::from_slice(response.bytes()).map_err(Error::msg)?;
         let token = body["token"]
             .as_str()
@@ -55,10 +45,8 @@ impl Shopper {
     /// One item, checked: the right id, and in stock (else a failure).
     fn view_item(&mut self) -> Result<()> {
         let id = context::random_range(1, 1001);
-        let response = http::get(&format!("/items/{id}"))
-            .name("/items/[id]")
-            .send()?
-            .expect_status(200)?;
+        let response =
+            http::get(&format!("/items/{id}")).name("/items/[id]").send()?.expect_status(200)?;
         let item: Value = match serde_json::from_slice(response.bytes()) {
             Ok(item) => item,
             Err(error) => {

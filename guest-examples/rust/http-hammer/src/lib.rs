@@ -18,9 +18,7 @@ impl User for Hammer {
     }
 
     fn on_start() -> Result<Self> {
-        Ok(Hammer {
-            path: context::param_or("PATH", "/"),
-        })
+        Ok(Hammer { path: context::param_or("PATH", "/") })
     }
 }
 

@@ -42,9 +42,7 @@ impl HttpConfig {
         default_timeout: Duration,
         ca_files: &[PathBuf],
     ) -> anyhow::Result<Self> {
-        let mut roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
+        let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
         for file in ca_files {
             let shown = file.display();
             let certificates = CertificateDer::pem_file_iter(file)
@@ -65,11 +63,7 @@ impl HttpConfig {
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)
         .with_no_client_auth();
-        Ok(HttpConfig {
-            base_url,
-            default_timeout,
-            tls,
-        })
+        Ok(HttpConfig { base_url, default_timeout, tls })
     }
 }
 
@@ -122,9 +116,7 @@ impl http::Host for HttpUser {
         let started = Instant::now();
         let url = session::resolve(self.config.base_url.as_ref(), &request.url);
         let name = event_name(&request, url.as_ref().ok());
-        let timeout = request
-            .timeout_us
-            .map_or(self.config.default_timeout, Duration::from_micros);
+        let timeout = request.timeout_us.map_or(self.config.default_timeout, Duration::from_micros);
         let outcome = match url {
             Ok(url) => self.session.send(&request, url, timeout).await,
             Err(error) => Err(error),

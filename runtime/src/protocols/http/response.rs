@@ -28,13 +28,7 @@ impl Response {
         name: String,
         recorder: Recorder,
     ) -> Self {
-        Response {
-            fetched,
-            elapsed,
-            method,
-            name,
-            recorder: Some(recorder),
-        }
+        Response { fetched, elapsed, method, name, recorder: Some(recorder) }
     }
 
     /// The HTTP status code.
@@ -102,9 +96,7 @@ impl Drop for Response {
         let status = self.fetched.status;
         if is_failure(status) {
             let reason = status.canonical_reason().unwrap_or("");
-            self.settle(Some(
-                format!("HTTP {} {reason}", status.as_u16()).trim_end(),
-            ));
+            self.settle(Some(format!("HTTP {} {reason}", status.as_u16()).trim_end()));
         } else {
             self.settle(None);
         }

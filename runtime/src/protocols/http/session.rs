@@ -72,9 +72,9 @@ pub fn resolve(base: Option<&Url>, target: &str) -> Result<Url, SendError> {
     };
     match url.scheme() {
         "http" | "https" => Ok(url),
-        other => Err(SendError::InvalidRequest(format!(
-            "unsupported scheme `{other}` (http or https)"
-        ))),
+        other => {
+            Err(SendError::InvalidRequest(format!("unsupported scheme `{other}` (http or https)")))
+        }
     }
 }
 
@@ -94,10 +94,7 @@ impl Session {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(connector);
-        Session {
-            client,
-            cookies: CookieStore::default(),
-        }
+        Session { client, cookies: CookieStore::default() }
     }
 
     /// Sends `request` to `url`, following redirects, within `timeout`.
@@ -119,23 +116,15 @@ impl Session {
         let mut body = Bytes::from(request.body.clone());
         let origin = url.origin();
         for _ in 0..=MAX_REDIRECTS {
-            let response = self
-                .exchange_once(&method, &url, &headers, body.clone())
-                .await?;
+            let response = self.exchange_once(&method, &url, &headers, body.clone()).await?;
             let status = response.status();
             let location = response.headers().get(LOCATION).cloned();
-            let (Some(location), true) = (
-                location,
-                request.follow_redirects && status.is_redirection(),
-            ) else {
+            let (Some(location), true) =
+                (location, request.follow_redirects && status.is_redirection())
+            else {
                 let (parts, incoming) = response.into_parts();
                 let body = read_body(incoming).await?;
-                return Ok(Fetched {
-                    status: parts.status,
-                    url,
-                    headers: parts.headers,
-                    body,
-                });
+                return Ok(Fetched { status: parts.status, url, headers: parts.headers, body });
             };
             // Drain the body so the connection goes back to the pool.
             read_body(response.into_body()).await?;
@@ -198,10 +187,7 @@ impl Session {
     /// The `Cookie` header for `url`: the jar's cookies after any the guest
     /// set itself.
     fn cookie_header(&self, url: &Url, guest: Option<&HeaderValue>) -> Option<HeaderValue> {
-        let mut text = guest
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or_default()
-            .to_owned();
+        let mut text = guest.and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
         for (name, value) in self.cookies.get_request_values(url) {
             if !text.is_empty() {
                 text.push_str("; ");
@@ -263,27 +249,15 @@ mod tests {
     #[test]
     fn paths_are_appended_to_the_host_like_locust() {
         assert_eq!(resolved("http://h:1", "/a?b=c"), "http://h:1/a?b=c");
-        assert_eq!(
-            resolved("http://h:1/api/", "/users"),
-            "http://h:1/api/users"
-        );
+        assert_eq!(resolved("http://h:1/api/", "/users"), "http://h:1/api/users");
         assert_eq!(resolved("http://h:1/api/", "users"), "http://h:1/api/users");
-        assert_eq!(
-            resolved("http://h:1/api", "https://other/x"),
-            "https://other/x"
-        );
+        assert_eq!(resolved("http://h:1/api", "https://other/x"), "https://other/x");
     }
 
     #[test]
     fn unusable_urls_are_invalid_requests() {
-        assert!(matches!(
-            resolve(None, "/a"),
-            Err(SendError::InvalidRequest(_))
-        ));
+        assert!(matches!(resolve(None, "/a"), Err(SendError::InvalidRequest(_))));
         let base = Url::parse("http://h").unwrap();
-        assert!(matches!(
-            resolve(Some(&base), "ftp://h/x"),
-            Err(SendError::InvalidRequest(_))
-        ));
+        assert!(matches!(resolve(Some(&base), "ftp://h/x"), Err(SendError::InvalidRequest(_))));
     }
 }

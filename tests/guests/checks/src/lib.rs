@@ -6,13 +6,8 @@ struct Checker {
     next: usize,
 }
 
-const STEPS: [fn() -> Result<()>; 5] = [
-    marked_failure,
-    marked_success,
-    judged_by_status,
-    redirected,
-    named_with_query,
-];
+const STEPS: [fn() -> Result<()>; 5] =
+    [marked_failure, marked_success, judged_by_status, redirected, named_with_query];
 
 impl User for Checker {
     fn class() -> Class<Self> {

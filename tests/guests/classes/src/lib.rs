@@ -18,9 +18,7 @@ impl User for Admin {
 
 impl User for Member {
     fn class() -> Class<Self> {
-        Class::new("member")
-            .weight(3)
-            .task(Task::new("browse", |_| get("/browse")))
+        Class::new("member").weight(3).task(Task::new("browse", |_| get("/browse")))
     }
 
     fn on_start() -> Result<Self> {
