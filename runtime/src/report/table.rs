@@ -20,35 +20,34 @@ pub fn render(summary: &Summary) -> String {
     text.push_str(&requests.to_string());
     text.push('\n');
 
-    if !summary.errors.is_empty() {
-        let mut failures = new_table(&["# occurrences", "Type", "Name", "Error"], &[0]);
-        for error in &summary.errors {
-            failures.add_row(vec![
-                error.occurrences.to_string(),
-                error.kind.clone(),
-                error.name.clone(),
-                error.error.clone(),
-            ]);
-        }
-        text.push_str("\nFailures\n");
-        text.push_str(&failures.to_string());
-        text.push('\n');
-    }
-    if !summary.task_errors.is_empty() {
-        let mut errors = new_table(&["# occurrences", "Class", "Task", "Error"], &[0]);
-        for error in &summary.task_errors {
-            errors.add_row(vec![
-                error.occurrences.to_string(),
-                error.class.clone(),
-                error.task.clone(),
-                error.error.clone(),
-            ]);
-        }
-        text.push_str("\nTask errors\n");
-        text.push_str(&errors.to_string());
-        text.push('\n');
-    }
+    let failures = summary
+        .errors
+        .iter()
+        .map(|e| [e.occurrences.to_string(), e.kind.clone(), e.name.clone(), e.error.clone()]);
+    push_groups(&mut text, "Failures", ["# occurrences", "Type", "Name", "Error"], failures);
+    let task_errors = summary
+        .task_errors
+        .iter()
+        .map(|e| [e.occurrences.to_string(), e.class.clone(), e.task.clone(), e.error.clone()]);
+    push_groups(&mut text, "Task errors", ["# occurrences", "Class", "Task", "Error"], task_errors);
     text
+}
+
+/// Appends a titled table of counted groups, unless there are none.
+fn push_groups(
+    text: &mut String,
+    title: &str,
+    header: [&str; 4],
+    rows: impl Iterator<Item = [String; 4]>,
+) {
+    let mut table = new_table(&header, &[0]);
+    for row in rows {
+        table.add_row(row.to_vec());
+    }
+    if table.row_count() == 0 {
+        return;
+    }
+    text.push_str(&format!("\n{title}\n{table}\n"));
 }
 
 fn request_cells(row: &RequestRow) -> Vec<String> {

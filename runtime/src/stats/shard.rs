@@ -53,19 +53,17 @@ pub fn new_histogram() -> Histogram<u64> {
     histogram
 }
 
-/// Failures grouped like Locust's: by (type, name, error).
-pub type ErrorKey = (String, String, String);
-
-/// Task errors grouped by (class, task, error).
-pub type TaskErrorKey = (String, String, String);
+/// A counted group: (type, name, error) for failures, like Locust's, and
+/// (class, task, error) for task errors.
+pub type GroupKey = (String, String, String);
 
 /// Events recorded by one thread (or, after merging, by all of them).
 #[derive(Default, Clone)]
 pub struct Shard {
     /// type -> name -> entry; two levels so lookups borrow `&str`.
     requests: HashMap<String, HashMap<String, Entry>>,
-    errors: HashMap<ErrorKey, u64>,
-    task_errors: HashMap<TaskErrorKey, u64>,
+    errors: HashMap<GroupKey, u64>,
+    task_errors: HashMap<GroupKey, u64>,
 }
 
 impl Shard {
@@ -129,12 +127,12 @@ impl Shard {
     }
 
     /// Failure groups with their occurrences.
-    pub fn errors(&self) -> impl Iterator<Item = (&ErrorKey, u64)> {
+    pub fn errors(&self) -> impl Iterator<Item = (&GroupKey, u64)> {
         self.errors.iter().map(|(key, count)| (key, *count))
     }
 
     /// Task error groups with their occurrences.
-    pub fn task_errors(&self) -> impl Iterator<Item = (&TaskErrorKey, u64)> {
+    pub fn task_errors(&self) -> impl Iterator<Item = (&GroupKey, u64)> {
         self.task_errors.iter().map(|(key, count)| (key, *count))
     }
 }

@@ -9,7 +9,7 @@ use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::shard::{Entry, Shard};
+use super::shard::{Entry, GroupKey, Shard};
 
 /// The outcome of a run; the `--json` document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -92,40 +92,19 @@ impl Summary {
         requests.sort_by(|a, b| (&a.name, &a.kind).cmp(&(&b.name, &b.kind)));
         let aggregated = RequestRow::new("", "Aggregated", &all, seconds)?;
 
-        let mut errors: Vec<ErrorRow> = shard
-            .errors()
-            .map(|((kind, name, error), occurrences)| ErrorRow {
-                kind: kind.clone(),
-                name: name.clone(),
-                error: error.clone(),
-                occurrences,
-            })
-            .collect();
-        errors.sort_by(|a, b| {
-            (b.occurrences, &a.name, &a.kind, &a.error).cmp(&(
-                a.occurrences,
-                &b.name,
-                &b.kind,
-                &b.error,
-            ))
+        let errors = by_frequency(shard.errors(), |(kind, name, error), occurrences| ErrorRow {
+            kind: kind.clone(),
+            name: name.clone(),
+            error: error.clone(),
+            occurrences,
         });
-        let mut task_errors: Vec<TaskErrorRow> = shard
-            .task_errors()
-            .map(|((class, task, error), occurrences)| TaskErrorRow {
+        let task_errors =
+            by_frequency(shard.task_errors(), |(class, task, error), occurrences| TaskErrorRow {
                 class: class.clone(),
                 task: task.clone(),
                 error: error.clone(),
                 occurrences,
-            })
-            .collect();
-        task_errors.sort_by(|a, b| {
-            (b.occurrences, &a.class, &a.task, &a.error).cmp(&(
-                a.occurrences,
-                &b.class,
-                &b.task,
-                &b.error,
-            ))
-        });
+            });
 
         Ok(Summary {
             users: peak_users,
@@ -171,6 +150,17 @@ impl RequestRow {
             histogram: encode_histogram(histogram)?,
         })
     }
+}
+
+/// Counted groups as rows, most frequent first (ties in key order, so the
+/// output is stable).
+fn by_frequency<'a, R>(
+    groups: impl Iterator<Item = (&'a GroupKey, u64)>,
+    row: impl Fn(&GroupKey, u64) -> R,
+) -> Vec<R> {
+    let mut groups: Vec<_> = groups.collect();
+    groups.sort_by(|(key_a, a), (key_b, b)| b.cmp(a).then_with(|| key_a.cmp(key_b)));
+    groups.into_iter().map(|(key, count)| row(key, count)).collect()
 }
 
 /// Serializes a histogram as base64 of its V2 deflate encoding.
