@@ -122,6 +122,18 @@ fn an_unreachable_target_is_a_failure_not_a_crash() {
 }
 
 #[test]
+fn response_times_include_the_servers_delay() {
+    let server = TargetServer::start();
+    let run = load("http-hammer", &server.url(), "-u 2 -i 4 -e PATH=/slow/300");
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let row = run.row("GET", "/slow/300").expect("a row for /slow/300");
+    for percentile in ["p50_ms", "p99_ms", "max_ms", "avg_ms"] {
+        let ms = row[percentile].as_f64().unwrap();
+        assert!(ms >= 299.0, "{percentile} = {ms} ms");
+    }
+}
+
+#[test]
 fn more_than_ten_redirects_fail() {
     let server = TargetServer::start();
     let ten = load("http-hammer", &server.url(), "-i 2 -e PATH=/redirect/9");

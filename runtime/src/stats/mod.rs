@@ -154,6 +154,19 @@ mod tests {
     }
 
     #[test]
+    fn response_times_keep_their_size_across_the_range() {
+        let recorder = Recorder::new();
+        for ms in [1, 10, 100, 1_000, 10_000, 100_000] {
+            recorder.record(&event("/t", ms, None));
+        }
+        let snapshot = recorder.snapshot();
+        let histogram = snapshot.entry("GET", "/t").expect("entry").histogram();
+        assert_eq!(histogram.min(), histogram.lowest_equivalent(1_000));
+        assert!(histogram.max() >= 100_000_000, "max {} µs", histogram.max());
+        assert!(histogram.equivalent(histogram.value_at_quantile(0.5), 100_000));
+    }
+
+    #[test]
     fn separate_recorders_do_not_share_events() {
         let first = Recorder::new();
         let second = Recorder::new();

@@ -77,7 +77,11 @@ impl Shard {
             None => by_name.entry(event.name.to_owned()).or_default(),
         };
         let micros = u64::try_from(event.response_time.as_micros()).unwrap_or(u64::MAX);
-        entry.histogram.saturating_record(micros.max(1));
+        // `record` grows the histogram as needed; `saturating_record` would
+        // clamp to its current range instead.
+        if entry.histogram.record(micros.max(1)).is_err() {
+            entry.histogram.saturating_record(micros.max(1));
+        }
         entry.total_length += event.response_length;
         if let Some(error) = event.error {
             entry.failures += 1;
