@@ -14,3 +14,13 @@ build_examples() {
     cargo build --release --target wasm32-wasip2 \
         --manifest-path guest-examples/rust/Cargo.toml --target-dir "$GUEST_TARGET_DIR"
 }
+
+# Real servers some end-to-end tests talk to, from Debian's packages.
+ensure_test_servers() {
+    command -v redis-server >/dev/null && return
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+    else
+        sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null
+    fi
+}

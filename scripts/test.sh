@@ -4,6 +4,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ensure_wasm_target
+ensure_test_servers
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

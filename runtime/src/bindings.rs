@@ -7,6 +7,8 @@ wasmtime::component::bindgen!({
     // import avoids boxing a future per call.
     imports: {
         "wasmload:user/http.send": async | trappable,
+        "wasmload:user/tcp": async | trappable,
+        "wasmload:user/udp": async | trappable,
         "wasmload:user/context.sleep": async | trappable,
         default: trappable,
     },
@@ -14,8 +16,10 @@ wasmtime::component::bindgen!({
     with: {
         "wasmload:user/http.response": crate::protocols::http::Response,
         "wasmload:user/events.timer": crate::protocols::events::Timer,
+        "wasmload:user/tcp.connection": crate::protocols::tcp::Connection,
+        "wasmload:user/udp.socket": crate::protocols::udp::Socket,
     },
 });
 
 pub use exports::wasmload::user::behaviour::{UserClass, WaitTime};
-pub use wasmload::user::{context, events, http};
+pub use wasmload::user::{context, events, http, tcp, udp};

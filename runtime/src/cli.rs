@@ -50,7 +50,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub stop_timeout: Duration,
 
-    /// Base URL that relative request paths are joined to, e.g. http://127.0.0.1:8080.
+    /// The target: base URL for relative HTTP paths (http://127.0.0.1:8080), or
+    /// any scheme://host:port a guest reads with `context::host`.
     #[arg(short = 'H', long, value_parser = parse_host)]
     pub host: Option<Url>,
 
@@ -129,8 +130,8 @@ fn parse_rate(text: &str) -> Result<f64, String> {
 
 fn parse_host(text: &str) -> Result<Url, String> {
     let url = Url::parse(text).map_err(|e| format!("`{text}` is not a URL ({e})"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("`{text}` must be an http:// or https:// URL with a host"));
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(format!("`{text}` has no host; give scheme://host[:port]"));
     }
     Ok(url)
 }
@@ -155,9 +156,10 @@ mod tests {
     }
 
     #[test]
-    fn hosts_must_be_http_urls() {
+    fn hosts_must_be_urls_with_a_host() {
         assert!(parse_host("http://127.0.0.1:8080").is_ok());
-        assert!(parse_host("ftp://example.test").is_err());
+        assert!(parse_host("tcp://127.0.0.1:6379").is_ok());
+        assert!(parse_host("http://").is_err());
         assert!(parse_host("127.0.0.1:8080").is_err());
     }
 

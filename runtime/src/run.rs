@@ -3,12 +3,16 @@
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use tokio_rustls::TlsConnector;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::RunArgs;
 use crate::engine::UserComponent;
 use crate::protocols::context::ContextConfig;
 use crate::protocols::http::HttpConfig;
+use crate::protocols::tcp::TcpConfig;
+use crate::protocols::tls;
+use crate::protocols::udp::UdpConfig;
 use crate::report;
 use crate::scheduler::{self, LoadPlan, Progress, TagFilter};
 use crate::stats::{Recorder, Summary};
@@ -27,12 +31,17 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let shown = args.component.display().to_string();
     let component = Arc::new(UserComponent::load(&args.component, args.users).map_err(BadInput)?);
     let recorder = Recorder::new();
+    let tls = tls::client_config(&args.ca_cert).map_err(BadInput)?;
     let services = RunServices {
         recorder: recorder.clone(),
-        http: Arc::new(
-            HttpConfig::new(args.host.clone(), args.timeout, &args.ca_cert).map_err(BadInput)?,
-        ),
+        http: Arc::new(HttpConfig::new(args.host.clone(), args.timeout, tls.clone())),
+        tcp: Arc::new(TcpConfig {
+            default_timeout: args.timeout,
+            tls: TlsConnector::from(Arc::new(tls)),
+        }),
+        udp: Arc::new(UdpConfig { default_timeout: args.timeout }),
         context: Arc::new(ContextConfig {
+            host: args.host.as_ref().map(|url| url.as_str().to_owned()),
             params: args.param_map(),
             seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
             log_level: args.loglevel.into(),

@@ -11,6 +11,8 @@ use crate::engine::UserComponent;
 use crate::protocols::context::{ContextConfig, ContextUser};
 use crate::protocols::events::EventsUser;
 use crate::protocols::http::{HttpConfig, HttpUser};
+use crate::protocols::tcp::{TcpConfig, TcpUser};
+use crate::protocols::udp::{UdpConfig, UdpUser};
 use crate::stats::Recorder;
 
 /// Everything a user's host calls need; the data of its store.
@@ -18,6 +20,8 @@ pub struct UserState {
     wasi: WasiCtx,
     wasi_table: ResourceTable,
     pub(crate) http: HttpUser,
+    pub(crate) tcp: TcpUser,
+    pub(crate) udp: UdpUser,
     pub(crate) events: EventsUser,
     pub(crate) context: ContextUser,
 }
@@ -33,6 +37,8 @@ impl WasiView for UserState {
 pub struct RunServices {
     pub recorder: Recorder,
     pub http: Arc<HttpConfig>,
+    pub tcp: Arc<TcpConfig>,
+    pub udp: Arc<UdpConfig>,
     pub context: Arc<ContextConfig>,
 }
 
@@ -66,6 +72,8 @@ impl VirtualUser {
             wasi: WasiCtx::builder().inherit_stderr().build(),
             wasi_table: ResourceTable::new(),
             http: HttpUser::new(Arc::clone(&services.http), services.recorder.clone()),
+            tcp: TcpUser::new(Arc::clone(&services.tcp), services.recorder.clone()),
+            udp: UdpUser::new(Arc::clone(&services.udp), services.recorder.clone()),
             events: EventsUser::new(services.recorder.clone()),
             context: ContextUser::new(Arc::clone(&services.context), user_id),
         };

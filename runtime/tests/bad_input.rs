@@ -52,7 +52,7 @@ fn bad_flag_values_are_refused() {
     refused(&["run", path, "-u", "many"], "--users");
     refused(&["run", path, "-r", "0"], "not a positive number of users per second");
     refused(&["run", path, "-t", "soon"], "is not a duration");
-    refused(&["run", path, "--host", "ftp://example.test"], "must be an http:// or https:// URL");
+    refused(&["run", path, "--host", "unix:/tmp/socket"], "has no host");
     refused(&["run", path, "--host", "nohost"], "is not a URL");
     refused(&["run", path, "-e", "novalue"], "is not KEY=VALUE");
     refused(&["run", path, "--no-such-flag"], "--no-such-flag");

@@ -11,6 +11,8 @@ use crate::bindings::context::{self, Level};
 
 /// Run-wide settings shared by every user.
 pub struct ContextConfig {
+    /// `--host`, as given.
+    pub host: Option<String>,
     /// `-e KEY=VALUE` parameters.
     pub params: HashMap<String, String>,
     /// Base seed; each user's generator is seeded from it and the user id.
@@ -83,5 +85,9 @@ impl context::Host for ContextUser {
 
     fn param(&mut self, key: String) -> wasmtime::Result<Option<String>> {
         Ok(self.config.params.get(&key).cloned())
+    }
+
+    fn host(&mut self) -> wasmtime::Result<Option<String>> {
+        Ok(self.config.host.clone())
     }
 }

@@ -3,3 +3,6 @@
 pub mod context;
 pub mod events;
 pub mod http;
+pub mod tcp;
+pub mod tls;
+pub mod udp;

@@ -57,3 +57,17 @@ pub fn info(message: &str) {
 pub fn warn(message: &str) {
     log(Level::Warn, message);
 }
+
+/// The run's `--host`, as given (e.g. `http://127.0.0.1:8080/`).
+pub fn host() -> Option<String> {
+    host::host()
+}
+
+/// The `host:port` of `--host`, for socket protocols
+/// (`--host tcp://127.0.0.1:6379` gives `127.0.0.1:6379`).
+pub fn host_address() -> Option<String> {
+    let host = host()?;
+    let authority = host.split_once("://").map_or(host.as_str(), |(_, rest)| rest);
+    let authority = authority.split('/').next().unwrap_or(authority);
+    (!authority.is_empty()).then(|| authority.to_owned())
+}

@@ -3,6 +3,8 @@
 use std::fmt;
 
 use crate::http::HttpError;
+use crate::tcp::TcpError;
+use crate::udp::UdpError;
 
 /// Why a task (or `on_start`/`on_stop`) failed. wasmload counts it under
 /// the task's name in the task errors; the user goes on with its next task.
@@ -10,6 +12,10 @@ use crate::http::HttpError;
 pub enum Error {
     /// An HTTP request got no response.
     Http(HttpError),
+    /// A TCP call failed.
+    Tcp(TcpError),
+    /// A UDP call failed.
+    Udp(UdpError),
     /// A response did not pass a check (already recorded as a failure).
     Check(String),
     /// Anything else the user reports.
@@ -30,6 +36,8 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Http(error) => write!(f, "{error}"),
+            Error::Tcp(error) => write!(f, "tcp: {}", error.describe()),
+            Error::Udp(error) => write!(f, "udp: {}", error.describe()),
             Error::Check(reason) => write!(f, "check failed: {reason}"),
             Error::Other(message) => f.write_str(message),
         }
@@ -41,6 +49,18 @@ impl std::error::Error for Error {}
 impl From<HttpError> for Error {
     fn from(error: HttpError) -> Self {
         Error::Http(error)
+    }
+}
+
+impl From<TcpError> for Error {
+    fn from(error: TcpError) -> Self {
+        Error::Tcp(error)
+    }
+}
+
+impl From<UdpError> for Error {
+    fn from(error: UdpError) -> Self {
+        Error::Udp(error)
     }
 }
 

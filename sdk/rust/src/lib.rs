@@ -45,6 +45,8 @@ pub mod context;
 mod error;
 pub mod events;
 pub mod http;
+pub mod tcp;
+pub mod udp;
 mod user;
 
 pub use error::{Error, Result};
@@ -52,7 +54,7 @@ pub use user::{Class, Task, User, Wait};
 
 /// Everything a user module usually needs.
 pub mod prelude {
-    pub use crate::{context, events, http, Class, Error, Result, Task, User, Wait};
+    pub use crate::{context, events, http, tcp, udp, Class, Error, Result, Task, User, Wait};
 }
 
 /// Raw bindings generated from `wit/`; users need not touch them.

@@ -10,13 +10,8 @@ mod session;
 pub use response::Response;
 pub use session::SendError;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use anyhow::{bail, Context as _};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::CertificateDer;
 
 use url::Url;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
@@ -35,35 +30,13 @@ pub struct HttpConfig {
 }
 
 impl HttpConfig {
-    /// Settings trusting the Mozilla root certificates, plus the CA
-    /// certificates in each of the `ca_files` (PEM).
+    /// Settings whose TLS connections use `tls`.
     pub fn new(
         base_url: Option<Url>,
         default_timeout: Duration,
-        ca_files: &[PathBuf],
-    ) -> anyhow::Result<Self> {
-        let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
-        for file in ca_files {
-            let shown = file.display();
-            let certificates = CertificateDer::pem_file_iter(file)
-                .and_then(|certificates| certificates.collect::<Result<Vec<_>, _>>())
-                .with_context(|| format!("cannot read certificates from {shown}"))?;
-            if certificates.is_empty() {
-                bail!("{shown} holds no PEM certificate");
-            }
-            for certificate in certificates {
-                roots
-                    .add(certificate)
-                    .with_context(|| format!("{shown} holds an unusable certificate"))?;
-            }
-        }
-        let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        Ok(HttpConfig { base_url, default_timeout, tls })
+        tls: rustls::ClientConfig,
+    ) -> Self {
+        HttpConfig { base_url, default_timeout, tls }
     }
 }
 

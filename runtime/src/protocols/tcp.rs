@@ -1,0 +1,271 @@
+//! `tcp`: raw TCP connections, plain or TLS, with a timed request helper.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+
+use crate::bindings::tcp::{self, ConnectOptions, Error};
+use crate::stats::{Recorder, RequestEvent};
+
+/// The most bytes one receive may return; larger guest limits are cut to it.
+const MAX_RECEIVE: usize = 16 << 20;
+/// How much is read from the socket at a time while looking for a delimiter.
+const READ_CHUNK: usize = 8 << 10;
+
+/// Run-wide TCP settings.
+pub struct TcpConfig {
+    /// Used when a call gives no timeout.
+    pub default_timeout: Duration,
+    /// For connections that ask for TLS.
+    pub tls: TlsConnector,
+}
+
+/// One user's TCP state: its open connections.
+pub struct TcpUser {
+    config: Arc<TcpConfig>,
+    connections: ResourceTable,
+    recorder: Recorder,
+}
+
+impl TcpUser {
+    /// A user with no connections yet, recording into `recorder`.
+    pub fn new(config: Arc<TcpConfig>, recorder: Recorder) -> Self {
+        TcpUser { config, connections: ResourceTable::new(), recorder }
+    }
+
+    fn timeout(&self, timeout_us: Option<u64>) -> Duration {
+        timeout_us.map_or(self.config.default_timeout, Duration::from_micros)
+    }
+
+    fn record(&self, name: &str, started: Instant, length: usize, error: Option<&Error>) {
+        let error = error.map(describe);
+        self.recorder.record(&RequestEvent {
+            kind: "tcp",
+            name,
+            response_time: started.elapsed(),
+            response_length: length as u64,
+            error: error.as_deref(),
+        });
+    }
+}
+
+/// Adds the `tcp` interface to `linker`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut TcpUser,
+) -> wasmtime::Result<()> {
+    tcp::add_to_linker::<T, HasSelf<TcpUser>>(linker, get)
+}
+
+trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<S: AsyncRead + AsyncWrite + Send + Unpin> Stream for S {}
+
+/// An open connection and the bytes read past the last delimiter.
+pub struct Connection {
+    stream: Box<dyn Stream>,
+    buffered: Vec<u8>,
+}
+
+impl Connection {
+    async fn open(address: &str, tls: Option<&TlsConnector>) -> Result<Self, Error> {
+        let host = split_address(address)?;
+        let tcp = TcpStream::connect(address).await.map_err(|e| Error::Connect(e.to_string()))?;
+        let _ = tcp.set_nodelay(true);
+        let stream: Box<dyn Stream> = match tls {
+            None => Box::new(tcp),
+            Some(connector) => {
+                let name = ServerName::try_from(host.to_owned())
+                    .map_err(|e| Error::InvalidAddress(format!("`{host}`: {e}")))?;
+                let tls = connector
+                    .connect(name, tcp)
+                    .await
+                    .map_err(|e| Error::Connect(format!("tls: {e}")))?;
+                Box::new(tls)
+            }
+        };
+        Ok(Connection { stream, buffered: Vec::new() })
+    }
+
+    async fn send(&mut self, data: &[u8]) -> Result<(), Error> {
+        self.stream.write_all(data).await.map_err(io_error)?;
+        self.stream.flush().await.map_err(io_error)
+    }
+
+    async fn receive(&mut self, max: usize) -> Result<Vec<u8>, Error> {
+        if !self.buffered.is_empty() {
+            let take = max.min(self.buffered.len());
+            return Ok(self.buffered.drain(..take).collect());
+        }
+        let mut data = vec![0; max.min(MAX_RECEIVE)];
+        let read = self.stream.read(&mut data).await.map_err(io_error)?;
+        data.truncate(read);
+        Ok(data)
+    }
+
+    async fn receive_until(&mut self, delimiter: &[u8], max: usize) -> Result<Vec<u8>, Error> {
+        let max = max.min(MAX_RECEIVE);
+        let mut searched = 0;
+        loop {
+            if let Some(at) = find(&self.buffered[searched..], delimiter) {
+                let end = searched + at + delimiter.len();
+                return Ok(self.buffered.drain(..end).collect());
+            }
+            if self.buffered.len() >= max {
+                return Err(Error::TooLarge);
+            }
+            // The delimiter may straddle what was read and what comes next.
+            searched = self.buffered.len().saturating_sub(delimiter.len().saturating_sub(1));
+            let start = self.buffered.len();
+            self.buffered.resize(start + READ_CHUNK, 0);
+            let read = self.stream.read(&mut self.buffered[start..]).await;
+            self.buffered.truncate(start + read.as_ref().map_or(0, |read| *read));
+            if read.map_err(io_error)? == 0 {
+                return Err(Error::Closed);
+            }
+        }
+    }
+}
+
+impl tcp::Host for TcpUser {}
+
+impl tcp::HostConnection for TcpUser {
+    async fn connect(
+        &mut self,
+        address: String,
+        options: ConnectOptions,
+    ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
+        let started = Instant::now();
+        let tls = options.tls.then_some(&self.config.tls);
+        let opened =
+            tokio::time::timeout(self.timeout(options.timeout_us), Connection::open(&address, tls))
+                .await
+                .unwrap_or(Err(Error::Timeout));
+        self.record("connect", started, 0, opened.as_ref().err());
+        Ok(match opened {
+            Ok(connection) => Ok(self.connections.push(connection)?),
+            Err(error) => Err(error),
+        })
+    }
+
+    async fn send(
+        &mut self,
+        connection: Resource<Connection>,
+        data: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let timeout = self.timeout(None);
+        let connection = self.connections.get_mut(&connection)?;
+        Ok(tokio::time::timeout(timeout, connection.send(&data))
+            .await
+            .unwrap_or(Err(Error::Timeout)))
+    }
+
+    async fn receive(
+        &mut self,
+        connection: Resource<Connection>,
+        max: u32,
+        timeout_us: Option<u64>,
+    ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
+        let timeout = self.timeout(timeout_us);
+        let connection = self.connections.get_mut(&connection)?;
+        Ok(tokio::time::timeout(timeout, connection.receive(max as usize))
+            .await
+            .unwrap_or(Err(Error::Timeout)))
+    }
+
+    async fn receive_until(
+        &mut self,
+        connection: Resource<Connection>,
+        delimiter: Vec<u8>,
+        max: u32,
+        timeout_us: Option<u64>,
+    ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
+        let timeout = self.timeout(timeout_us);
+        let connection = self.connections.get_mut(&connection)?;
+        let received = connection.receive_until(&delimiter, max as usize);
+        Ok(tokio::time::timeout(timeout, received).await.unwrap_or(Err(Error::Timeout)))
+    }
+
+    async fn request(
+        &mut self,
+        connection: Resource<Connection>,
+        name: String,
+        payload: Vec<u8>,
+        until: Vec<u8>,
+        timeout_us: Option<u64>,
+    ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
+        let started = Instant::now();
+        let timeout = self.timeout(timeout_us);
+        let connection = self.connections.get_mut(&connection)?;
+        let exchange = async {
+            connection.send(&payload).await?;
+            connection.receive_until(&until, MAX_RECEIVE).await
+        };
+        let outcome = tokio::time::timeout(timeout, exchange).await.unwrap_or(Err(Error::Timeout));
+        let length = outcome.as_ref().map_or(0, Vec::len);
+        self.record(&name, started, length, outcome.as_ref().err());
+        Ok(outcome)
+    }
+
+    async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
+        self.connections.delete(connection)?;
+        Ok(())
+    }
+}
+
+/// The host of `host:port`, checking the port.
+pub(crate) fn split_address(address: &str) -> Result<&str, Error> {
+    match address.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+            Ok(host.trim_start_matches('[').trim_end_matches(']'))
+        }
+        _ => Err(Error::InvalidAddress(format!("`{address}` is not host:port"))),
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return Some(0);
+    }
+    haystack.windows(needle.len()).position(|window| window == needle)
+}
+
+fn io_error(error: std::io::Error) -> Error {
+    Error::Io(error.to_string())
+}
+
+/// The error's text in the stats: stable per kind of failure.
+fn describe(error: &Error) -> String {
+    match error {
+        Error::InvalidAddress(reason) => format!("invalid address: {reason}"),
+        Error::Connect(reason) => format!("connect: {reason}"),
+        Error::Timeout => "timeout".into(),
+        Error::Closed => "closed by peer".into(),
+        Error::TooLarge => "too large".into(),
+        Error::Io(reason) => format!("io: {reason}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_need_a_host_and_a_port() {
+        assert_eq!(split_address("127.0.0.1:6379").ok(), Some("127.0.0.1"));
+        assert_eq!(split_address("[::1]:80").ok(), Some("::1"));
+        assert!(split_address("localhost").is_err());
+        assert!(split_address(":80").is_err());
+        assert!(split_address("h:port").is_err());
+    }
+
+    #[test]
+    fn delimiters_are_found_anywhere() {
+        assert_eq!(find(b"+OK\r\n", b"\r\n"), Some(3));
+        assert_eq!(find(b"abc", b"\r\n"), None);
+    }
+}

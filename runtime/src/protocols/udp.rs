@@ -1,0 +1,152 @@
+//! `udp`: datagrams to one peer, with a timed request helper.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::net::UdpSocket;
+use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+
+use crate::bindings::udp::{self, Error};
+use crate::protocols::tcp::split_address;
+use crate::stats::{Recorder, RequestEvent};
+
+/// The largest datagram kept; longer ones are cut (UDP's own limit).
+const MAX_DATAGRAM: usize = 65_535;
+
+/// Run-wide UDP settings.
+pub struct UdpConfig {
+    /// Used when a call gives no timeout.
+    pub default_timeout: Duration,
+}
+
+/// One user's UDP state: its open sockets.
+pub struct UdpUser {
+    config: Arc<UdpConfig>,
+    sockets: ResourceTable,
+    recorder: Recorder,
+}
+
+impl UdpUser {
+    /// A user with no sockets yet, recording into `recorder`.
+    pub fn new(config: Arc<UdpConfig>, recorder: Recorder) -> Self {
+        UdpUser { config, sockets: ResourceTable::new(), recorder }
+    }
+
+    fn timeout(&self, timeout_us: Option<u64>) -> Duration {
+        timeout_us.map_or(self.config.default_timeout, Duration::from_micros)
+    }
+}
+
+/// A socket connected to one peer.
+pub struct Socket(UdpSocket);
+
+/// Adds the `udp` interface to `linker`.
+pub fn add_to_linker<T: Send + 'static>(
+    linker: &mut Linker<T>,
+    get: fn(&mut T) -> &mut UdpUser,
+) -> wasmtime::Result<()> {
+    udp::add_to_linker::<T, HasSelf<UdpUser>>(linker, get)
+}
+
+impl Socket {
+    async fn open(address: &str) -> Result<Self, Error> {
+        split_address(address)
+            .map_err(|_| Error::InvalidAddress(format!("`{address}` is not host:port")))?;
+        let peer = tokio::net::lookup_host(address)
+            .await
+            .map_err(|e| Error::InvalidAddress(format!("`{address}`: {e}")))?
+            .next()
+            .ok_or_else(|| Error::InvalidAddress(format!("`{address}` has no address")))?;
+        let local = if peer.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
+        let socket = UdpSocket::bind(local).await.map_err(io_error)?;
+        socket.connect(peer).await.map_err(io_error)?;
+        Ok(Socket(socket))
+    }
+
+    async fn receive(&self, max: usize) -> Result<Vec<u8>, Error> {
+        let mut data = vec![0; MAX_DATAGRAM];
+        let read = self.0.recv(&mut data).await.map_err(io_error)?;
+        data.truncate(read.min(max));
+        Ok(data)
+    }
+}
+
+impl udp::Host for UdpUser {}
+
+impl udp::HostSocket for UdpUser {
+    async fn connect(
+        &mut self,
+        address: String,
+    ) -> wasmtime::Result<Result<Resource<Socket>, Error>> {
+        Ok(match Socket::open(&address).await {
+            Ok(socket) => Ok(self.sockets.push(socket)?),
+            Err(error) => Err(error),
+        })
+    }
+
+    async fn send(
+        &mut self,
+        socket: Resource<Socket>,
+        data: Vec<u8>,
+    ) -> wasmtime::Result<Result<(), Error>> {
+        let socket = self.sockets.get(&socket)?;
+        Ok(socket.0.send(&data).await.map(drop).map_err(io_error))
+    }
+
+    async fn receive(
+        &mut self,
+        socket: Resource<Socket>,
+        max: u32,
+        timeout_us: Option<u64>,
+    ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
+        let timeout = self.timeout(timeout_us);
+        let socket = self.sockets.get(&socket)?;
+        Ok(tokio::time::timeout(timeout, socket.receive(max as usize))
+            .await
+            .unwrap_or(Err(Error::Timeout)))
+    }
+
+    async fn request(
+        &mut self,
+        socket: Resource<Socket>,
+        name: String,
+        payload: Vec<u8>,
+        timeout_us: Option<u64>,
+    ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
+        let started = Instant::now();
+        let timeout = self.timeout(timeout_us);
+        let socket = self.sockets.get(&socket)?;
+        let exchange = async {
+            socket.0.send(&payload).await.map_err(io_error)?;
+            socket.receive(MAX_DATAGRAM).await
+        };
+        let outcome = tokio::time::timeout(timeout, exchange).await.unwrap_or(Err(Error::Timeout));
+        let error = outcome.as_ref().err().map(describe);
+        self.recorder.record(&RequestEvent {
+            kind: "udp",
+            name: &name,
+            response_time: started.elapsed(),
+            response_length: outcome.as_ref().map_or(0, |data| data.len() as u64),
+            error: error.as_deref(),
+        });
+        Ok(outcome)
+    }
+
+    async fn drop(&mut self, socket: Resource<Socket>) -> wasmtime::Result<()> {
+        self.sockets.delete(socket)?;
+        Ok(())
+    }
+}
+
+fn io_error(error: std::io::Error) -> Error {
+    Error::Io(error.to_string())
+}
+
+/// The error's text in the stats: stable per kind of failure.
+fn describe(error: &Error) -> String {
+    match error {
+        Error::InvalidAddress(reason) => format!("invalid address: {reason}"),
+        Error::Timeout => "timeout".into(),
+        Error::Io(reason) => format!("io: {reason}"),
+    }
+}
