@@ -152,3 +152,44 @@ fn a_request_over_its_timeout_fails_with_timeout() {
     assert_eq!((run.count("GET", "/slow/2000"), run.failures("GET", "/slow/2000")), (3, 3));
     assert_eq!(run.summary()["errors"][0]["error"], "timeout");
 }
+
+#[test]
+fn rest_helper_parses_json_and_turns_errors_into_failures() {
+    let server = TargetServer::start();
+    let run = load("rest-checks", &server.url(), "-i 50");
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    // No step's error escaped as a task error.
+    assert!(run.summary()["task_errors"].as_array().unwrap().is_empty(), "{}", run.stdout);
+    assert_eq!((run.count("GET", "/"), run.failures("GET", "/")), (10, 10));
+    assert_eq!((run.count("GET", "/items/10"), run.failures("GET", "/items/10")), (10, 10));
+    assert_eq!(run.failures("GET", "/items/3"), 0);
+    assert_eq!(run.failures("GET", "/headers"), 0);
+    assert_eq!(run.failures("POST", "/login"), 0);
+    let errors = run.summary()["errors"].as_array().unwrap().clone();
+    let error_of = |name: &str| {
+        errors.iter().find(|e| e["name"] == name).map(|e| e["error"].as_str().unwrap().to_owned())
+    };
+    assert!(error_of("/").unwrap().starts_with("invalid JSON"), "{errors:?}");
+    assert_eq!(error_of("/items/10").unwrap(), "out of stock");
+}
+
+#[test]
+fn rest_api_example_checks_every_item_it_views() {
+    let server = TargetServer::start();
+    let run = load("rest-api", &server.url(), "-u 5 -i 200");
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(run.count("POST", "/login"), 5);
+    assert_eq!(run.count("GET", "/items") + run.count("GET", "/items/[id]"), 200);
+    let out_of_stock: u64 = server
+        .counts()
+        .iter()
+        .filter(|((_, path), _)| {
+            path.strip_prefix("/items/")
+                .and_then(|id| id.parse::<u64>().ok())
+                .is_some_and(|id| id % 10 == 0)
+        })
+        .map(|(_, count)| count)
+        .sum();
+    assert_eq!(run.failures("GET", "/items/[id]"), out_of_stock);
+    assert_eq!(run.failures("GET", "/items"), 0);
+}

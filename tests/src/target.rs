@@ -11,6 +11,7 @@
 //! - `GET /redirect/{n}`: 302 to `/redirect/{n-1}`, and `/redirect/0` to `/`
 //! - `GET /slow/{ms}`: answers after that many milliseconds
 //! - `POST /logout`: 200
+//! - `GET /headers`: the request's `content-type` and `accept` as JSON
 //!
 //! [`TargetServer::start_tls`] serves the same over TLS with a fresh
 //! self-signed certificate for `localhost`, offering HTTP/2 and HTTP/1.1.
@@ -193,6 +194,14 @@ async fn answer(request: Request<Incoming>, seen: &Mutex<Seen>) -> Response<Full
     let http2 = request.version() == Version::HTTP_2;
     let path = request.uri().path().to_owned();
     let session = session_cookie(&request);
+    let header = |name: &str| {
+        request.headers().get(name).and_then(|value| value.to_str().ok()).unwrap_or("").to_owned()
+    };
+    let content_headers = format!(
+        r#"{{"content-type":"{}","accept":"{}"}}"#,
+        header("content-type"),
+        header("accept")
+    );
     // Read the whole body so the connection stays reusable.
     let _ = request.into_body().collect().await;
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
@@ -221,6 +230,7 @@ async fn answer(request: Request<Incoming>, seen: &Mutex<Seen>) -> Response<Full
             }
             None => text(StatusCode::UNAUTHORIZED, "log in first".into()),
         },
+        ("GET", ["headers"]) => text(StatusCode::OK, content_headers),
         ("GET", ["items"]) => text(StatusCode::OK, r#"[{"id":1},{"id":2},{"id":3}]"#.into()),
         ("GET", ["items", id]) => match id.parse::<u64>() {
             Ok(id) if id <= 1000 => {

@@ -45,6 +45,7 @@ pub mod context;
 mod error;
 pub mod events;
 pub mod http;
+pub mod rest;
 pub mod tcp;
 pub mod udp;
 mod user;
@@ -54,6 +55,7 @@ pub use user::{Class, Task, User, Wait};
 
 /// Everything a user module usually needs.
 pub mod prelude {
+    pub use crate::rest::rest;
     pub use crate::{context, events, http, tcp, udp, Class, Error, Result, Task, User, Wait};
 }
 
