@@ -1,16 +1,18 @@
 //! Support for wasmload's end-to-end tests: a local HTTP target that counts
 //! what it serves, guest components built from source, and a way to run
 //! the `wasmload` binary and read its JSON summary; TCP/UDP echo servers and
-//! a real redis-server for the socket protocols.
+//! a real redis-server for the socket protocols; Python's XML-RPC server.
 
 pub mod echo;
 pub mod guests;
 pub mod redis;
 pub mod runner;
 pub mod target;
+pub mod xmlrpc;
 
 pub use echo::EchoServers;
 pub use guests::guest;
 pub use redis::RedisServer;
 pub use runner::{run_guest, run_wasmload, run_wasmload_signalled, Outcome};
 pub use target::TargetServer;
+pub use xmlrpc::XmlRpcServer;

@@ -11,6 +11,7 @@
 //! - `GET /redirect/{n}`: 302 to `/redirect/{n-1}`, and `/redirect/0` to `/`
 //! - `GET /slow/{ms}`: answers after that many milliseconds
 //! - `POST /logout`: 200
+//! - `POST /xmlrpc/garbage`: a broken XML-RPC answer
 //! - `GET /headers`: the request's `content-type` and `accept` as JSON
 //!
 //! [`TargetServer::start_tls`] serves the same over TLS with a fresh
@@ -230,6 +231,9 @@ async fn answer(request: Request<Incoming>, seen: &Mutex<Seen>) -> Response<Full
             }
             None => text(StatusCode::UNAUTHORIZED, "log in first".into()),
         },
+        ("POST", ["xmlrpc", "garbage"]) => {
+            text(StatusCode::OK, "<methodResponse><params><param><value><int>lots".into())
+        }
         ("GET", ["headers"]) => text(StatusCode::OK, content_headers),
         ("GET", ["items"]) => text(StatusCode::OK, r#"[{"id":1},{"id":2},{"id":3}]"#.into()),
         ("GET", ["items", id]) => match id.parse::<u64>() {

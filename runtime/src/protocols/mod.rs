@@ -6,3 +6,4 @@ pub mod http;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
+pub mod xmlrpc;

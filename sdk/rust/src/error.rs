@@ -5,6 +5,7 @@ use std::fmt;
 use crate::http::HttpError;
 use crate::tcp::TcpError;
 use crate::udp::UdpError;
+use crate::xmlrpc::XmlRpcError;
 
 /// Why a task (or `on_start`/`on_stop`) failed. wasmload counts it under
 /// the task's name in the task errors; the user goes on with its next task.
@@ -16,6 +17,8 @@ pub enum Error {
     Tcp(TcpError),
     /// A UDP call failed.
     Udp(UdpError),
+    /// An XML-RPC call returned no value.
+    XmlRpc(XmlRpcError),
     /// A response did not pass a check (already recorded as a failure).
     Check(String),
     /// Anything else the user reports.
@@ -38,6 +41,7 @@ impl fmt::Display for Error {
             Error::Http(error) => write!(f, "{error}"),
             Error::Tcp(error) => write!(f, "tcp: {}", error.describe()),
             Error::Udp(error) => write!(f, "udp: {}", error.describe()),
+            Error::XmlRpc(error) => write!(f, "xmlrpc: {}", error.describe()),
             Error::Check(reason) => write!(f, "check failed: {reason}"),
             Error::Other(message) => f.write_str(message),
         }
@@ -61,6 +65,12 @@ impl From<TcpError> for Error {
 impl From<UdpError> for Error {
     fn from(error: UdpError) -> Self {
         Error::Udp(error)
+    }
+}
+
+impl From<XmlRpcError> for Error {
+    fn from(error: XmlRpcError) -> Self {
+        Error::XmlRpc(error)
     }
 }
 

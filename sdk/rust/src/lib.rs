@@ -49,6 +49,7 @@ pub mod rest;
 pub mod tcp;
 pub mod udp;
 mod user;
+pub mod xmlrpc;
 
 pub use error::{Error, Result};
 pub use user::{Class, Task, User, Wait};
@@ -56,7 +57,9 @@ pub use user::{Class, Task, User, Wait};
 /// Everything a user module usually needs.
 pub mod prelude {
     pub use crate::rest::rest;
-    pub use crate::{context, events, http, tcp, udp, Class, Error, Result, Task, User, Wait};
+    pub use crate::{
+        context, events, http, tcp, udp, xmlrpc, Class, Error, Result, Task, User, Wait,
+    };
 }
 
 /// Raw bindings generated from `wit/`; users need not touch them.

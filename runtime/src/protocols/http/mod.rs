@@ -8,7 +8,7 @@ mod response;
 mod session;
 
 pub use response::Response;
-pub use session::SendError;
+pub use session::{Fetched, SendError};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -58,6 +58,27 @@ impl HttpUser {
             recorder,
         }
     }
+
+    /// Sends `request` through this session without recording an event,
+    /// for protocols that ride on HTTP and record their own.
+    pub async fn send_unrecorded(&mut self, request: &Request) -> Result<Fetched, SendError> {
+        let url = session::resolve(self.config.base_url.as_ref(), &request.url);
+        self.exchange(request, url).await
+    }
+
+    /// Where this user's events go.
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
+    }
+
+    async fn exchange(
+        &mut self,
+        request: &Request,
+        url: Result<Url, SendError>,
+    ) -> Result<Fetched, SendError> {
+        let timeout = request.timeout_us.map_or(self.config.default_timeout, Duration::from_micros);
+        self.session.send(request, url?, timeout).await
+    }
 }
 
 /// Adds the `http` interface to `linker`.
@@ -89,12 +110,7 @@ impl http::Host for HttpUser {
         let started = Instant::now();
         let url = session::resolve(self.config.base_url.as_ref(), &request.url);
         let name = event_name(&request, url.as_ref().ok());
-        let timeout = request.timeout_us.map_or(self.config.default_timeout, Duration::from_micros);
-        let outcome = match url {
-            Ok(url) => self.session.send(&request, url, timeout).await,
-            Err(error) => Err(error),
-        };
-        match outcome {
+        match self.exchange(&request, url).await {
             Ok(fetched) => {
                 let response = Response::new(
                     fetched,
