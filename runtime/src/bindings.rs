@@ -7,6 +7,7 @@ wasmtime::component::bindgen!({
     // import avoids boxing a future per call.
     imports: {
         "wasmload:user/http.send": async | trappable,
+        "wasmload:user/grpc": async | trappable,
         "wasmload:user/xmlrpc.call": async | trappable,
         "wasmload:user/tcp": async | trappable,
         "wasmload:user/udp": async | trappable,
@@ -23,4 +24,4 @@ wasmtime::component::bindgen!({
 });
 
 pub use exports::wasmload::user::behaviour::{UserClass, WaitTime};
-pub use wasmload::user::{context, events, http, tcp, udp, xmlrpc};
+pub use wasmload::user::{context, events, grpc, http, tcp, udp, xmlrpc};

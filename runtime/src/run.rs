@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::RunArgs;
 use crate::engine::UserComponent;
 use crate::protocols::context::ContextConfig;
+use crate::protocols::grpc::GrpcConfig;
 use crate::protocols::http::HttpConfig;
 use crate::protocols::tcp::TcpConfig;
 use crate::protocols::tls;
@@ -35,6 +36,14 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let services = RunServices {
         recorder: recorder.clone(),
         http: Arc::new(HttpConfig::new(args.host.clone(), args.timeout, tls.clone())),
+        grpc: Arc::new(GrpcConfig {
+            default_endpoint: args
+                .host
+                .as_ref()
+                .map(|url| url.as_str().trim_end_matches('/').to_owned()),
+            default_timeout: args.timeout,
+            tls: tls.clone(),
+        }),
         tcp: Arc::new(TcpConfig {
             default_timeout: args.timeout,
             tls: TlsConnector::from(Arc::new(tls)),

@@ -10,6 +10,7 @@ use crate::bindings::{User, UserClass};
 use crate::engine::UserComponent;
 use crate::protocols::context::{ContextConfig, ContextUser};
 use crate::protocols::events::EventsUser;
+use crate::protocols::grpc::{GrpcConfig, GrpcUser};
 use crate::protocols::http::{HttpConfig, HttpUser};
 use crate::protocols::tcp::{TcpConfig, TcpUser};
 use crate::protocols::udp::{UdpConfig, UdpUser};
@@ -20,6 +21,7 @@ pub struct UserState {
     wasi: WasiCtx,
     wasi_table: ResourceTable,
     pub(crate) http: HttpUser,
+    pub(crate) grpc: GrpcUser,
     pub(crate) tcp: TcpUser,
     pub(crate) udp: UdpUser,
     pub(crate) events: EventsUser,
@@ -37,6 +39,7 @@ impl WasiView for UserState {
 pub struct RunServices {
     pub recorder: Recorder,
     pub http: Arc<HttpConfig>,
+    pub grpc: Arc<GrpcConfig>,
     pub tcp: Arc<TcpConfig>,
     pub udp: Arc<UdpConfig>,
     pub context: Arc<ContextConfig>,
@@ -72,6 +75,7 @@ impl VirtualUser {
             wasi: WasiCtx::builder().inherit_stderr().build(),
             wasi_table: ResourceTable::new(),
             http: HttpUser::new(Arc::clone(&services.http), services.recorder.clone()),
+            grpc: GrpcUser::new(Arc::clone(&services.grpc), services.recorder.clone()),
             tcp: TcpUser::new(Arc::clone(&services.tcp), services.recorder.clone()),
             udp: UdpUser::new(Arc::clone(&services.udp), services.recorder.clone()),
             events: EventsUser::new(services.recorder.clone()),

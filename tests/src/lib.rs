@@ -1,9 +1,10 @@
 //! Support for wasmload's end-to-end tests: a local HTTP target that counts
 //! what it serves, guest components built from source, and a way to run
 //! the `wasmload` binary and read its JSON summary; TCP/UDP echo servers and
-//! a real redis-server for the socket protocols; Python's XML-RPC server.
+//! a real redis-server for the socket protocols; Python's XML-RPC server; a tonic gRPC server.
 
 pub mod echo;
+pub mod grpc;
 pub mod guests;
 pub mod redis;
 pub mod runner;
@@ -11,6 +12,7 @@ pub mod target;
 pub mod xmlrpc;
 
 pub use echo::EchoServers;
+pub use grpc::GrpcServer;
 pub use guests::guest;
 pub use redis::RedisServer;
 pub use runner::{run_guest, run_wasmload, run_wasmload_signalled, Outcome};

@@ -2,8 +2,25 @@
 
 pub mod context;
 pub mod events;
+pub mod grpc;
 pub mod http;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
 pub mod xmlrpc;
+
+/// An error and its causes on one line: `outer: inner: root`, skipping a
+/// cause whose text the line already holds.
+pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::grpc::GrpcError;
 use crate::http::HttpError;
 use crate::tcp::TcpError;
 use crate::udp::UdpError;
@@ -13,6 +14,8 @@ use crate::xmlrpc::XmlRpcError;
 pub enum Error {
     /// An HTTP request got no response.
     Http(HttpError),
+    /// A gRPC call returned no reply.
+    Grpc(GrpcError),
     /// A TCP call failed.
     Tcp(TcpError),
     /// A UDP call failed.
@@ -39,6 +42,7 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Http(error) => write!(f, "{error}"),
+            Error::Grpc(error) => write!(f, "grpc: {}", error.describe()),
             Error::Tcp(error) => write!(f, "tcp: {}", error.describe()),
             Error::Udp(error) => write!(f, "udp: {}", error.describe()),
             Error::XmlRpc(error) => write!(f, "xmlrpc: {}", error.describe()),
@@ -53,6 +57,12 @@ impl std::error::Error for Error {}
 impl From<HttpError> for Error {
     fn from(error: HttpError) -> Self {
         Error::Http(error)
+    }
+}
+
+impl From<GrpcError> for Error {
+    fn from(error: GrpcError) -> Self {
+        Error::Grpc(error)
     }
 }
 

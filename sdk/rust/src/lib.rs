@@ -44,6 +44,7 @@ extern crate self as wasmload_sdk;
 pub mod context;
 mod error;
 pub mod events;
+pub mod grpc;
 pub mod http;
 pub mod rest;
 pub mod tcp;
@@ -58,7 +59,7 @@ pub use user::{Class, Task, User, Wait};
 pub mod prelude {
     pub use crate::rest::rest;
     pub use crate::{
-        context, events, http, tcp, udp, xmlrpc, Class, Error, Result, Task, User, Wait,
+        context, events, grpc, http, tcp, udp, xmlrpc, Class, Error, Result, Task, User, Wait,
     };
 }
 

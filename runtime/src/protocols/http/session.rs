@@ -14,6 +14,7 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use url::Url;
 
 use crate::bindings::http::Request;
+use crate::protocols::error_chain;
 
 /// Redirects followed before giving up, like browsers and `requests`.
 const MAX_REDIRECTS: usize = 10;
@@ -220,21 +221,6 @@ async fn read_body(body: hyper::body::Incoming) -> Result<Bytes, SendError> {
         .await
         .map(|collected| collected.to_bytes())
         .map_err(|e| SendError::Transport(error_chain(&e)))
-}
-
-/// An error and its causes on one line: `outer: inner: root`.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
