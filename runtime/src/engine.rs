@@ -91,6 +91,7 @@ fn new_engine(instances: u32) -> Result<Engine> {
 fn new_linker(engine: &Engine) -> Result<Linker<UserState>> {
     let mut linker = Linker::<UserState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
     protocols::http::add_to_linker(&mut linker, |state| &mut state.http)?;
     protocols::grpc::add_to_linker(&mut linker, |state| &mut state.grpc)?;
     protocols::xmlrpc::add_to_linker(&mut linker, |state| &mut state.http)?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use wasmtime::component::ResourceTable;
 use wasmtime::Store;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::{User, UserClass};
 use crate::engine::UserComponent;
@@ -14,6 +15,7 @@ use crate::protocols::grpc::{GrpcConfig, GrpcUser};
 use crate::protocols::http::{HttpConfig, HttpUser};
 use crate::protocols::tcp::{TcpConfig, TcpUser};
 use crate::protocols::udp::{UdpConfig, UdpUser};
+use crate::protocols::wasi_http::WasiHttpUser;
 use crate::stats::Recorder;
 
 /// Everything a user's host calls need; the data of its store.
@@ -21,11 +23,18 @@ pub struct UserState {
     wasi: WasiCtx,
     wasi_table: ResourceTable,
     pub(crate) http: HttpUser,
+    wasi_http: WasiHttpUser,
     pub(crate) grpc: GrpcUser,
     pub(crate) tcp: TcpUser,
     pub(crate) udp: UdpUser,
     pub(crate) events: EventsUser,
     pub(crate) context: ContextUser,
+}
+
+impl WasiHttpView for UserState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        self.wasi_http.view(&mut self.wasi_table)
+    }
 }
 
 impl WasiView for UserState {
@@ -69,12 +78,14 @@ impl VirtualUser {
         services: &RunServices,
         user_id: u64,
     ) -> Result<Self, GuestError> {
+        let http = HttpUser::new(Arc::clone(&services.http), services.recorder.clone());
         let state = UserState {
             // No preopens, no environment, no arguments: a guest reaches
             // the outside world only through our interfaces.
             wasi: WasiCtx::builder().inherit_stderr().build(),
             wasi_table: ResourceTable::new(),
-            http: HttpUser::new(Arc::clone(&services.http), services.recorder.clone()),
+            wasi_http: WasiHttpUser::new(&http),
+            http,
             grpc: GrpcUser::new(Arc::clone(&services.grpc), services.recorder.clone()),
             tcp: TcpUser::new(Arc::clone(&services.tcp), services.recorder.clone()),
             udp: UdpUser::new(Arc::clone(&services.udp), services.recorder.clone()),

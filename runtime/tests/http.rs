@@ -193,3 +193,38 @@ fn rest_api_example_checks_every_item_it_views() {
     assert_eq!(run.failures("GET", "/items/[id]"), out_of_stock);
     assert_eq!(run.failures("GET", "/items"), 0);
 }
+
+#[test]
+fn an_unchanged_http_library_over_wasi_http_is_recorded_in_the_session() {
+    let server = TargetServer::start();
+    let run = load("wasi-http-client", &server.url(), "-u 3 -i 90");
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let (home, items) = (run.count("GET", "/"), run.count("GET", "/items/[id]"));
+    assert_eq!(home + items, 90);
+    assert_eq!(server.count("GET", "/"), home);
+    let served_items: u64 = server
+        .counts()
+        .iter()
+        .filter(|((_, path), _)| path.starts_with("/items/"))
+        .map(|(_, count)| count)
+        .sum();
+    assert_eq!(served_items, items);
+    assert_eq!(run.summary()["totals"]["failures"], 0);
+    assert!(run.summary()["task_errors"].as_array().unwrap().is_empty(), "{}", run.stdout);
+}
+
+#[test]
+fn wasi_http_requests_to_a_dead_port_are_failed_events() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let host = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let run = load("wasi-http-client", &host, "-i 6 --seed 3");
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let requests = run.summary()["totals"]["requests"].as_u64().unwrap();
+    assert_eq!(requests, 6);
+    assert_eq!(run.summary()["totals"]["failures"], 6);
+    let error = run.summary()["errors"][0]["error"].as_str().unwrap().to_owned();
+    assert!(error.starts_with("connect:"), "{error}");
+    // The library saw an error too, and the task reported it.
+    assert!(!run.summary()["task_errors"].as_array().unwrap().is_empty());
+}

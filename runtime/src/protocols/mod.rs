@@ -7,6 +7,7 @@ pub mod http;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
+pub mod wasi_http;
 pub mod xmlrpc;
 
 /// An error and its causes on one line: `outer: inner: root`, skipping a

@@ -7,8 +7,8 @@
 mod response;
 mod session;
 
-pub use response::Response;
-pub use session::{Fetched, SendError};
+pub use response::{status_failure, Response};
+pub use session::{Fetched, SendError, Session};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,7 +18,6 @@ use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::http::{self, Error as GuestError, Request};
 use crate::stats::{Recorder, RequestEvent};
-use session::Session;
 
 /// Run-wide HTTP settings shared by every user.
 pub struct HttpConfig {
@@ -64,6 +63,16 @@ impl HttpUser {
     pub async fn send_unrecorded(&mut self, request: &Request) -> Result<Fetched, SendError> {
         let url = session::resolve(self.config.base_url.as_ref(), &request.url);
         self.exchange(request, url).await
+    }
+
+    /// This user's session (clones share cookies and connections).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Timeout of requests that give none.
+    pub fn default_timeout(&self) -> Duration {
+        self.config.default_timeout
     }
 
     /// Where this user's events go.

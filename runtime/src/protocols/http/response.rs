@@ -90,20 +90,18 @@ impl Response {
 
 impl Drop for Response {
     fn drop(&mut self) {
-        if self.recorder.is_none() {
-            return;
-        }
-        let status = self.fetched.status;
-        if is_failure(status) {
-            let reason = status.canonical_reason().unwrap_or("");
-            self.settle(Some(format!("HTTP {} {reason}", status.as_u16()).trim_end()));
-        } else {
-            self.settle(None);
+        if self.recorder.is_some() {
+            self.settle(status_failure(self.fetched.status).as_deref());
         }
     }
 }
 
-/// Statuses that fail a request nobody judged: anything but 2xx and 3xx.
-fn is_failure(status: StatusCode) -> bool {
-    !(status.is_success() || status.is_redirection())
+/// The failure of a response nobody judged: any status but 2xx and 3xx,
+/// e.g. `HTTP 404 Not Found`.
+pub fn status_failure(status: StatusCode) -> Option<String> {
+    if status.is_success() || status.is_redirection() {
+        return None;
+    }
+    let reason = status.canonical_reason().unwrap_or("");
+    Some(format!("HTTP {} {reason}", status.as_u16()).trim_end().to_owned())
 }

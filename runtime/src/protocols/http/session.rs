@@ -1,5 +1,6 @@
 //! One user's HTTP session: cookie jar, keep-alive pool, redirects.
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -43,10 +44,12 @@ pub struct Fetched {
     pub body: Bytes,
 }
 
-/// Cookie jar and pooled connections of one user.
+/// Cookie jar and pooled connections of one user. Clones share both, so
+/// wasi:http requests made on other tasks stay in the user's session.
+#[derive(Clone)]
 pub struct Session {
     client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
-    cookies: CookieStore,
+    cookies: Arc<Mutex<CookieStore>>,
 }
 
 /// Resolves `target` against `base` (`--host`) unless it is absolute. A
@@ -95,12 +98,12 @@ impl Session {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(connector);
-        Session { client, cookies: CookieStore::default() }
+        Session { client, cookies: Arc::default() }
     }
 
     /// Sends `request` to `url`, following redirects, within `timeout`.
     pub async fn send(
-        &mut self,
+        &self,
         request: &Request,
         url: Url,
         timeout: Duration,
@@ -110,7 +113,7 @@ impl Session {
             .unwrap_or(Err(SendError::Timeout))
     }
 
-    async fn exchange(&mut self, request: &Request, mut url: Url) -> Result<Fetched, SendError> {
+    async fn exchange(&self, request: &Request, mut url: Url) -> Result<Fetched, SendError> {
         let mut method = Method::from_bytes(request.method.as_bytes())
             .map_err(|_| SendError::InvalidRequest(format!("bad method `{}`", request.method)))?;
         let mut headers = guest_headers(&request.headers)?;
@@ -151,8 +154,27 @@ impl Session {
         Err(SendError::TooManyRedirects)
     }
 
+    /// One exchange, no redirects followed, within `timeout`: for clients
+    /// (wasi:http) that handle redirects themselves.
+    pub async fn fetch_once(
+        &self,
+        method: &Method,
+        url: Url,
+        headers: &HeaderMap,
+        body: Bytes,
+        timeout: Duration,
+    ) -> Result<Fetched, SendError> {
+        let exchange = async {
+            let response = self.exchange_once(method, &url, headers, body).await?;
+            let (parts, incoming) = response.into_parts();
+            let body = read_body(incoming).await?;
+            Ok(Fetched { status: parts.status, url: url.clone(), headers: parts.headers, body })
+        };
+        tokio::time::timeout(timeout, exchange).await.unwrap_or(Err(SendError::Timeout))
+    }
+
     async fn exchange_once(
-        &mut self,
+        &self,
         method: &Method,
         url: &Url,
         headers: &HeaderMap,
@@ -179,7 +201,7 @@ impl Session {
         for set_cookie in response.headers().get_all(SET_COOKIE) {
             if let Ok(text) = set_cookie.to_str() {
                 // A cookie the jar refuses is ignored, as browsers do.
-                let _ = self.cookies.parse(text, url);
+                let _ = self.jar().parse(text, url);
             }
         }
         Ok(response)
@@ -189,7 +211,7 @@ impl Session {
     /// set itself.
     fn cookie_header(&self, url: &Url, guest: Option<&HeaderValue>) -> Option<HeaderValue> {
         let mut text = guest.and_then(|value| value.to_str().ok()).unwrap_or_default().to_owned();
-        for (name, value) in self.cookies.get_request_values(url) {
+        for (name, value) in self.jar().get_request_values(url) {
             if !text.is_empty() {
                 text.push_str("; ");
             }
@@ -201,6 +223,13 @@ impl Session {
             return None;
         }
         HeaderValue::from_str(&text).ok()
+    }
+}
+
+impl Session {
+    fn jar(&self) -> MutexGuard<'_, CookieStore> {
+        // A panic while holding the jar leaves it usable: cookies are plain data.
+        self.cookies.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
