@@ -1,0 +1,27 @@
+//! Events a guest reports itself: fired, timed, and timers dropped.
+
+use std::path::Path;
+
+use wasmload_testkit::run_guest;
+
+#[test]
+fn guest_events_are_recorded_like_host_ones() {
+    let run = run_guest(
+        Path::new(env!("CARGO_BIN_EXE_wasmload")),
+        "events-checks",
+        "http://127.0.0.1:1",
+        "-i 40",
+    );
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert!(run.summary()["task_errors"].as_array().unwrap().is_empty(), "{}", run.stdout);
+    assert_eq!((run.count("custom", "fired"), run.failures("custom", "fired")), (20, 10));
+    let fired = run.row("custom", "fired").unwrap();
+    assert!((41.9..42.1).contains(&fired["p50_ms"].as_f64().unwrap()), "{fired}");
+    assert_eq!(fired["avg_length"].as_f64().unwrap(), 3.5);
+    assert_eq!((run.count("custom", "timed"), run.failures("custom", "timed")), (10, 10));
+    assert!(run.row("custom", "timed").unwrap()["p50_ms"].as_f64().unwrap() >= 20.0);
+    assert_eq!((run.count("custom", "dropped"), run.failures("custom", "dropped")), (10, 0));
+    let errors = run.summary()["errors"].as_array().unwrap().clone();
+    let texts: Vec<&str> = errors.iter().map(|e| e["error"].as_str().unwrap()).collect();
+    assert!(texts.contains(&"made-up error") && texts.contains(&"block failed"), "{texts:?}");
+}

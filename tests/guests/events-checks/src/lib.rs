@@ -1,0 +1,61 @@
+//! Every way a guest reports its own events, one per step.
+
+use std::time::Duration;
+
+use wasmload_sdk::prelude::*;
+
+struct Reporter {
+    next: usize,
+}
+
+const STEPS: [fn() -> Result<()>; 4] = [fired, fired_failure, timed_failure, timer_dropped];
+
+impl User for Reporter {
+    fn class() -> Class<Self> {
+        Class::new("reporter").task(Task::new("step", Self::step))
+    }
+
+    fn on_start() -> Result<Self> {
+        Ok(Reporter { next: 0 })
+    }
+}
+
+impl Reporter {
+    fn step(&mut self) -> Result<()> {
+        let step = STEPS[self.next % STEPS.len()];
+        self.next += 1;
+        step()
+    }
+}
+
+/// An event measured elsewhere: 42 ms, 7 bytes.
+fn fired() -> Result<()> {
+    events::fire("custom", "fired", Duration::from_millis(42), 7, None);
+    Ok(())
+}
+
+fn fired_failure() -> Result<()> {
+    events::fire("custom", "fired", Duration::from_millis(42), 0, Some("made-up error"));
+    Ok(())
+}
+
+/// A timed block that fails: its error is the event's, and the task's.
+fn timed_failure() -> Result<()> {
+    let outcome = events::time("custom", "timed", || -> Result<u64> {
+        context::sleep(Duration::from_millis(20));
+        Err(Error::msg("block failed"))
+    });
+    match outcome {
+        Err(_) => Ok(()),
+        Ok(_) => Err(Error::msg("the failing block succeeded")),
+    }
+}
+
+/// A timer dropped without a verdict records a success.
+fn timer_dropped() -> Result<()> {
+    let _timer = events::Timer::start("custom", "dropped");
+    context::sleep(Duration::from_millis(5));
+    Ok(())
+}
+
+wasmload_sdk::users!(Reporter);
