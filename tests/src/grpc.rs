@@ -17,6 +17,8 @@ use tonic::server::{Grpc, ServerStreamingService, UnaryService};
 use tonic::{Request, Response, Status};
 use tonic_prost::ProstCodec;
 
+use crate::background::Background;
+
 /// `message HelloRequest { string name = 1; }`
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct HelloRequest {
@@ -35,40 +37,23 @@ type BoxFuture<T> = Pin<Box<dyn Future<Output = Result<T, Status>> + Send>>;
 
 /// A running gRPC server; stops when dropped.
 pub struct GrpcServer {
-    port: u16,
+    server: Background,
     calls: Arc<Mutex<HashMap<String, u64>>>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
 impl GrpcServer {
     /// Starts the server on a free port of 127.0.0.1 (HTTP/2, no TLS).
     pub fn start() -> GrpcServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binding a port");
-        listener.set_nonblocking(true).expect("a non-blocking listener");
-        let port = listener.local_addr().expect("an address").port();
         let calls = Arc::new(Mutex::new(HashMap::new()));
         let greeter = Greeter { calls: Arc::clone(&calls) };
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .expect("building the server runtime");
-            runtime.block_on(async move {
-                let listener = TcpListener::from_std(listener).expect("listener");
-                tokio::select! {
-                    _ = serve(listener, greeter) => {}
-                    _ = stopped => {}
-                }
-            });
-        });
-        GrpcServer { port, calls, _shutdown: shutdown }
+        let server = Background::start("127.0.0.1:0", move |listener| serve(listener, greeter))
+            .expect("starting the gRPC server");
+        GrpcServer { server, calls }
     }
 
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("http://{}", self.server.addr())
     }
 
     /// Calls received for `path` (`/helloworld.Greeter/SayHello`).

@@ -3,6 +3,7 @@
 //! the `wasmload` binary and read its JSON summary; TCP/UDP echo servers and
 //! a real redis-server for the socket protocols; Python's XML-RPC server; a tonic gRPC server.
 
+mod background;
 pub mod echo;
 pub mod grpc;
 pub mod guests;

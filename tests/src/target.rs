@@ -19,7 +19,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -34,6 +33,8 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio_rustls::rustls;
 use tokio_rustls::TlsAcceptor;
+
+use crate::background::Background;
 
 /// What the server has seen.
 #[derive(Default)]
@@ -50,11 +51,10 @@ struct Seen {
 
 /// A running target; stops when dropped.
 pub struct TargetServer {
-    addr: SocketAddr,
+    server: Background,
     seen: Arc<Mutex<Seen>>,
     /// The self-signed certificate (PEM) when serving TLS.
     certificate: Option<String>,
-    _shutdown: tokio::sync::oneshot::Sender<()>,
 }
 
 impl TargetServer {
@@ -91,27 +91,11 @@ impl TargetServer {
 
     fn serve(addr: &str, tls: Option<(TlsAcceptor, String)>) -> anyhow::Result<TargetServer> {
         let seen = Arc::new(Mutex::new(Seen::default()));
-        let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
-        let std_listener = std::net::TcpListener::bind(addr)?;
-        std_listener.set_nonblocking(true)?;
-        let addr = std_listener.local_addr()?;
         let served = Arc::clone(&seen);
         let (acceptor, certificate) = tls.unzip();
-        std::thread::Builder::new().name("target-server".into()).spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
-                .enable_all()
-                .build()
-                .expect("building the server runtime");
-            runtime.block_on(async move {
-                let listener = TcpListener::from_std(std_listener).expect("listener");
-                tokio::select! {
-                    _ = accept_loop(listener, acceptor, served) => {}
-                    _ = stopped => {}
-                }
-            });
-        })?;
-        Ok(TargetServer { addr, seen, certificate, _shutdown: shutdown })
+        let server =
+            Background::start(addr, move |listener| accept_loop(listener, acceptor, served))?;
+        Ok(TargetServer { server, seen, certificate })
     }
 
     /// The certificate of a TLS server, PEM-encoded.
@@ -127,8 +111,8 @@ impl TargetServer {
     /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with TLS.
     pub fn url(&self) -> String {
         match self.certificate {
-            Some(_) => format!("https://localhost:{}", self.addr.port()),
-            None => format!("http://{}", self.addr),
+            Some(_) => format!("https://localhost:{}", self.server.addr().port()),
+            None => format!("http://{}", self.server.addr()),
         }
     }
 

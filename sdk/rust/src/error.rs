@@ -22,7 +22,8 @@ pub enum Error {
     Udp(UdpError),
     /// An XML-RPC call returned no value.
     XmlRpc(XmlRpcError),
-    /// A response did not pass a check (already recorded as a failure).
+    /// A check did not hold (a response's check is also recorded as the
+    /// response's failure).
     Check(String),
     /// Anything else the user reports.
     Other(String),
@@ -35,6 +36,19 @@ impl Error {
     /// An error with this message.
     pub fn msg(message: impl fmt::Display) -> Self {
         Error::Other(message.to_string())
+    }
+}
+
+/// `Ok(())` when `condition` holds, else [`Error::Check`] with `reason`.
+///
+/// ```ignore
+/// ensure(reply == Value::Int(5), "wrong sum")?;
+/// ```
+pub fn ensure(condition: bool, reason: impl Into<String>) -> Result<()> {
+    if condition {
+        Ok(())
+    } else {
+        Err(Error::Check(reason.into()))
     }
 }
 

@@ -52,14 +52,15 @@ pub mod udp;
 mod user;
 pub mod xmlrpc;
 
-pub use error::{Error, Result};
+pub use error::{ensure, Error, Result};
 pub use user::{Class, Task, User, Wait};
 
 /// Everything a user module usually needs.
 pub mod prelude {
     pub use crate::rest::rest;
     pub use crate::{
-        context, events, grpc, http, tcp, udp, xmlrpc, Class, Error, Result, Task, User, Wait,
+        context, ensure, events, grpc, http, tcp, udp, xmlrpc, Class, Error, Result, Task, User,
+        Wait,
     };
 }
 

@@ -28,20 +28,12 @@ impl Echoer {
     fn tcp_line(&mut self) -> Result<()> {
         let line = format!("hello from user {}\n", context::user_id());
         let echoed = self.tcp.request("echo line", line.as_bytes(), b"\n")?;
-        check(echoed == line.as_bytes(), "TCP echo differs")
+        ensure(echoed == line.as_bytes(), "TCP echo differs")
     }
 
     fn udp_datagram(&mut self) -> Result<()> {
         let echoed = self.udp.request("echo datagram", b"ping")?;
-        check(echoed == b"ping", "UDP echo differs")
-    }
-}
-
-fn check(ok: bool, reason: &str) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::msg(reason))
+        ensure(echoed == b"ping", "UDP echo differs")
     }
 }
 

@@ -41,20 +41,20 @@ impl User for RedisUser {
 impl RedisUser {
     fn ping(&mut self) -> Result<()> {
         let reply = self.command("PING", &["PING"])?;
-        expect(reply == Reply::Simple("PONG".into()), "PING did not PONG")
+        ensure(reply == Reply::Simple("PONG".into()), "PING did not PONG")
     }
 
     fn set(&mut self) -> Result<()> {
         let value = context::random_range(0, 1_000_000).to_string();
         let key = self.key.clone();
         let reply = self.command("SET", &["SET", &key, &value])?;
-        expect(reply == Reply::Simple("OK".into()), "SET was refused")
+        ensure(reply == Reply::Simple("OK".into()), "SET was refused")
     }
 
     fn get(&mut self) -> Result<()> {
         let key = self.key.clone();
         let reply = self.command("GET", &["GET", &key])?;
-        expect(matches!(reply, Reply::Bulk(Some(_))), "GET found no value")
+        ensure(matches!(reply, Reply::Bulk(Some(_))), "GET found no value")
     }
 
     /// Sends one command and reads its reply, timed as one `redis` event;
@@ -101,14 +101,6 @@ fn read_reply(connection: &mut tcp::Connection) -> Result<(Reply, u64)> {
         other => return Err(Error::msg(format!("unsupported reply type {other:?}"))),
     };
     Ok((reply, length))
-}
-
-fn expect(ok: bool, reason: &str) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::msg(reason))
-    }
 }
 
 wasmload_sdk::users!(RedisUser);

@@ -22,7 +22,7 @@ impl Calculator {
     fn add(&mut self) -> Result<()> {
         let (a, b) = (context::random_range(0, 1000) as i32, context::random_range(0, 1000) as i32);
         let sum = xmlrpc::call("/RPC2", "add", &[a.into(), b.into()])?;
-        expect(sum == Value::Int(a + b), "wrong sum")
+        ensure(sum == Value::Int(a + b), "wrong sum")
     }
 
     /// Sends one value of every type and checks it comes back unchanged.
@@ -39,15 +39,7 @@ impl Calculator {
             ("empty".into(), Value::Array(Vec::new())),
         ]);
         let echoed = xmlrpc::call("/RPC2", "echo", std::slice::from_ref(&value))?;
-        expect(echoed == value, "echo changed the value")
-    }
-}
-
-fn expect(ok: bool, reason: &str) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::msg(reason))
+        ensure(echoed == value, "echo changed the value")
     }
 }
 

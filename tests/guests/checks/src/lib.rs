@@ -2,31 +2,6 @@
 
 use wasmload_sdk::prelude::*;
 
-struct Checker {
-    next: usize,
-}
-
-const STEPS: [fn() -> Result<()>; 5] =
-    [marked_failure, marked_success, judged_by_status, redirected, named_with_query];
-
-impl User for Checker {
-    fn class() -> Class<Self> {
-        Class::new("checker").task(Task::new("step", Self::step))
-    }
-
-    fn on_start() -> Result<Self> {
-        Ok(Checker { next: 0 })
-    }
-}
-
-impl Checker {
-    fn step(&mut self) -> Result<()> {
-        let step = STEPS[self.next % STEPS.len()];
-        self.next += 1;
-        step()
-    }
-}
-
 /// A 200 the user rejects.
 fn marked_failure() -> Result<()> {
     let response = http::get("/a").send()?;
@@ -62,4 +37,7 @@ fn named_with_query() -> Result<()> {
     Ok(())
 }
 
-wasmload_sdk::users!(Checker);
+steps::step_user!(
+    "checker",
+    [marked_failure, marked_success, judged_by_status, redirected, named_with_query]
+);

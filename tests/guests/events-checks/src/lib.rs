@@ -4,30 +4,6 @@ use std::time::Duration;
 
 use wasmload_sdk::prelude::*;
 
-struct Reporter {
-    next: usize,
-}
-
-const STEPS: [fn() -> Result<()>; 4] = [fired, fired_failure, timed_failure, timer_dropped];
-
-impl User for Reporter {
-    fn class() -> Class<Self> {
-        Class::new("reporter").task(Task::new("step", Self::step))
-    }
-
-    fn on_start() -> Result<Self> {
-        Ok(Reporter { next: 0 })
-    }
-}
-
-impl Reporter {
-    fn step(&mut self) -> Result<()> {
-        let step = STEPS[self.next % STEPS.len()];
-        self.next += 1;
-        step()
-    }
-}
-
 /// An event measured elsewhere: 42 ms, 7 bytes.
 fn fired() -> Result<()> {
     events::fire("custom", "fired", Duration::from_millis(42), 7, None);
@@ -58,4 +34,4 @@ fn timer_dropped() -> Result<()> {
     Ok(())
 }
 
-wasmload_sdk::users!(Reporter);
+steps::step_user!("reporter", [fired, fired_failure, timed_failure, timer_dropped]);

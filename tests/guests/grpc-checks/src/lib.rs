@@ -18,30 +18,6 @@ struct HelloReply {
     message: String,
 }
 
-struct Checker {
-    next: usize,
-}
-
-const STEPS: [fn() -> Result<()>; 4] = [streamed, refused, unknown_method, dead_endpoint];
-
-impl User for Checker {
-    fn class() -> Class<Self> {
-        Class::new("grpc checker").task(Task::new("step", Self::step))
-    }
-
-    fn on_start() -> Result<Self> {
-        Ok(Checker { next: 0 })
-    }
-}
-
-impl Checker {
-    fn step(&mut self) -> Result<()> {
-        let step = STEPS[self.next % STEPS.len()];
-        self.next += 1;
-        step()
-    }
-}
-
 fn hello(name: &str) -> Vec<u8> {
     HelloRequest { name: name.into() }.encode_to_vec()
 }
@@ -56,12 +32,12 @@ fn streamed() -> Result<()> {
         .map(|message| HelloReply::decode(message.as_slice()).map(|reply| reply.message))
         .collect::<std::result::Result<_, _>>()
         .map_err(Error::msg)?;
-    expect(greetings == ["Hello s #1", "Hello s #2", "Hello s #3"], "wrong stream")
+    ensure(greetings == ["Hello s #1", "Hello s #2", "Hello s #3"], "wrong stream")
 }
 
 fn refused() -> Result<()> {
     let outcome = grpc::call("/helloworld.Greeter/SayHello").unary(&hello(""));
-    expect(
+    ensure(
         outcome.err().and_then(|e| e.code()) == Some(code::INVALID_ARGUMENT),
         "empty name accepted",
     )
@@ -69,7 +45,7 @@ fn refused() -> Result<()> {
 
 fn unknown_method() -> Result<()> {
     let outcome = grpc::call("/helloworld.Greeter/SayGoodbye").unary(&hello("x"));
-    expect(
+    ensure(
         outcome.err().and_then(|e| e.code()) == Some(code::UNIMPLEMENTED),
         "unknown method answered",
     )
@@ -83,12 +59,4 @@ fn dead_endpoint() -> Result<()> {
     }
 }
 
-fn expect(ok: bool, reason: &str) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::msg(reason))
-    }
-}
-
-wasmload_sdk::users!(Checker);
+steps::step_user!("grpc checker", [streamed, refused, unknown_method, dead_endpoint]);

@@ -2,35 +2,10 @@
 
 use wasmload_sdk::prelude::*;
 
-struct RestChecker {
-    next: usize,
-}
-
-const STEPS: [fn() -> Result<()>; 5] =
-    [not_json, failing_check, passing_check, json_headers, json_body];
-
-impl User for RestChecker {
-    fn class() -> Class<Self> {
-        Class::new("rest-checker").task(Task::new("step", Self::step))
-    }
-
-    fn on_start() -> Result<Self> {
-        Ok(RestChecker { next: 0 })
-    }
-}
-
-impl RestChecker {
-    fn step(&mut self) -> Result<()> {
-        let step = STEPS[self.next % STEPS.len()];
-        self.next += 1;
-        step()
-    }
-}
-
 /// `/` answers plain text: the request fails, the block never runs.
 fn not_json() -> Result<()> {
     let ran = rest("GET", "/").send(|_| Ok(()))?;
-    expect(ran.is_none(), "the block ran on a non-JSON body")
+    ensure(ran.is_none(), "the block ran on a non-JSON body")
 }
 
 /// An error inside the block fails the request, not the task.
@@ -41,21 +16,21 @@ fn failing_check() -> Result<()> {
         }
         Ok(())
     })?;
-    expect(outcome.is_none(), "a failed check returned a value")
+    ensure(outcome.is_none(), "a failed check returned a value")
 }
 
 /// A passing block hands its value back.
 fn passing_check() -> Result<()> {
     let id = rest("GET", "/items/3").send(|response| Ok(response.json["id"].as_u64()))?;
-    expect(id == Some(Some(3)), "the parsed id did not come back")
+    ensure(id == Some(Some(3)), "the parsed id did not come back")
 }
 
 /// JSON headers are sent unless given.
 fn json_headers() -> Result<()> {
     let seen = rest("GET", "/headers").send(|response| Ok(response.json.clone()))?;
     let seen = seen.ok_or("no headers came back")?;
-    expect(seen["content-type"] == "application/json", "no JSON content type")?;
-    expect(seen["accept"] == "application/json", "no JSON accept")
+    ensure(seen["content-type"] == "application/json", "no JSON content type")?;
+    ensure(seen["accept"] == "application/json", "no JSON accept")
 }
 
 /// A serialized body goes out; `/login` answers with a token.
@@ -64,19 +39,14 @@ fn json_body() -> Result<()> {
     let token = rest("POST", "/login")
         .json(&body)?
         .send(|response| Ok(response.json["token"].is_string()))?;
-    expect(token == Some(true), "no token")
+    ensure(token == Some(true), "no token")
 }
 
 fn credentials() -> std::collections::BTreeMap<&'static str, &'static str> {
     [("username", "rest"), ("password", "secret")].into_iter().collect()
 }
 
-fn expect(ok: bool, reason: &str) -> Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::msg(reason))
-    }
-}
-
-wasmload_sdk::users!(RestChecker);
+steps::step_user!(
+    "rest-checker",
+    [not_json, failing_check, passing_check, json_headers, json_body]
+);

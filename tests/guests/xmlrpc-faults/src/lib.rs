@@ -4,30 +4,6 @@
 use wasmload_sdk::prelude::*;
 use wasmload_sdk::xmlrpc::{Value, XmlRpcError};
 
-struct FaultFinder {
-    next: usize,
-}
-
-const STEPS: [fn() -> Result<()>; 3] = [unknown_method, wrong_arguments, malformed_answer];
-
-impl User for FaultFinder {
-    fn class() -> Class<Self> {
-        Class::new("fault finder").task(Task::new("step", Self::step))
-    }
-
-    fn on_start() -> Result<Self> {
-        Ok(FaultFinder { next: 0 })
-    }
-}
-
-impl FaultFinder {
-    fn step(&mut self) -> Result<()> {
-        let step = STEPS[self.next % STEPS.len()];
-        self.next += 1;
-        step()
-    }
-}
-
 fn unknown_method() -> Result<()> {
     match xmlrpc::call("/RPC2", "nope", &[]) {
         Err(XmlRpcError::Fault { code: 1, message }) if message.contains("not supported") => Ok(()),
@@ -50,4 +26,4 @@ fn malformed_answer() -> Result<()> {
     }
 }
 
-wasmload_sdk::users!(FaultFinder);
+steps::step_user!("fault finder", [unknown_method, wrong_arguments, malformed_answer]);
