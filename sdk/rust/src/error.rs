@@ -68,35 +68,24 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-impl From<HttpError> for Error {
-    fn from(error: HttpError) -> Self {
-        Error::Http(error)
-    }
+/// `?` turns each protocol's error into [`Error`].
+macro_rules! from_protocol_errors {
+    ($($source:ty => $variant:ident),+ $(,)?) => {
+        $(impl From<$source> for Error {
+            fn from(error: $source) -> Self {
+                Error::$variant(error)
+            }
+        })+
+    };
 }
 
-impl From<GrpcError> for Error {
-    fn from(error: GrpcError) -> Self {
-        Error::Grpc(error)
-    }
-}
-
-impl From<TcpError> for Error {
-    fn from(error: TcpError) -> Self {
-        Error::Tcp(error)
-    }
-}
-
-impl From<UdpError> for Error {
-    fn from(error: UdpError) -> Self {
-        Error::Udp(error)
-    }
-}
-
-impl From<XmlRpcError> for Error {
-    fn from(error: XmlRpcError) -> Self {
-        Error::XmlRpc(error)
-    }
-}
+from_protocol_errors!(
+    HttpError => Http,
+    GrpcError => Grpc,
+    TcpError => Tcp,
+    UdpError => Udp,
+    XmlRpcError => XmlRpc,
+);
 
 impl From<String> for Error {
     fn from(message: String) -> Self {
