@@ -22,6 +22,8 @@ pub struct Cli {
 pub enum Command {
     /// Run a load test with the users of a component.
     Run(RunArgs),
+    /// Show a component's user classes, tasks and the imports it asks for.
+    Inspect(InspectArgs),
 }
 
 /// Flags of `wasmload run`.
@@ -50,6 +52,35 @@ pub struct RunArgs {
     #[arg(long, default_value = "10s", value_parser = parse_duration)]
     pub stop_timeout: Duration,
 
+    /// Run only tasks with at least one of these tags (comma-separated).
+    #[arg(short = 'T', long, value_delimiter = ',')]
+    pub tags: Vec<String>,
+
+    /// Never run tasks with any of these tags (comma-separated).
+    #[arg(short = 'E', long, value_delimiter = ',')]
+    pub exclude_tags: Vec<String>,
+
+    /// Write the summary (stats, histograms, failures) as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub guest: GuestArgs,
+}
+
+/// Flags of `wasmload inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The component (.wasm) to inspect.
+    pub component: PathBuf,
+
+    #[command(flatten)]
+    pub guest: GuestArgs,
+}
+
+/// What every guest instance is given: target, parameters, limits, grants.
+#[derive(Debug, Args)]
+pub struct GuestArgs {
     /// The target: base URL for relative HTTP paths (http://127.0.0.1:8080), or
     /// any scheme://host:port a guest reads with `context::host`.
     #[arg(short = 'H', long, value_parser = parse_host)]
@@ -59,7 +90,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "PEM")]
     pub ca_cert: Vec<PathBuf>,
 
-    /// Timeout of one HTTP request when the guest gives none.
+    /// Timeout of one request (HTTP, gRPC, sockets) when the guest gives none.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub timeout: Duration,
 
@@ -67,13 +98,17 @@ pub struct RunArgs {
     #[arg(short = 'e', long = "param", value_name = "KEY=VALUE", value_parser = parse_param)]
     pub params: Vec<(String, String)>,
 
-    /// Run only tasks with at least one of these tags (comma-separated).
-    #[arg(short = 'T', long, value_delimiter = ',')]
-    pub tags: Vec<String>,
+    /// Largest linear memory one user may grow to, e.g. 64MiB; past it the user traps.
+    #[arg(long, default_value = "64MiB", value_parser = crate::sandbox::parse_size)]
+    pub max_memory: usize,
 
-    /// Never run tasks with any of these tags (comma-separated).
-    #[arg(short = 'E', long, value_delimiter = ',')]
-    pub exclude_tags: Vec<String>,
+    /// Longest a task (or on-start / on-stop) may run before it is interrupted.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    pub task_timeout: Duration,
+
+    /// Grant imports beyond the defaults, by prefix (e.g. wasi:filesystem); repeatable.
+    #[arg(long, value_name = "PREFIX")]
+    pub allow_import: Vec<String>,
 
     /// Seed of the users' random generators [default: random].
     #[arg(long)]
@@ -82,10 +117,6 @@ pub struct RunArgs {
     /// Lowest level of guest log lines that are printed.
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]
     pub loglevel: LogLevel,
-
-    /// Write the summary (stats, histograms, failures) as JSON to this file.
-    #[arg(long, value_name = "PATH")]
-    pub json: Option<PathBuf>,
 }
 
 /// Guest log levels, lowest first.
@@ -108,7 +139,7 @@ impl From<LogLevel> for Level {
     }
 }
 
-impl RunArgs {
+impl GuestArgs {
     /// `-e` parameters as a map; a later KEY wins.
     pub fn param_map(&self) -> HashMap<String, String> {
         self.params.iter().cloned().collect()

@@ -13,8 +13,6 @@ use crate::bindings::UserPre;
 use crate::protocols;
 use crate::user::UserState;
 
-/// Largest linear memory one user may grow to.
-const MAX_MEMORY_BYTES: usize = 64 << 20;
 /// How often a running guest yields back to the scheduler.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Pool slots per user, by kind. A Rust guest uses one memory, one or two
@@ -27,21 +25,26 @@ const TABLES_PER_USER: u32 = 4;
 pub struct UserComponent {
     engine: Engine,
     pre: UserPre<UserState>,
+    imports: Vec<String>,
     _ticker: EpochTicker,
 }
 
 impl UserComponent {
     /// Compiles and links the component at `path` for up to `users`
-    /// simultaneous instances (plus one for `describe`).
-    pub fn load(path: &Path, users: u32) -> Result<Self> {
+    /// simultaneous instances (plus one for `describe`), each allowed
+    /// `max_memory` bytes of linear memory.
+    pub fn load(path: &Path, users: u32, max_memory: usize) -> Result<Self> {
         let shown = path.display();
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {shown}"))?;
         check_component_header(&bytes).with_context(|| format!("{shown} cannot be run"))?;
-        let engine = new_engine(users.saturating_add(1))?;
+        let engine = new_engine(users.saturating_add(1), max_memory)?;
         let component = Component::from_binary(&engine, &bytes)
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{shown} is not a valid component"))?;
-        check_pool_fits(&component).with_context(|| format!("{shown} cannot be run"))?;
+        check_pool_fits(&component, max_memory)
+            .with_context(|| format!("{shown} cannot be run"))?;
+        let imports =
+            component.component_type().imports(&engine).map(|(name, _)| name.to_owned()).collect();
         let linker = new_linker(&engine)?;
         let instance_pre = linker
             .instantiate_pre(&component)
@@ -51,12 +54,17 @@ impl UserComponent {
             .map_err(anyhow::Error::from)
             .with_context(|| format!("{shown} does not fit the `wasmload:user/user` world"))?;
         let ticker = EpochTicker::start(&engine)?;
-        Ok(UserComponent { engine, pre, _ticker: ticker })
+        Ok(UserComponent { engine, pre, imports, _ticker: ticker })
     }
 
     /// The engine the component was compiled for.
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The names of the component's imports, e.g. `wasi:io/poll@0.2.6`.
+    pub fn imports(&self) -> &[String] {
+        &self.imports
     }
 
     /// The pre-linked component.
@@ -65,21 +73,21 @@ impl UserComponent {
     }
 }
 
-fn new_engine(instances: u32) -> Result<Engine> {
+fn new_engine(instances: u32, max_memory: usize) -> Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(instances)
         .total_core_instances(instances.saturating_mul(CORE_INSTANCES_PER_USER))
         .total_memories(instances.saturating_mul(MEMORIES_PER_USER))
         .total_tables(instances.saturating_mul(TABLES_PER_USER))
         .total_stacks(instances)
-        .max_memory_size(MAX_MEMORY_BYTES);
+        .max_memory_size(max_memory);
     let mut config = Config::new();
     config
         .wasm_component_model(true)
         .epoch_interruption(true)
         // Reserve only what a user may use, so 100k users fit in the
         // address space; bounds checks replace the 4 GiB guard region.
-        .memory_reservation(MAX_MEMORY_BYTES as u64)
+        .memory_reservation(max_memory as u64)
         .memory_guard_size(64 << 10)
         .memory_reservation_for_growth(0)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
@@ -119,7 +127,7 @@ fn check_component_header(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn check_pool_fits(component: &Component) -> Result<()> {
+fn check_pool_fits(component: &Component, max_memory: usize) -> Result<()> {
     let Some(needs) = component.resources_required() else {
         return Ok(());
     };
@@ -132,11 +140,8 @@ fn check_pool_fits(component: &Component) -> Result<()> {
             TABLES_PER_USER
         );
     }
-    if needs.max_initial_memory_size.unwrap_or(0) > MAX_MEMORY_BYTES as u64 {
-        bail!(
-            "its initial memory is larger than the {} MiB a user may have",
-            MAX_MEMORY_BYTES >> 20
-        );
+    if needs.max_initial_memory_size.unwrap_or(0) > max_memory as u64 {
+        bail!("its initial memory is larger than the {max_memory} bytes a user may have (--max-memory)");
     }
     Ok(())
 }

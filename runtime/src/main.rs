@@ -4,11 +4,14 @@
 mod bindings;
 mod cli;
 mod engine;
+mod inspect;
 mod protocols;
 mod report;
 mod run;
+mod sandbox;
 mod scheduler;
 mod stats;
+mod sync;
 mod user;
 
 use std::process::ExitCode;
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Run(args) => runtime.block_on(run::run(args)),
+        Command::Inspect(args) => runtime.block_on(inspect::inspect(args)),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use tokio_rustls::TlsConnector;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::RunArgs;
+use crate::cli::{GuestArgs, RunArgs};
 use crate::engine::UserComponent;
 use crate::protocols::context::ContextConfig;
 use crate::protocols::grpc::GrpcConfig;
@@ -15,6 +15,7 @@ use crate::protocols::tcp::TcpConfig;
 use crate::protocols::tls;
 use crate::protocols::udp::UdpConfig;
 use crate::report;
+use crate::sandbox::Sandbox;
 use crate::scheduler::{self, LoadPlan, Progress, TagFilter};
 use crate::stats::{Recorder, Summary};
 use crate::user::{RunServices, VirtualUser};
@@ -22,7 +23,7 @@ use crate::user::{RunServices, VirtualUser};
 /// Input the user can fix: a bad flag value, file or component.
 #[derive(Debug, thiserror::Error)]
 #[error(transparent)]
-pub struct BadInput(#[from] anyhow::Error);
+pub struct BadInput(#[from] pub anyhow::Error);
 
 /// Runs the load test `args` describes and writes its reports.
 pub async fn run(args: RunArgs) -> Result<()> {
@@ -30,33 +31,16 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let stop = CancellationToken::new();
     tokio::spawn(stop_on_signal(stop.clone(), args.stop_timeout));
     let shown = args.component.display().to_string();
-    let component = Arc::new(UserComponent::load(&args.component, args.users).map_err(BadInput)?);
+    let sandbox = Arc::new(sandbox(&args.guest));
+    let component =
+        UserComponent::load(&args.component, args.users, sandbox.max_memory).map_err(BadInput)?;
+    sandbox
+        .check_imports(component.imports().iter().map(String::as_str))
+        .with_context(|| format!("{shown} cannot run"))
+        .map_err(BadInput)?;
+    let component = Arc::new(component);
     let recorder = Recorder::new();
-    let tls = tls::client_config(&args.ca_cert).map_err(BadInput)?;
-    let services = RunServices {
-        recorder: recorder.clone(),
-        http: Arc::new(HttpConfig::new(args.host.clone(), args.timeout, tls.clone())),
-        grpc: Arc::new(GrpcConfig {
-            default_endpoint: args
-                .host
-                .as_ref()
-                .map(|url| url.as_str().trim_end_matches('/').to_owned()),
-            default_timeout: args.timeout,
-            tls: tls.clone(),
-        }),
-        tcp: Arc::new(TcpConfig {
-            default_timeout: args.timeout,
-            tls: TlsConnector::from(Arc::new(tls)),
-        }),
-        udp: Arc::new(UdpConfig { default_timeout: args.timeout }),
-        context: Arc::new(ContextConfig {
-            host: args.host.as_ref().map(|url| url.as_str().to_owned()),
-            params: args.param_map(),
-            seed: args.seed.unwrap_or_else(|| fastrand::u64(..)),
-            log_level: args.loglevel.into(),
-            started: std::time::Instant::now(),
-        }),
-    };
+    let services = services(&args.guest, sandbox, recorder.clone())?;
     let filter = TagFilter { include: args.tags.clone(), exclude: args.exclude_tags.clone() };
     let described = describe(&component, &services)
         .await
@@ -85,7 +69,8 @@ pub async fn run(args: RunArgs) -> Result<()> {
     live_done.cancel();
     let _ = live.await;
 
-    let summary = Summary::new(&recorder.snapshot(), progress.peak(), outcome.duration)?;
+    let summary =
+        Summary::new(&recorder.snapshot(), progress.peak(), progress.restarts(), outcome.duration)?;
     print!("{}", report::table::render(&summary));
     if let Some(path) = &args.json {
         report::json::write(&summary, path)?;
@@ -93,8 +78,49 @@ pub async fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
+/// The guest policy the flags ask for.
+pub fn sandbox(guest: &GuestArgs) -> Sandbox {
+    Sandbox {
+        allowed_imports: guest.allow_import.clone(),
+        max_memory: guest.max_memory,
+        task_timeout: guest.task_timeout,
+    }
+}
+
+/// The run-wide services users are built from.
+pub fn services(
+    guest: &GuestArgs,
+    sandbox: Arc<Sandbox>,
+    recorder: Recorder,
+) -> Result<RunServices> {
+    let tls = tls::client_config(&guest.ca_cert).map_err(BadInput)?;
+    let host = guest.host.as_ref().map(|url| url.as_str().to_owned());
+    Ok(RunServices {
+        recorder,
+        http: Arc::new(HttpConfig::new(guest.host.clone(), guest.timeout, tls.clone())),
+        grpc: Arc::new(GrpcConfig {
+            default_endpoint: host.as_deref().map(|host| host.trim_end_matches('/').to_owned()),
+            default_timeout: guest.timeout,
+            tls: tls.clone(),
+        }),
+        tcp: Arc::new(TcpConfig {
+            default_timeout: guest.timeout,
+            tls: TlsConnector::from(Arc::new(tls)),
+        }),
+        udp: Arc::new(UdpConfig { default_timeout: guest.timeout }),
+        sandbox,
+        context: Arc::new(ContextConfig {
+            host,
+            params: guest.param_map(),
+            seed: guest.seed.unwrap_or_else(|| fastrand::u64(..)),
+            log_level: guest.loglevel.into(),
+            started: std::time::Instant::now(),
+        }),
+    })
+}
+
 /// The classes the component offers, from a scratch instance.
-async fn describe(
+pub async fn describe(
     component: &UserComponent,
     services: &RunServices,
 ) -> Result<Vec<crate::bindings::UserClass>> {

@@ -1,9 +1,11 @@
 //! One virtual user: its store, its instance, and calls into the guest.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
-use wasmtime::Store;
+use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 
@@ -16,6 +18,7 @@ use crate::protocols::http::{HttpConfig, HttpUser};
 use crate::protocols::tcp::{TcpConfig, TcpUser};
 use crate::protocols::udp::{UdpConfig, UdpUser};
 use crate::protocols::wasi_http::WasiHttpUser;
+use crate::sandbox::Sandbox;
 use crate::stats::Recorder;
 
 /// Everything a user's host calls need; the data of its store.
@@ -29,6 +32,7 @@ pub struct UserState {
     pub(crate) udp: UdpUser,
     pub(crate) events: EventsUser,
     pub(crate) context: ContextUser,
+    limits: StoreLimits,
 }
 
 impl WasiHttpView for UserState {
@@ -52,6 +56,7 @@ pub struct RunServices {
     pub tcp: Arc<TcpConfig>,
     pub udp: Arc<UdpConfig>,
     pub context: Arc<ContextConfig>,
+    pub sandbox: Arc<Sandbox>,
 }
 
 /// How a call into the guest went wrong.
@@ -65,10 +70,12 @@ pub enum GuestError {
     Trapped(String),
 }
 
-/// A live virtual user.
+/// A live virtual user. After a [`GuestError::Trapped`] it must not be
+/// called again.
 pub struct VirtualUser {
     store: Store<UserState>,
     bindings: User,
+    task_timeout: Duration,
 }
 
 impl VirtualUser {
@@ -91,14 +98,19 @@ impl VirtualUser {
             udp: UdpUser::new(Arc::clone(&services.udp), services.recorder.clone()),
             events: EventsUser::new(services.recorder.clone()),
             context: ContextUser::new(Arc::clone(&services.context), user_id),
+            limits: StoreLimitsBuilder::new()
+                .memory_size(services.sandbox.max_memory)
+                .trap_on_grow_failure(true)
+                .build(),
         };
         let mut store = Store::new(component.engine(), state);
+        store.limiter(|state| &mut state.limits);
         // Yield to the scheduler every epoch tick so a busy guest cannot
         // starve the users sharing its thread.
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
         let bindings = component.pre().instantiate_async(&mut store).await.map_err(trapped)?;
-        Ok(VirtualUser { store, bindings })
+        Ok(VirtualUser { store, bindings, task_timeout: services.sandbox.task_timeout })
     }
 
     /// The classes the component declares.
@@ -112,22 +124,20 @@ impl VirtualUser {
 
     /// Makes this user one of class `class`.
     pub async fn on_start(&mut self, class: u32) -> Result<(), GuestError> {
-        let outcome =
-            self.bindings.wasmload_user_behaviour().call_on_start(&mut self.store, class).await;
-        flatten(outcome)
+        let call = self.bindings.wasmload_user_behaviour().call_on_start(&mut self.store, class);
+        within(self.task_timeout, call).await
     }
 
     /// Runs task `task` of this user's class.
     pub async fn run_task(&mut self, task: u32) -> Result<(), GuestError> {
-        let outcome =
-            self.bindings.wasmload_user_behaviour().call_run_task(&mut self.store, task).await;
-        flatten(outcome)
+        let call = self.bindings.wasmload_user_behaviour().call_run_task(&mut self.store, task);
+        within(self.task_timeout, call).await
     }
 
     /// Lets the user clean up before it goes.
     pub async fn on_stop(&mut self) -> Result<(), GuestError> {
-        let outcome = self.bindings.wasmload_user_behaviour().call_on_stop(&mut self.store).await;
-        flatten(outcome)
+        let call = self.bindings.wasmload_user_behaviour().call_on_stop(&mut self.store);
+        within(self.task_timeout, call).await
     }
 
     /// This user's random generator.
@@ -136,7 +146,18 @@ impl VirtualUser {
     }
 }
 
-fn flatten(outcome: wasmtime::Result<Result<(), String>>) -> Result<(), GuestError> {
+/// Runs a guest call for at most `timeout`. A guest in an endless loop
+/// still yields at every epoch tick, so the timeout interrupts it too.
+async fn within(
+    timeout: Duration,
+    call: impl Future<Output = wasmtime::Result<Result<(), String>>>,
+) -> Result<(), GuestError> {
+    let Ok(outcome) = tokio::time::timeout(timeout, call).await else {
+        let limit = humantime::format_duration(timeout);
+        return Err(GuestError::Trapped(format!(
+            "interrupted: ran longer than {limit} (--task-timeout)"
+        )));
+    };
     match outcome {
         Ok(Ok(())) => Ok(()),
         Ok(Err(message)) => Err(GuestError::Failed(message)),

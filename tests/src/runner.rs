@@ -53,7 +53,7 @@ pub fn run_guest(exe: &Path, guest: &str, host: &str, flags: &str) -> Outcome {
 }
 
 /// Runs `wasmload` (the binary at `exe`) with `args`, adding `--json` to a
-/// temporary file, and collects everything it produced.
+/// temporary file for `run`, and collects everything it produced.
 pub fn run_wasmload(exe: &Path, args: &[&str]) -> Outcome {
     run(exe, args, None)
 }
@@ -72,14 +72,13 @@ fn run(exe: &Path, args: &[&str], signal: Option<(Duration, &str)>) -> Outcome {
     ));
     std::fs::create_dir_all(&dir).expect("creating a temporary directory");
     let json = dir.join("summary.json");
-    let child = Command::new(exe)
-        .args(args)
-        .arg("--json")
-        .arg(&json)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting wasmload");
+    let mut command = Command::new(exe);
+    command.args(args);
+    if args.first() == Some(&"run") {
+        command.arg("--json").arg(&json);
+    }
+    let child =
+        command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("starting wasmload");
     if let Some((delay, signal)) = signal {
         std::thread::sleep(delay);
         let sent = Command::new("kill")

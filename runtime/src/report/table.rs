@@ -12,7 +12,11 @@ const REQUEST_HEADER: [&str; 11] =
 /// failures and task errors when there were any.
 pub fn render(summary: &Summary) -> String {
     let mut text =
-        format!("Response times in ms; {} users over {:.1} s\n", summary.users, summary.duration_s);
+        format!("Response times in ms; {} users over {:.1} s", summary.users, summary.duration_s);
+    if summary.user_restarts > 0 {
+        text.push_str(&format!("; {} user instances replaced after traps", summary.user_restarts));
+    }
+    text.push('\n');
     let mut requests = new_table(&REQUEST_HEADER, &[2, 3, 4, 5, 6, 7, 8, 9, 10]);
     for row in summary.requests.iter().chain([&summary.aggregated]) {
         requests.add_row(request_cells(row));

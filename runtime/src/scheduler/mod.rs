@@ -6,14 +6,16 @@ mod wait;
 
 pub use classes::{assign_classes, plan_classes, ClassPlan, TagFilter};
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::UserComponent;
+use crate::sync::lock;
 use crate::user::{GuestError, RunServices, VirtualUser};
 
 /// How much load to generate and when to stop.
@@ -35,6 +37,7 @@ pub struct LoadPlan {
 pub struct Progress {
     running: AtomicU64,
     peak: AtomicU64,
+    restarts: AtomicU64,
 }
 
 impl Progress {
@@ -46,6 +49,11 @@ impl Progress {
     /// The most users that ran at once.
     pub fn peak(&self) -> u64 {
         self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Instances replaced after a trap or a task over `--task-timeout`.
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
     }
 }
 
@@ -66,9 +74,24 @@ struct Shared {
     stop: CancellationToken,
     /// Tasks still allowed to start under `--iterations`.
     iterations_left: Option<AtomicU64>,
+    /// Traps already shown on stderr: (class, task, message).
+    reported: Mutex<HashSet<(u32, String, String)>>,
 }
 
 impl Shared {
+    /// Records a guest error; the first of each kind also goes to stderr,
+    /// so a user that traps on every start cannot flood the terminal.
+    fn report(&self, user_id: u64, class: &ClassPlan, task: &str, error: &GuestError) {
+        let message = error.to_string();
+        self.services.recorder.record_task_error(&class.name, task, &message);
+        if let GuestError::Trapped(trap) = error {
+            let first = lock(&self.reported).insert((class.index, task.to_owned(), trap.clone()));
+            if first {
+                eprintln!("wasmload: user {user_id} ({}) trapped in {task}: {trap}", class.name);
+            }
+        }
+    }
+
     /// Claims one task run; false once `--iterations` are used up.
     fn claim_iteration(&self) -> bool {
         let Some(left) = &self.iterations_left else {
@@ -96,6 +119,7 @@ pub async fn run(
         progress,
         stop: stop.clone(),
         iterations_left: plan.iterations.map(AtomicU64::new),
+        reported: Mutex::default(),
     });
     let kill = CancellationToken::new();
     let started = Instant::now();
@@ -159,23 +183,54 @@ impl Drop for Running<'_> {
 }
 
 /// One user's life: instantiate, `on-start`, tasks and waits, `on-stop`.
+/// A trap (or a call over `--task-timeout`) discards the instance; a fresh
+/// one takes its place after a back-off that grows while traps repeat.
 async fn drive_user(shared: &Shared, user_id: u64, class_slot: usize) {
     let _running = Running::enter(&shared.progress);
     let class = &shared.classes[class_slot];
-    let recorder = &shared.services.recorder;
-    let report = |task: &str, error: &GuestError| {
-        recorder.record_task_error(&class.name, task, &error.to_string());
-        if let GuestError::Trapped(message) = error {
-            eprintln!("wasmload: user {user_id} ({}) trapped in {task}: {message}", class.name);
+    let mut backoff = Backoff::default();
+    while !shared.stop.is_cancelled() {
+        match live(shared, user_id, class, &mut backoff).await {
+            Life::Ended => return,
+            Life::Trapped => {
+                shared.progress.restarts.fetch_add(1, Ordering::Relaxed);
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff.next()) => {}
+                    _ = shared.stop.cancelled() => return,
+                }
+            }
         }
-    };
+    }
+}
 
+/// How one instance's life ended.
+enum Life {
+    /// Stopped (run over, `on-start` refused): the user is done.
+    Ended,
+    /// Trapped: replace the instance.
+    Trapped,
+}
+
+/// One instance: from instantiation to `on-stop`, or to a trap.
+async fn live(shared: &Shared, user_id: u64, class: &ClassPlan, backoff: &mut Backoff) -> Life {
+    let report = |task: &str, error: &GuestError| shared.report(user_id, class, task, error);
     let mut user = match VirtualUser::new(&shared.component, &shared.services, user_id).await {
         Ok(user) => user,
-        Err(error) => return report("instantiate", &error),
+        Err(error) => {
+            report("instantiate", &error);
+            return Life::Trapped;
+        }
     };
-    if let Err(error) = user.on_start(class.index).await {
-        return report("on-start", &error);
+    match user.on_start(class.index).await {
+        Ok(()) => {}
+        Err(error @ GuestError::Failed(_)) => {
+            report("on-start", &error);
+            return Life::Ended;
+        }
+        Err(error @ GuestError::Trapped(_)) => {
+            report("on-start", &error);
+            return Life::Trapped;
+        }
     }
     while !shared.stop.is_cancelled() {
         if !shared.claim_iteration() {
@@ -184,10 +239,12 @@ async fn drive_user(shared: &Shared, user_id: u64, class_slot: usize) {
         }
         let task = class.pick_task(user.rng());
         let task_started = Instant::now();
-        if let Err(error) = user.run_task(task.index).await {
-            report(&task.name, &error);
-            if matches!(error, GuestError::Trapped(_)) {
-                return;
+        match user.run_task(task.index).await {
+            Ok(()) => backoff.reset(),
+            Err(error @ GuestError::Failed(_)) => report(&task.name, &error),
+            Err(error @ GuestError::Trapped(_)) => {
+                report(&task.name, &error);
+                return Life::Trapped;
             }
         }
         let delay = class.wait.delay(task_started.elapsed(), user.rng());
@@ -200,5 +257,42 @@ async fn drive_user(shared: &Shared, user_id: u64, class_slot: usize) {
     }
     if let Err(error) = user.on_stop().await {
         report("on-stop", &error);
+    }
+    Life::Ended
+}
+
+/// Waits between replacements of a trapping user: 100 ms, doubling while
+/// traps repeat, at most 10 s; back to 100 ms after a task succeeds.
+#[derive(Default)]
+struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(100);
+    const MAX: Duration = Duration::from_secs(10);
+
+    fn next(&mut self) -> Duration {
+        let wait = Self::FIRST.saturating_mul(1 << self.failures.min(16)).min(Self::MAX);
+        self.failures += 1;
+        wait
+    }
+
+    fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_its_cap_and_resets() {
+        let mut backoff = Backoff::default();
+        let waits: Vec<u64> = (0..9).map(|_| backoff.next().as_millis() as u64).collect();
+        assert_eq!(waits, [100, 200, 400, 800, 1600, 3200, 6400, 10_000, 10_000]);
+        backoff.reset();
+        assert_eq!(backoff.next(), Duration::from_millis(100));
     }
 }

@@ -12,7 +12,9 @@ pub use summary::{RequestRow, Summary};
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use crate::sync::lock;
 use std::time::Duration;
 
 /// One finished request, as a protocol module reports it.
@@ -110,12 +112,6 @@ impl Recorder {
             update(&mut lock(&shard));
         });
     }
-}
-
-/// Locks a mutex, ignoring poisoning: a panicking reader must not lose the
-/// events of every other thread.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -18,6 +18,9 @@ pub struct Summary {
     pub users: u64,
     /// Seconds from the first user's start to the last user's stop.
     pub duration_s: f64,
+    /// User instances discarded and replaced after a trap or a task over
+    /// `--task-timeout`.
+    pub user_restarts: u64,
     pub totals: Totals,
     /// One row per (type, name), sorted by name then type.
     pub requests: Vec<RequestRow>,
@@ -81,7 +84,12 @@ pub struct TaskErrorRow {
 
 impl Summary {
     /// Summarises every event of `shard`, with rates over `duration`.
-    pub fn new(shard: &Shard, peak_users: u64, duration: Duration) -> Result<Summary> {
+    pub fn new(
+        shard: &Shard,
+        peak_users: u64,
+        user_restarts: u64,
+        duration: Duration,
+    ) -> Result<Summary> {
         let seconds = duration.as_secs_f64();
         let mut all = Entry::default();
         let mut requests = Vec::new();
@@ -109,6 +117,7 @@ impl Summary {
         Ok(Summary {
             users: peak_users,
             duration_s: seconds,
+            user_restarts,
             totals: Totals {
                 requests: aggregated.count,
                 failures: aggregated.failures,

@@ -1,6 +1,6 @@
 //! One user's HTTP session: cookie jar, keep-alive pool, redirects.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -16,6 +16,7 @@ use url::Url;
 
 use crate::bindings::http::Request;
 use crate::protocols::error_chain;
+use crate::sync::lock;
 
 /// Redirects followed before giving up, like browsers and `requests`.
 const MAX_REDIRECTS: usize = 10;
@@ -228,8 +229,7 @@ impl Session {
 
 impl Session {
     fn jar(&self) -> MutexGuard<'_, CookieStore> {
-        // A panic while holding the jar leaves it usable: cookies are plain data.
-        self.cookies.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.cookies)
     }
 }
 

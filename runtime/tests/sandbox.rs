@@ -1,0 +1,105 @@
+//! Hostile guests: each misbehaving user is contained, replaced, and every
+//! other user's results stay exact.
+
+use std::path::Path;
+
+use wasmload_testkit::{guest, run_guest, run_wasmload, Outcome, TargetServer};
+
+fn wasmload() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_wasmload"))
+}
+
+fn hostile(server: &TargetServer, flags: &str) -> Outcome {
+    let run = run_guest(wasmload(), "hostile", &server.url(), flags);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    // Whatever user 0 did, the others' requests are all accounted for.
+    assert!(run.count("GET", "/a") > 0, "{}", run.stdout);
+    run
+}
+
+fn task_error(run: &Outcome, task: &str) -> (String, u64) {
+    let errors = run.summary()["task_errors"].as_array().unwrap().clone();
+    let row = errors
+        .iter()
+        .find(|e| e["task"] == task)
+        .unwrap_or_else(|| panic!("no {task} error: {errors:?}"));
+    (row["error"].as_str().unwrap().to_owned(), row["occurrences"].as_u64().unwrap())
+}
+
+#[test]
+fn a_memory_bomb_traps_only_its_user() {
+    let server = TargetServer::start();
+    let run = hostile(&server, "-u 3 -t 2s --max-memory 32MiB -e MODE=bomb");
+    assert_eq!(run.count("GET", "/a"), server.count("GET", "/a"));
+    let (error, traps) = task_error(&run, "work");
+    assert!(error.contains("forcing trap when growing memory"), "{error}");
+    assert_eq!(run.summary()["user_restarts"], traps);
+}
+
+#[test]
+fn an_endless_loop_is_interrupted_by_the_task_timeout() {
+    let server = TargetServer::start();
+    let run = hostile(&server, "-u 3 -t 2s --task-timeout 300ms -e MODE=loop");
+    assert_eq!(run.count("GET", "/a"), server.count("GET", "/a"));
+    let (error, traps) = task_error(&run, "work");
+    assert!(error.contains("interrupted: ran longer than 300ms (--task-timeout)"), "{error}");
+    assert!(traps >= 1);
+}
+
+#[test]
+fn a_user_that_traps_on_every_start_backs_off() {
+    let server = TargetServer::start();
+    let run = hostile(&server, "-u 3 -t 2500ms -e MODE=start-trap");
+    assert_eq!(run.count("GET", "/a"), server.count("GET", "/a"));
+    // Waits of 100, 200, 400, 800, 1600 ms: a handful of attempts, not thousands.
+    let (error, attempts) = task_error(&run, "on-start");
+    assert!(error.contains("unreachable"), "{error}");
+    assert!((3..=7).contains(&attempts), "{attempts} attempts");
+    // The terminal hears about it once.
+    assert_eq!(run.stderr.matches("trapped in on-start").count(), 1, "{}", run.stderr);
+}
+
+#[test]
+fn users_that_trap_every_few_tasks_are_replaced_and_counted() {
+    let server = TargetServer::start();
+    let run = hostile(&server, "-u 3 -i 90 -e MODE=every-3");
+    let (_, traps) = task_error(&run, "work");
+    assert_eq!(run.count("GET", "/a") + traps, 90);
+    assert_eq!(run.count("GET", "/a"), server.count("GET", "/a"));
+    assert_eq!(run.summary()["user_restarts"], traps);
+}
+
+#[test]
+fn a_huge_header_from_a_guest_is_a_failure_not_a_crash() {
+    let server = TargetServer::start();
+    let run = hostile(&server, "-u 2 -t 2s -e MODE=huge-header");
+    assert!(run.failures("GET", "/a") > 0, "{}", run.stdout);
+}
+
+#[test]
+fn filesystem_imports_are_refused_unless_granted() {
+    let component = guest("file-opener");
+    let path = component.to_str().unwrap();
+    let refused = run_wasmload(wasmload(), &["run", path, "-i", "1"]);
+    assert_eq!(refused.code, Some(2));
+    assert_eq!(refused.stderr.lines().count(), 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("imports wasi:filesystem/types"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--allow-import wasi:filesystem"), "{}", refused.stderr);
+
+    // Granted, it still finds no directory to read.
+    let granted =
+        run_wasmload(wasmload(), &["run", path, "-i", "2", "--allow-import", "wasi:filesystem"]);
+    assert_eq!(granted.code, Some(0), "{}", granted.stderr);
+    let errors = granted.summary()["task_errors"].as_array().unwrap().clone();
+    assert_eq!(errors[0]["occurrences"], 2);
+    assert!(
+        errors[0]["error"].as_str().unwrap().contains("No such file or directory"),
+        "{errors:?}"
+    );
+
+    let inspected = run_wasmload(wasmload(), &["inspect", path]);
+    assert_eq!(inspected.code, Some(0), "{}", inspected.stderr);
+    assert!(inspected.stdout.contains("wasi:filesystem/preopens@"), "{}", inspected.stdout);
+    assert!(inspected.stdout.contains("DENIED"), "{}", inspected.stdout);
+    assert!(inspected.stdout.contains("task read passwd (weight 1)"), "{}", inspected.stdout);
+}
