@@ -86,6 +86,11 @@ pub struct GuestArgs {
     #[arg(short = 'H', long, value_parser = parse_host)]
     pub host: Option<Url>,
 
+    /// Also allow connecting to these (besides --host): a name, *.domain, an
+    /// address, a network like 10.0.0.0/8, each with an optional :port; repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub allow_host: Vec<String>,
+
     /// Also trust the CA certificates in this PEM file for TLS; repeatable.
     #[arg(long, value_name = "PEM")]
     pub ca_cert: Vec<PathBuf>,

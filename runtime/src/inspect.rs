@@ -16,7 +16,7 @@ use crate::stats::Recorder;
 /// Prints the component's imports (granted or not) and its user classes.
 pub async fn inspect(args: InspectArgs) -> Result<()> {
     let shown = args.component.display().to_string();
-    let sandbox = Arc::new(sandbox(&args.guest));
+    let sandbox = Arc::new(sandbox(&args.guest).await?);
     let component =
         UserComponent::load(&args.component, 1, sandbox.max_memory).map_err(BadInput)?;
     let services = services(&args.guest, Arc::clone(&sandbox), Recorder::new())?;

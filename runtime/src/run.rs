@@ -1,5 +1,6 @@
 //! `wasmload run`: load the component, drive the users, report.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -15,7 +16,7 @@ use crate::protocols::tcp::TcpConfig;
 use crate::protocols::tls;
 use crate::protocols::udp::UdpConfig;
 use crate::report;
-use crate::sandbox::Sandbox;
+use crate::sandbox::{NetworkPolicy, Sandbox};
 use crate::scheduler::{self, LoadPlan, Progress, TagFilter};
 use crate::stats::{Recorder, Summary};
 use crate::user::{RunServices, VirtualUser};
@@ -31,7 +32,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let stop = CancellationToken::new();
     tokio::spawn(stop_on_signal(stop.clone(), args.stop_timeout));
     let shown = args.component.display().to_string();
-    let sandbox = Arc::new(sandbox(&args.guest));
+    let sandbox = Arc::new(sandbox(&args.guest).await?);
     let component =
         UserComponent::load(&args.component, args.users, sandbox.max_memory).map_err(BadInput)?;
     sandbox
@@ -78,13 +79,26 @@ pub async fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// The guest policy the flags ask for.
-pub fn sandbox(guest: &GuestArgs) -> Sandbox {
-    Sandbox {
+/// The guest policy the flags ask for. A `--host` name is resolved once
+/// here, so the addresses it has now are allowed even if internal.
+pub async fn sandbox(guest: &GuestArgs) -> Result<Sandbox> {
+    let mut network = NetworkPolicy::new(guest.host.as_ref(), &guest.allow_host)
+        .context("bad --allow-host")
+        .map_err(BadInput)?;
+    if let Some(url) = &guest.host {
+        let host = url.host_str().unwrap_or_default();
+        if let (Some(port), Ok(found)) =
+            (url.port_or_known_default(), tokio::net::lookup_host((host, 0)).await)
+        {
+            network.allow_addresses(found.map(|address| SocketAddr::new(address.ip(), port)));
+        }
+    }
+    Ok(Sandbox {
         allowed_imports: guest.allow_import.clone(),
         max_memory: guest.max_memory,
         task_timeout: guest.task_timeout,
-    }
+        network: Arc::new(network),
+    })
 }
 
 /// The run-wide services users are built from.
@@ -97,17 +111,27 @@ pub fn services(
     let host = guest.host.as_ref().map(|url| url.as_str().to_owned());
     Ok(RunServices {
         recorder,
-        http: Arc::new(HttpConfig::new(guest.host.clone(), guest.timeout, tls.clone())),
+        http: Arc::new(HttpConfig::new(
+            guest.host.clone(),
+            guest.timeout,
+            tls.clone(),
+            Arc::clone(&sandbox.network),
+        )),
         grpc: Arc::new(GrpcConfig {
             default_endpoint: host.as_deref().map(|host| host.trim_end_matches('/').to_owned()),
             default_timeout: guest.timeout,
             tls: tls.clone(),
+            network: Arc::clone(&sandbox.network),
         }),
         tcp: Arc::new(TcpConfig {
             default_timeout: guest.timeout,
             tls: TlsConnector::from(Arc::new(tls)),
+            network: Arc::clone(&sandbox.network),
         }),
-        udp: Arc::new(UdpConfig { default_timeout: guest.timeout }),
+        udp: Arc::new(UdpConfig {
+            default_timeout: guest.timeout,
+            network: Arc::clone(&sandbox.network),
+        }),
         sandbox,
         context: Arc::new(ContextConfig {
             host,

@@ -31,7 +31,11 @@ fn statuses_streams_and_dead_endpoints() {
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_url = format!("http://{}", dead.local_addr().unwrap());
     drop(dead);
-    let run = load("grpc-checks", &server.url(), &format!("-i 40 -e DEAD={dead_url}"));
+    let run = load(
+        "grpc-checks",
+        &server.url(),
+        &format!("-i 40 --allow-host 127.0.0.1 -e DEAD={dead_url}"),
+    );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     // Each step saw the outcome it expected.
     assert!(run.summary()["task_errors"].as_array().unwrap().is_empty(), "{}", run.stdout);

@@ -103,3 +103,41 @@ fn filesystem_imports_are_refused_unless_granted() {
     assert!(inspected.stdout.contains("DENIED"), "{}", inspected.stdout);
     assert!(inspected.stdout.contains("task read passwd (weight 1)"), "{}", inspected.stdout);
 }
+
+#[test]
+fn requests_to_hosts_not_allowed_never_connect() {
+    let allowed = TargetServer::start();
+    let other = TargetServer::start();
+    let elsewhere = format!("-i 3 -e PATH={}/x", other.url());
+    let run = run_guest(wasmload(), "http-hammer", &allowed.url(), &elsewhere);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let path = format!("{}/x", other.url());
+    assert_eq!((run.count("GET", &path), run.failures("GET", &path)), (3, 3));
+    let error = run.summary()["errors"][0]["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("is not an allowed host (see --allow-host)"), "{error}");
+    assert_eq!(other.count("GET", "/x"), 0);
+
+    let port = other.url().rsplit(':').next().unwrap().to_owned();
+    let granted = run_guest(
+        wasmload(),
+        "http-hammer",
+        &allowed.url(),
+        &format!("{elsewhere} --allow-host 127.0.0.1:{port}"),
+    );
+    assert_eq!(granted.failures("GET", &path), 0, "{}", granted.stdout);
+    assert_eq!(other.count("GET", "/x"), 3);
+}
+
+#[test]
+fn names_that_resolve_to_forbidden_addresses_are_denied() {
+    let server = TargetServer::start();
+    let port = server.url().rsplit(':').next().unwrap().to_owned();
+    // `localhost` is allowed by name, but resolves to loopback, which is not.
+    let flags = format!("-i 2 --allow-host localhost -e PATH=http://localhost:{port}/x");
+    let run = run_guest(wasmload(), "http-hammer", "http://127.0.0.2:9", &flags);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(run.summary()["totals"]["failures"], 2);
+    let error = run.summary()["errors"][0]["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("localhost (resolves to"), "{error}");
+    assert_eq!(server.count("GET", "/x"), 0);
+}

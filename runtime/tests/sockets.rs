@@ -11,8 +11,11 @@ fn load(guest: &str, host: &str, flags: &str) -> Outcome {
 #[test]
 fn request_helpers_time_each_tcp_and_udp_exchange() {
     let echo = EchoServers::start();
-    let flags =
-        format!("-u 3 -i 60 --seed 1 -e TCP={} -e UDP={}", echo.tcp_address(), echo.udp_address());
+    let flags = format!(
+        "-u 3 -i 60 --seed 1 --allow-host 127.0.0.1 -e TCP={} -e UDP={}",
+        echo.tcp_address(),
+        echo.udp_address()
+    );
     let run = load("socket-echo", "tcp://127.0.0.1:1", &flags);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert_eq!(run.count("tcp", "connect"), 3);
@@ -35,7 +38,7 @@ fn failed_connects_and_silent_peers_are_failed_events() {
     // A UDP socket that never answers.
     let silent = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let flags = format!(
-        "-i 2 --timeout 200ms -e TCP=127.0.0.1:{closed_port} -e UDP={}",
+        "-i 2 --timeout 200ms --allow-host 127.0.0.1 -e TCP=127.0.0.1:{closed_port} -e UDP={}",
         silent.local_addr().unwrap()
     );
     let run = load("socket-echo", "tcp://127.0.0.1:1", &flags);
@@ -48,7 +51,7 @@ fn failed_connects_and_silent_peers_are_failed_events() {
 
     let echo = EchoServers::start();
     let flags = format!(
-        "-i 6 --timeout 200ms -e TCP={} -e UDP={}",
+        "-i 6 --timeout 200ms --allow-host 127.0.0.1 -e TCP={} -e UDP={}",
         echo.tcp_address(),
         silent.local_addr().unwrap()
     );
@@ -74,4 +77,16 @@ fn redis_commands_match_what_redis_counted() {
     assert_eq!(redis.calls("set"), set);
     assert_eq!(redis.calls("get"), get);
     assert_eq!(run.summary()["totals"]["failures"], 0);
+}
+
+#[test]
+fn connections_to_hosts_not_allowed_are_refused_before_connecting() {
+    let echo = EchoServers::start();
+    let flags = format!("-i 2 -e TCP={} -e UDP={}", echo.tcp_address(), echo.udp_address());
+    let run = load("socket-echo", "tcp://127.0.0.1:1", &flags);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!((run.count("tcp", "connect"), run.failures("tcp", "connect")), (1, 1));
+    let error = run.summary()["errors"][0]["error"].as_str().unwrap().to_owned();
+    assert!(error.contains("is not an allowed host"), "{error}");
+    assert_eq!(echo.tcp_connections(), 0);
 }

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use bytes::{Buf, BufMut, Bytes};
 use http::uri::PathAndQuery;
-use hyper_util::client::legacy::connect::HttpConnector;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::metadata::{MetadataKey, MetadataMap, MetadataValue};
 use tonic::transport::{Channel, Endpoint};
@@ -15,7 +14,8 @@ use tonic::{Code, Status};
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::grpc::{self, CallOptions, Error, Reply, Status as GuestStatus};
-use crate::protocols::error_chain;
+use crate::protocols::{connect, error_chain};
+use crate::sandbox::NetworkPolicy;
 use crate::stats::{Recorder, RequestEvent};
 
 /// Run-wide gRPC settings.
@@ -26,6 +26,8 @@ pub struct GrpcConfig {
     pub default_timeout: Duration,
     /// For `https://` endpoints.
     pub tls: rustls::ClientConfig,
+    /// Where users may connect.
+    pub network: Arc<NetworkPolicy>,
 }
 
 /// One user's gRPC state: a channel per endpoint it has called.
@@ -132,9 +134,18 @@ impl GrpcUser {
         }
         let target = Endpoint::from_shared(endpoint.to_owned())
             .map_err(|e| Error::InvalidRequest(format!("bad endpoint `{endpoint}`: {e}")))?;
-        let mut tcp = HttpConnector::new();
-        tcp.enforce_http(false);
-        tcp.set_nodelay(true);
+        let uri = target.uri();
+        let port =
+            uri.port_u16().unwrap_or(if uri.scheme_str() == Some("https") { 443 } else { 80 });
+        self.config.network.check_target(uri.host().unwrap_or_default(), port).map_err(
+            |denied| {
+                Error::Status(GuestStatus {
+                    code: Code::PermissionDenied as u32,
+                    message: denied.to_string(),
+                })
+            },
+        )?;
+        let tcp = connect::http_connector(&self.config.network);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(self.config.tls.clone())
             .https_or_http()

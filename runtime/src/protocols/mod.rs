@@ -1,5 +1,6 @@
 //! Host implementations of the guest-facing interfaces, one module each.
 
+pub mod connect;
 pub mod context;
 pub mod events;
 pub mod grpc;

@@ -10,6 +10,8 @@ use tokio_rustls::TlsConnector;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::tcp::{self, ConnectOptions, Error};
+use crate::protocols::connect;
+use crate::sandbox::NetworkPolicy;
 use crate::stats::{Recorder, RequestEvent};
 
 /// The most bytes one receive may return; larger guest limits are cut to it.
@@ -23,6 +25,8 @@ pub struct TcpConfig {
     pub default_timeout: Duration,
     /// For connections that ask for TLS.
     pub tls: TlsConnector,
+    /// Where users may connect.
+    pub network: Arc<NetworkPolicy>,
 }
 
 /// One user's TCP state: its open connections.
@@ -72,9 +76,15 @@ pub struct Connection {
 }
 
 impl Connection {
-    async fn open(address: &str, tls: Option<&TlsConnector>) -> Result<Self, Error> {
-        let host = split_address(address)?;
-        let tcp = TcpStream::connect(address).await.map_err(|e| Error::Connect(e.to_string()))?;
+    async fn open(
+        address: &str,
+        tls: Option<&TlsConnector>,
+        network: &NetworkPolicy,
+    ) -> Result<Self, Error> {
+        let (host, port) = split_address(address)?;
+        let addresses = connect::resolve(network, host, port).await.map_err(Error::Connect)?;
+        let tcp =
+            TcpStream::connect(&addresses[..]).await.map_err(|e| Error::Connect(e.to_string()))?;
         let _ = tcp.set_nodelay(true);
         let stream: Box<dyn Stream> = match tls {
             None => Box::new(tcp),
@@ -141,10 +151,12 @@ impl tcp::HostConnection for TcpUser {
     ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
         let started = Instant::now();
         let tls = options.tls.then_some(&self.config.tls);
-        let opened =
-            tokio::time::timeout(self.timeout(options.timeout_us), Connection::open(&address, tls))
-                .await
-                .unwrap_or(Err(Error::Timeout));
+        let opened = tokio::time::timeout(
+            self.timeout(options.timeout_us),
+            Connection::open(&address, tls, &self.config.network),
+        )
+        .await
+        .unwrap_or(Err(Error::Timeout));
         self.record("connect", started, 0, opened.as_ref().err());
         Ok(match opened {
             Ok(connection) => Ok(self.connections.push(connection)?),
@@ -217,12 +229,13 @@ impl tcp::HostConnection for TcpUser {
     }
 }
 
-/// The host of `host:port`, checking the port.
-pub(crate) fn split_address(address: &str) -> Result<&str, Error> {
+/// The host and port of `host:port` (or `[v6]:port`).
+pub(crate) fn split_address(address: &str) -> Result<(&str, u16), Error> {
     match address.rsplit_once(':') {
-        Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
-            Ok(host.trim_start_matches('[').trim_end_matches(']'))
-        }
+        Some((host, port)) if !host.is_empty() => match port.parse::<u16>() {
+            Ok(port) => Ok((host.trim_start_matches('[').trim_end_matches(']'), port)),
+            Err(_) => Err(Error::InvalidAddress(format!("`{address}` is not host:port"))),
+        },
         _ => Err(Error::InvalidAddress(format!("`{address}` is not host:port"))),
     }
 }
@@ -256,8 +269,8 @@ mod tests {
 
     #[test]
     fn addresses_need_a_host_and_a_port() {
-        assert_eq!(split_address("127.0.0.1:6379").ok(), Some("127.0.0.1"));
-        assert_eq!(split_address("[::1]:80").ok(), Some("::1"));
+        assert_eq!(split_address("127.0.0.1:6379").ok(), Some(("127.0.0.1", 6379)));
+        assert_eq!(split_address("[::1]:80").ok(), Some(("::1", 80)));
         assert!(split_address("localhost").is_err());
         assert!(split_address(":80").is_err());
         assert!(split_address("h:port").is_err());

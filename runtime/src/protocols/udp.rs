@@ -7,7 +7,9 @@ use tokio::net::UdpSocket;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::udp::{self, Error};
+use crate::protocols::connect;
 use crate::protocols::tcp::split_address;
+use crate::sandbox::NetworkPolicy;
 use crate::stats::{Recorder, RequestEvent};
 
 /// The largest datagram kept; longer ones are cut (UDP's own limit).
@@ -17,6 +19,8 @@ const MAX_DATAGRAM: usize = 65_535;
 pub struct UdpConfig {
     /// Used when a call gives no timeout.
     pub default_timeout: Duration,
+    /// Where users may send.
+    pub network: Arc<NetworkPolicy>,
 }
 
 /// One user's UDP state: its open sockets.
@@ -49,14 +53,12 @@ pub fn add_to_linker<T: Send + 'static>(
 }
 
 impl Socket {
-    async fn open(address: &str) -> Result<Self, Error> {
-        split_address(address)
+    async fn open(address: &str, network: &NetworkPolicy) -> Result<Self, Error> {
+        let (host, port) = split_address(address)
             .map_err(|_| Error::InvalidAddress(format!("`{address}` is not host:port")))?;
-        let peer = tokio::net::lookup_host(address)
-            .await
-            .map_err(|e| Error::InvalidAddress(format!("`{address}`: {e}")))?
-            .next()
-            .ok_or_else(|| Error::InvalidAddress(format!("`{address}` has no address")))?;
+        let addresses =
+            connect::resolve(network, host, port).await.map_err(Error::InvalidAddress)?;
+        let peer = addresses[0];
         let local = if peer.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
         let socket = UdpSocket::bind(local).await.map_err(io_error)?;
         socket.connect(peer).await.map_err(io_error)?;
@@ -78,7 +80,7 @@ impl udp::HostSocket for UdpUser {
         &mut self,
         address: String,
     ) -> wasmtime::Result<Result<Resource<Socket>, Error>> {
-        Ok(match Socket::open(&address).await {
+        Ok(match Socket::open(&address, &self.config.network).await {
             Ok(socket) => Ok(self.sockets.push(socket)?),
             Err(error) => Err(error),
         })

@@ -115,6 +115,7 @@ async fn forward(
 fn into_wasi_error(error: SendError) -> Error {
     match error {
         SendError::InvalidRequest(_) => Error::HttpRequestUriInvalid,
+        SendError::Denied(_) => Error::HttpRequestDenied,
         SendError::Timeout => Error::ConnectionReadTimeout,
         SendError::Connect(_) => Error::ConnectionRefused,
         SendError::Transport(_) => Error::HttpProtocolError,

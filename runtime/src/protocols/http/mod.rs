@@ -17,6 +17,7 @@ use url::Url;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::http::{self, Error as GuestError, Request};
+use crate::sandbox::NetworkPolicy;
 use crate::stats::{Recorder, RequestEvent};
 
 /// Run-wide HTTP settings shared by every user.
@@ -26,16 +27,19 @@ pub struct HttpConfig {
     /// Used when a request gives no timeout.
     pub default_timeout: Duration,
     tls: rustls::ClientConfig,
+    network: Arc<NetworkPolicy>,
 }
 
 impl HttpConfig {
-    /// Settings whose TLS connections use `tls`.
+    /// Settings whose TLS connections use `tls`, reaching only what
+    /// `network` allows.
     pub fn new(
         base_url: Option<Url>,
         default_timeout: Duration,
         tls: rustls::ClientConfig,
+        network: Arc<NetworkPolicy>,
     ) -> Self {
-        HttpConfig { base_url, default_timeout, tls }
+        HttpConfig { base_url, default_timeout, tls, network }
     }
 }
 
@@ -51,7 +55,7 @@ impl HttpUser {
     /// A fresh session (no cookies, no connections) recording into `recorder`.
     pub fn new(config: Arc<HttpConfig>, recorder: Recorder) -> Self {
         HttpUser {
-            session: Session::new(&config.tls),
+            session: Session::new(&config.tls, &config.network),
             config,
             responses: ResourceTable::new(),
             recorder,
@@ -199,6 +203,7 @@ impl From<SendError> for GuestError {
     fn from(error: SendError) -> Self {
         match error {
             SendError::InvalidRequest(reason) => GuestError::InvalidRequest(reason),
+            SendError::Denied(reason) => GuestError::Connect(reason),
             SendError::Timeout => GuestError::Timeout,
             SendError::Connect(reason) => GuestError::Connect(reason),
             SendError::Transport(reason) => GuestError::Transport(reason),

@@ -15,7 +15,9 @@ use hyper_util::rt::{TokioExecutor, TokioTimer};
 use url::Url;
 
 use crate::bindings::http::Request;
+use crate::protocols::connect::{self, PolicyResolver};
 use crate::protocols::error_chain;
+use crate::sandbox::NetworkPolicy;
 use crate::sync::lock;
 
 /// Redirects followed before giving up, like browsers and `requests`.
@@ -27,6 +29,9 @@ const MAX_REDIRECTS: usize = 10;
 pub enum SendError {
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// The sandbox does not allow the destination.
+    #[error("{0}")]
+    Denied(String),
     #[error("timeout")]
     Timeout,
     #[error("connect: {0}")]
@@ -49,8 +54,9 @@ pub struct Fetched {
 /// wasi:http requests made on other tasks stay in the user's session.
 #[derive(Clone)]
 pub struct Session {
-    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    client: Client<HttpsConnector<HttpConnector<PolicyResolver>>, Full<Bytes>>,
     cookies: Arc<Mutex<CookieStore>>,
+    network: Arc<NetworkPolicy>,
 }
 
 /// Resolves `target` against `base` (`--host`) unless it is absolute. A
@@ -84,11 +90,10 @@ pub fn resolve(base: Option<&Url>, target: &str) -> Result<Url, SendError> {
 }
 
 impl Session {
-    /// An empty session whose TLS connections use `tls`.
-    pub fn new(tls: &rustls::ClientConfig) -> Self {
-        let mut tcp = HttpConnector::new();
-        tcp.enforce_http(false);
-        tcp.set_nodelay(true);
+    /// An empty session whose TLS connections use `tls`, reaching only
+    /// what `network` allows.
+    pub fn new(tls: &rustls::ClientConfig, network: &Arc<NetworkPolicy>) -> Self {
+        let tcp = connect::http_connector(network);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls.clone())
             .https_or_http()
@@ -99,7 +104,7 @@ impl Session {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(connector);
-        Session { client, cookies: Arc::default() }
+        Session { client, cookies: Arc::default(), network: Arc::clone(network) }
     }
 
     /// Sends `request` to `url`, following redirects, within `timeout`.
@@ -181,6 +186,11 @@ impl Session {
         headers: &HeaderMap,
         body: Bytes,
     ) -> Result<http::Response<hyper::body::Incoming>, SendError> {
+        let host = url.host_str().unwrap_or_default();
+        let port = url.port_or_known_default().unwrap_or_default();
+        self.network
+            .check_target(host, port)
+            .map_err(|denied| SendError::Denied(denied.to_string()))?;
         let mut request = http::Request::builder()
             .method(method.clone())
             .uri(url.as_str())

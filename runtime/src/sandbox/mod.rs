@@ -1,6 +1,12 @@
-//! What a guest may do: the imports it is granted, and how much memory and
-//! time each user gets. Shared policy the engine and the users consult.
+//! What a guest may do: the imports it is granted, where it may connect,
+//! and how much memory and time each user gets. Shared policy the engine,
+//! the users and every protocol consult.
 
+mod network;
+
+pub use network::NetworkPolicy;
+
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
@@ -20,6 +26,8 @@ pub struct Sandbox {
     pub max_memory: usize,
     /// Longest a task (or `on-start` / `on-stop`) may run.
     pub task_timeout: Duration,
+    /// Where users may connect.
+    pub network: Arc<NetworkPolicy>,
 }
 
 /// Whether an import is granted.
@@ -93,6 +101,7 @@ mod tests {
             allowed_imports: allowed.iter().map(|s| (*s).to_owned()).collect(),
             max_memory: 1 << 20,
             task_timeout: Duration::from_secs(1),
+            network: Arc::default(),
         }
     }
 
