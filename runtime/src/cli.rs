@@ -107,6 +107,10 @@ pub struct GuestArgs {
     #[arg(long, default_value = "64MiB", value_parser = crate::sandbox::parse_size)]
     pub max_memory: usize,
 
+    /// Largest HTTP response body read, e.g. 64MiB; a larger one fails the request.
+    #[arg(long, default_value = "64MiB", value_parser = crate::sandbox::parse_size)]
+    pub max_body: usize,
+
     /// Longest a task (or on-start / on-stop) may run before it is interrupted.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub task_timeout: Duration,

@@ -98,6 +98,7 @@ pub async fn sandbox(guest: &GuestArgs) -> Result<Sandbox> {
         max_memory: guest.max_memory,
         task_timeout: guest.task_timeout,
         network: Arc::new(network),
+        max_body: guest.max_body,
     })
 }
 
@@ -111,12 +112,7 @@ pub fn services(
     let host = guest.host.as_ref().map(|url| url.as_str().to_owned());
     Ok(RunServices {
         recorder,
-        http: Arc::new(HttpConfig::new(
-            guest.host.clone(),
-            guest.timeout,
-            tls.clone(),
-            Arc::clone(&sandbox.network),
-        )),
+        http: Arc::new(HttpConfig::new(guest.host.clone(), guest.timeout, tls.clone(), &sandbox)),
         grpc: Arc::new(GrpcConfig {
             default_endpoint: host.as_deref().map(|host| host.trim_end_matches('/').to_owned()),
             default_timeout: guest.timeout,

@@ -1,10 +1,11 @@
 //! Support for wasmload's end-to-end tests: a local HTTP target that counts
 //! what it serves, guest components built from source, and a way to run
 //! the `wasmload` binary and read its JSON summary; TCP/UDP echo servers and
-//! a real redis-server for the socket protocols; Python's XML-RPC server; a tonic gRPC server.
+//! a real redis-server for the socket protocols; Python's XML-RPC server; a tonic gRPC server; a server that breaks HTTP.
 
 mod background;
 pub mod echo;
+pub mod faulty;
 pub mod grpc;
 pub mod guests;
 pub mod redis;
@@ -13,6 +14,7 @@ pub mod target;
 pub mod xmlrpc;
 
 pub use echo::EchoServers;
+pub use faulty::FaultyServer;
 pub use grpc::GrpcServer;
 pub use guests::guest;
 pub use redis::RedisServer;

@@ -28,6 +28,8 @@ pub struct Sandbox {
     pub task_timeout: Duration,
     /// Where users may connect.
     pub network: Arc<NetworkPolicy>,
+    /// Largest HTTP response body read for a user, in bytes.
+    pub max_body: usize,
 }
 
 /// Whether an import is granted.
@@ -102,6 +104,7 @@ mod tests {
             max_memory: 1 << 20,
             task_timeout: Duration::from_secs(1),
             network: Arc::default(),
+            max_body: 1 << 20,
         }
     }
 

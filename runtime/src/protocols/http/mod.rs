@@ -17,7 +17,7 @@ use url::Url;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::http::{self, Error as GuestError, Request};
-use crate::sandbox::NetworkPolicy;
+use crate::sandbox::{NetworkPolicy, Sandbox};
 use crate::stats::{Recorder, RequestEvent};
 
 /// Run-wide HTTP settings shared by every user.
@@ -28,18 +28,25 @@ pub struct HttpConfig {
     pub default_timeout: Duration,
     tls: rustls::ClientConfig,
     network: Arc<NetworkPolicy>,
+    max_body: usize,
 }
 
 impl HttpConfig {
-    /// Settings whose TLS connections use `tls`, reaching only what
-    /// `network` allows.
+    /// Settings whose TLS connections use `tls`, reaching only what the
+    /// sandbox allows and reading bodies up to its `max_body`.
     pub fn new(
         base_url: Option<Url>,
         default_timeout: Duration,
         tls: rustls::ClientConfig,
-        network: Arc<NetworkPolicy>,
+        sandbox: &Sandbox,
     ) -> Self {
-        HttpConfig { base_url, default_timeout, tls, network }
+        HttpConfig {
+            base_url,
+            default_timeout,
+            tls,
+            network: Arc::clone(&sandbox.network),
+            max_body: sandbox.max_body,
+        }
     }
 }
 
@@ -55,7 +62,7 @@ impl HttpUser {
     /// A fresh session (no cookies, no connections) recording into `recorder`.
     pub fn new(config: Arc<HttpConfig>, recorder: Recorder) -> Self {
         HttpUser {
-            session: Session::new(&config.tls, &config.network),
+            session: Session::new(&config.tls, &config.network, config.max_body),
             config,
             responses: ResourceTable::new(),
             recorder,

@@ -7,7 +7,7 @@ use bytes::Bytes;
 use cookie_store::CookieStore;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -57,6 +57,7 @@ pub struct Session {
     client: Client<HttpsConnector<HttpConnector<PolicyResolver>>, Full<Bytes>>,
     cookies: Arc<Mutex<CookieStore>>,
     network: Arc<NetworkPolicy>,
+    max_body: usize,
 }
 
 /// Resolves `target` against `base` (`--host`) unless it is absolute. A
@@ -91,8 +92,8 @@ pub fn resolve(base: Option<&Url>, target: &str) -> Result<Url, SendError> {
 
 impl Session {
     /// An empty session whose TLS connections use `tls`, reaching only
-    /// what `network` allows.
-    pub fn new(tls: &rustls::ClientConfig, network: &Arc<NetworkPolicy>) -> Self {
+    /// what `network` allows, reading bodies of at most `max_body` bytes.
+    pub fn new(tls: &rustls::ClientConfig, network: &Arc<NetworkPolicy>, max_body: usize) -> Self {
         let tcp = connect::http_connector(network);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls.clone())
@@ -104,7 +105,7 @@ impl Session {
             .pool_timer(TokioTimer::new())
             .timer(TokioTimer::new())
             .build(connector);
-        Session { client, cookies: Arc::default(), network: Arc::clone(network) }
+        Session { client, cookies: Arc::default(), network: Arc::clone(network), max_body }
     }
 
     /// Sends `request` to `url`, following redirects, within `timeout`.
@@ -133,11 +134,11 @@ impl Session {
                 (location, request.follow_redirects && status.is_redirection())
             else {
                 let (parts, incoming) = response.into_parts();
-                let body = read_body(incoming).await?;
+                let body = self.read_body(incoming).await?;
                 return Ok(Fetched { status: parts.status, url, headers: parts.headers, body });
             };
             // Drain the body so the connection goes back to the pool.
-            read_body(response.into_body()).await?;
+            self.read_body(response.into_body()).await?;
             let location = location
                 .to_str()
                 .map_err(|_| SendError::Transport("redirect location is not text".into()))?;
@@ -173,7 +174,7 @@ impl Session {
         let exchange = async {
             let response = self.exchange_once(method, &url, headers, body).await?;
             let (parts, incoming) = response.into_parts();
-            let body = read_body(incoming).await?;
+            let body = self.read_body(incoming).await?;
             Ok(Fetched { status: parts.status, url: url.clone(), headers: parts.headers, body })
         };
         tokio::time::timeout(timeout, exchange).await.unwrap_or(Err(SendError::Timeout))
@@ -255,11 +256,18 @@ fn guest_headers(pairs: &[(String, String)]) -> Result<HeaderMap, SendError> {
     Ok(headers)
 }
 
-async fn read_body(body: hyper::body::Incoming) -> Result<Bytes, SendError> {
-    body.collect()
-        .await
-        .map(|collected| collected.to_bytes())
-        .map_err(|e| SendError::Transport(error_chain(&e)))
+impl Session {
+    /// The whole body, refusing one over `--max-body`.
+    async fn read_body(&self, body: hyper::body::Incoming) -> Result<Bytes, SendError> {
+        match Limited::new(body, self.max_body).collect().await {
+            Ok(collected) => Ok(collected.to_bytes()),
+            Err(error) if error.is::<LengthLimitError>() => Err(SendError::Transport(format!(
+                "response body larger than {} bytes (--max-body)",
+                self.max_body
+            ))),
+            Err(error) => Err(SendError::Transport(error_chain(&*error))),
+        }
+    }
 }
 
 #[cfg(test)]
