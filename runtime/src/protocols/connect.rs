@@ -60,8 +60,10 @@ impl tower_service::Service<Name> for PolicyResolver {
     fn call(&mut self, name: Name) -> Self::Future {
         let policy = Arc::clone(&self.0);
         Box::pin(async move {
-            let addresses: Vec<SocketAddr> =
-                tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
+                .await
+                .map_err(|e| std::io::Error::new(e.kind(), format!("cannot resolve {name}: {e}")))?
+                .collect();
             let allowed = policy.filter_resolved(name.as_str(), addresses).map_err(|denied| {
                 std::io::Error::new(std::io::ErrorKind::PermissionDenied, denied)
             })?;
