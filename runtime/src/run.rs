@@ -29,8 +29,8 @@ pub struct BadInput(#[from] pub anyhow::Error);
 /// Runs the load test `args` describes and writes its reports.
 pub async fn run(args: RunArgs) -> Result<()> {
     // Listen first, so a signal during loading stops the run, not the process.
-    let stop = CancellationToken::new();
-    tokio::spawn(stop_on_signal(stop.clone(), args.stop_timeout));
+    let (stop, kill) = (CancellationToken::new(), CancellationToken::new());
+    tokio::spawn(stop_on_signals(stop.clone(), kill.clone(), args.stop_timeout));
     let shown = args.component.display().to_string();
     let sandbox = Arc::new(sandbox(&args.guest).await?);
     let component =
@@ -66,7 +66,8 @@ pub async fn run(args: RunArgs) -> Result<()> {
         live_done.clone(),
     ));
     let outcome =
-        scheduler::run(component, services, classes, &plan, Arc::clone(&progress), stop).await;
+        scheduler::run(component, services, classes, &plan, Arc::clone(&progress), stop, kill)
+            .await;
     live_done.cancel();
     let _ = live.await;
 
@@ -148,31 +149,48 @@ pub async fn describe(
     Ok(scratch.describe().await?)
 }
 
-/// Stops the run gracefully on Ctrl-C or SIGTERM.
-async fn stop_on_signal(stop: CancellationToken, grace: std::time::Duration) {
-    let interrupted = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminated = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut terminate) => {
-                terminate.recv().await;
-            }
-            Err(_) => std::future::pending().await,
+/// The first Ctrl-C or SIGTERM stops the run gracefully (`stop`); a second
+/// one stops it at once (`kill`). Either way the results are written.
+async fn stop_on_signals(
+    stop: CancellationToken,
+    kill: CancellationToken,
+    grace: std::time::Duration,
+) {
+    for (first, token) in [(true, &stop), (false, &kill)] {
+        tokio::select! {
+            _ = next_signal() => {}
+            _ = token.cancelled() => {}
         }
-    };
-    #[cfg(not(unix))]
-    let terminated = std::future::pending::<()>();
-    tokio::select! {
-        _ = interrupted => {}
-        _ = terminated => {}
-        _ = stop.cancelled() => return,
+        if token.is_cancelled() {
+            continue;
+        }
+        if first {
+            let grace = humantime::format_duration(grace);
+            eprintln!("wasmload: stopping; running tasks have {grace} to finish (interrupt again to stop now)");
+        } else {
+            eprintln!("wasmload: stopping now; writing what was gathered");
+        }
+        token.cancel();
     }
-    eprintln!(
-        "wasmload: stopping; running tasks have {} to finish",
-        humantime::format_duration(grace)
-    );
-    stop.cancel();
+}
+
+/// Waits for the next Ctrl-C or SIGTERM.
+async fn next_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
+            (Ok(mut interrupt), Ok(mut terminate)) => {
+                tokio::select! {
+                    _ = interrupt.recv() => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }

@@ -109,7 +109,7 @@ fn sigterm_stops_gracefully_and_keeps_every_result() {
     let component = guest("cookies");
     let args =
         ["run", component.to_str().unwrap(), "-u", "4", "-t", "60s", "--host", &server.url()];
-    let run = run_wasmload_signalled(wasmload(), &args, Duration::from_millis(1500), "TERM");
+    let run = run_wasmload_signalled(wasmload(), &args, &[(Duration::from_millis(1500), "TERM")]);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert!(run.stderr.contains("stopping"), "{}", run.stderr);
     // Everything the server answered is in the results, on_stop included.
@@ -118,4 +118,30 @@ fn sigterm_stops_gracefully_and_keeps_every_result() {
     assert_eq!(run.count("POST", "/logout"), 4);
     assert_eq!(server.count("POST", "/logout"), 4);
     assert!(run.summary()["duration_s"].as_f64().unwrap() < 30.0);
+}
+
+#[test]
+fn a_second_interrupt_stops_at_once_and_still_writes_results() {
+    let server = TargetServer::start();
+    let component = guest("http-hammer");
+    let host = server.url();
+    let args = [
+        "run",
+        component.to_str().unwrap(),
+        "-u",
+        "2",
+        "--host",
+        &host,
+        "--stop-timeout",
+        "60s",
+        "-e",
+        "PATH=/slow/20000",
+    ];
+    let signals = [(Duration::from_millis(1500), "INT"), (Duration::from_millis(500), "INT")];
+    let run = run_wasmload_signalled(wasmload(), &args, &signals);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert!(run.stderr.contains("stopping now"), "{}", run.stderr);
+    // Neither the 20 s requests nor the 60 s grace were waited for.
+    assert!(run.summary()["duration_s"].as_f64().unwrap() < 15.0);
+    assert_eq!(run.count("GET", "/slow/20000"), 0);
 }

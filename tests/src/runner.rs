@@ -55,16 +55,16 @@ pub fn run_guest(exe: &Path, guest: &str, host: &str, flags: &str) -> Outcome {
 /// Runs `wasmload` (the binary at `exe`) with `args`, adding `--json` to a
 /// temporary file for `run`, and collects everything it produced.
 pub fn run_wasmload(exe: &Path, args: &[&str]) -> Outcome {
-    run(exe, args, None)
+    run(exe, args, &[])
 }
 
-/// Like [`run_wasmload`], but sends `signal` (e.g. `TERM`) to the run
-/// after `delay`.
-pub fn run_wasmload_signalled(exe: &Path, args: &[&str], delay: Duration, signal: &str) -> Outcome {
-    run(exe, args, Some((delay, signal)))
+/// Like [`run_wasmload`], but sends each signal (e.g. `TERM`) to the run
+/// after waiting its delay.
+pub fn run_wasmload_signalled(exe: &Path, args: &[&str], signals: &[(Duration, &str)]) -> Outcome {
+    run(exe, args, signals)
 }
 
-fn run(exe: &Path, args: &[&str], signal: Option<(Duration, &str)>) -> Outcome {
+fn run(exe: &Path, args: &[&str], signals: &[(Duration, &str)]) -> Outcome {
     let dir = std::env::temp_dir().join(format!(
         "wasmload-test-{}-{}",
         std::process::id(),
@@ -79,8 +79,8 @@ fn run(exe: &Path, args: &[&str], signal: Option<(Duration, &str)>) -> Outcome {
     }
     let child =
         command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("starting wasmload");
-    if let Some((delay, signal)) = signal {
-        std::thread::sleep(delay);
+    for (delay, signal) in signals {
+        std::thread::sleep(*delay);
         let sent = Command::new("kill")
             .arg(format!("-{signal}"))
             .arg(child.id().to_string())

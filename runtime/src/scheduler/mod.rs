@@ -102,7 +102,8 @@ impl Shared {
 }
 
 /// Runs the load until it stops by time, iterations, `stop` being
-/// cancelled (signals), or every user ending by itself.
+/// cancelled (signals), or every user ending by itself. Running tasks then
+/// get the stop timeout, unless `kill` is cancelled: that ends them at once.
 pub async fn run(
     component: Arc<UserComponent>,
     services: RunServices,
@@ -110,6 +111,7 @@ pub async fn run(
     plan: &LoadPlan,
     progress: Arc<Progress>,
     stop: CancellationToken,
+    kill: CancellationToken,
 ) -> RunOutcome {
     let assignment = assign_classes(&classes, plan.users);
     let shared = Arc::new(Shared {
@@ -121,7 +123,6 @@ pub async fn run(
         iterations_left: plan.iterations.map(AtomicU64::new),
         reported: Mutex::default(),
     });
-    let kill = CancellationToken::new();
     let started = Instant::now();
     if let Some(run_time) = plan.run_time {
         let stop = stop.clone();
@@ -151,10 +152,12 @@ pub async fn run(
     tokio::select! {
         _ = drain(&mut users) => {}
         _ = stop.cancelled() => {
-            if tokio::time::timeout(plan.stop_timeout, drain(&mut users)).await.is_err() {
-                kill.cancel();
-                drain(&mut users).await;
+            tokio::select! {
+                _ = tokio::time::timeout(plan.stop_timeout, drain(&mut users)) => {}
+                _ = kill.cancelled() => {}
             }
+            kill.cancel();
+            drain(&mut users).await;
         }
     }
     stop.cancel();
