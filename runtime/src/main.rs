@@ -1,25 +1,13 @@
 //! `wasmload`: load testing where every virtual user is a WebAssembly
-//! component.
-
-mod bindings;
-mod cli;
-mod engine;
-mod inspect;
-mod protocols;
-mod report;
-mod run;
-mod sandbox;
-mod scheduler;
-mod stats;
-mod sync;
-mod user;
+//! component. The command line; the runtime is the `wasmload` library.
 
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::Parser;
 
-use cli::{Cli, Command};
+use wasmload::cli::{Cli, Command};
+use wasmload::{inspect, run};
 
 /// Exit code for input the user must fix (flags, files, components).
 const EXIT_BAD_INPUT: u8 = 2;

@@ -8,7 +8,7 @@ mod response;
 mod session;
 
 pub use response::{status_failure, Response};
-pub use session::{Fetched, SendError, Session};
+pub use session::{guest_headers, resolve, Fetched, SendError, Session};
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -244,7 +244,8 @@ impl Session {
     }
 }
 
-fn guest_headers(pairs: &[(String, String)]) -> Result<HeaderMap, SendError> {
+/// The guest's headers, refusing invalid names and values.
+pub fn guest_headers(pairs: &[(String, String)]) -> Result<HeaderMap, SendError> {
     let mut headers = HeaderMap::with_capacity(pairs.len());
     for (name, value) in pairs {
         let header = HeaderName::from_bytes(name.as_bytes())

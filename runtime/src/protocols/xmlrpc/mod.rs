@@ -12,7 +12,9 @@ use crate::bindings::http::Request;
 use crate::bindings::xmlrpc::{self, Error, Fault, Node};
 use crate::protocols::http::{HttpUser, SendError};
 use crate::stats::RequestEvent;
+pub use codec::decode_response;
 use codec::Answer;
+pub use value::from_nodes;
 
 /// Adds the `xmlrpc` interface to `linker`; it shares the user's HTTP session.
 pub fn add_to_linker<T: Send + 'static>(

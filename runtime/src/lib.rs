@@ -1,0 +1,24 @@
+//! The wasmload runtime: runs WebAssembly components as virtual users of a
+//! load test. The `wasmload` binary is its command line.
+
+mod bindings;
+pub mod cli;
+mod engine;
+pub mod inspect;
+mod protocols;
+mod report;
+pub mod run;
+mod sandbox;
+mod scheduler;
+mod stats;
+mod sync;
+mod user;
+
+/// The parsers of guest-supplied and server-supplied data, for fuzzing.
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::bindings::xmlrpc::Node;
+    pub use crate::protocols::http::{guest_headers, resolve};
+    pub use crate::protocols::xmlrpc::{decode_response, from_nodes};
+    pub use crate::sandbox::NetworkPolicy;
+}
