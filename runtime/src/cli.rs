@@ -8,6 +8,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use url::Url;
 
 use crate::bindings::context::Level;
+use crate::report::thresholds::Threshold;
 
 /// Load testing where each virtual user is a WebAssembly component.
 #[derive(Debug, Parser)]
@@ -63,6 +64,12 @@ pub struct RunArgs {
     /// Write the summary (stats, histograms, failures) as JSON to this file.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
+
+    /// A pass criterion `[TYPE NAME:] METRIC OP VALUE`, e.g. 'p95<300ms' or
+    /// 'GET /login: fail_ratio<1%'; metrics p50 p90 p95 p99 max avg fail_ratio rps.
+    /// Any that fails makes the exit code 99. Repeatable.
+    #[arg(long, value_name = "EXPR", value_parser = Threshold::parse)]
+    pub threshold: Vec<Threshold>,
 
     #[command(flatten)]
     pub guest: GuestArgs,

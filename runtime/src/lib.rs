@@ -6,7 +6,7 @@ pub mod cli;
 mod engine;
 pub mod inspect;
 mod protocols;
-mod report;
+pub mod report;
 pub mod run;
 mod sandbox;
 mod scheduler;

@@ -11,6 +11,8 @@ use wasmload::{inspect, run};
 
 /// Exit code for input the user must fix (flags, files, components).
 const EXIT_BAD_INPUT: u8 = 2;
+/// Exit code of a completed run whose `--threshold`s did not all hold.
+const EXIT_THRESHOLDS_FAILED: u8 = 99;
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -42,6 +44,8 @@ fn main() -> ExitCode {
             eprintln!("wasmload: {}", one_line(&format!("{error:#}")));
             if error.is::<run::BadInput>() {
                 ExitCode::from(EXIT_BAD_INPUT)
+            } else if error.is::<run::ThresholdsFailed>() {
+                ExitCode::from(EXIT_THRESHOLDS_FAILED)
             } else {
                 ExitCode::FAILURE
             }

@@ -16,10 +16,19 @@ use crate::protocols::tcp::TcpConfig;
 use crate::protocols::tls;
 use crate::protocols::udp::UdpConfig;
 use crate::report;
+use crate::report::thresholds::Threshold;
 use crate::sandbox::{NetworkPolicy, Sandbox};
 use crate::scheduler::{self, LoadPlan, Progress, TagFilter};
 use crate::stats::{Recorder, Summary};
 use crate::user::{RunServices, VirtualUser};
+
+/// The run completed, but these many `--threshold`s failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} thresholds failed")]
+pub struct ThresholdsFailed {
+    pub failed: usize,
+    pub total: usize,
+}
 
 /// Input the user can fix: a bad flag value, file or component.
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +85,24 @@ pub async fn run(args: RunArgs) -> Result<()> {
     print!("{}", report::table::render(&summary));
     if let Some(path) = &args.json {
         report::json::write(&summary, path)?;
+    }
+    check_thresholds(&args.threshold, &summary)
+}
+
+/// Prints how each `--threshold` fared; an error if any failed.
+fn check_thresholds(thresholds: &[Threshold], summary: &Summary) -> Result<()> {
+    if thresholds.is_empty() {
+        return Ok(());
+    }
+    println!("\nThresholds");
+    let mut failed = 0;
+    for threshold in thresholds {
+        let verdict = threshold.check(summary);
+        failed += usize::from(!verdict.held);
+        println!("  {} {}", if verdict.held { "held  " } else { "FAILED" }, verdict.line);
+    }
+    if failed > 0 {
+        return Err(ThresholdsFailed { failed, total: thresholds.len() }.into());
     }
     Ok(())
 }

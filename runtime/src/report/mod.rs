@@ -4,3 +4,4 @@
 pub mod json;
 pub mod live;
 pub mod table;
+pub mod thresholds;
