@@ -65,6 +65,15 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
 
+    /// Write Locust-compatible PREFIX_stats.csv, PREFIX_failures.csv and
+    /// PREFIX_stats_history.csv.
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<String>,
+
+    /// Also give every (type, name) a row per second in the history, not only Aggregated.
+    #[arg(long)]
+    pub csv_full_history: bool,
+
     /// A pass criterion `[TYPE NAME:] METRIC OP VALUE`, e.g. 'p95<300ms' or
     /// 'GET /login: fail_ratio<1%'; metrics p50 p90 p95 p99 max avg fail_ratio rps.
     /// Any that fails makes the exit code 99. Repeatable.

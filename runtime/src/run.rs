@@ -19,7 +19,7 @@ use crate::report;
 use crate::report::thresholds::Threshold;
 use crate::sandbox::{NetworkPolicy, Sandbox};
 use crate::scheduler::{self, LoadPlan, Progress, TagFilter};
-use crate::stats::{Recorder, Summary};
+use crate::stats::{History, Recorder, Summary};
 use crate::user::{RunServices, VirtualUser};
 
 /// The run completed, but these many `--threshold`s failed.
@@ -74,19 +74,49 @@ pub async fn run(args: RunArgs) -> Result<()> {
         Arc::clone(&progress),
         live_done.clone(),
     ));
+    let sampler = tokio::spawn(sample_history(
+        recorder.clone(),
+        Arc::clone(&progress),
+        live_done.clone(),
+        args.csv_full_history,
+    ));
     let outcome =
         scheduler::run(component, services, classes, &plan, Arc::clone(&progress), stop, kill)
             .await;
     live_done.cancel();
     let _ = live.await;
 
-    let summary =
+    let mut summary =
         Summary::new(&recorder.snapshot(), progress.peak(), progress.restarts(), outcome.duration)?;
+    summary.history = sampler.await.map(History::into_rows).unwrap_or_default();
     print!("{}", report::table::render(&summary));
     if let Some(path) = &args.json {
         report::json::write(&summary, path)?;
     }
+    if let Some(prefix) = &args.csv {
+        report::csv::write(&summary, prefix)?;
+    }
     check_thresholds(&args.threshold, &summary)
+}
+
+/// Samples the run every second until `done`, then once more.
+async fn sample_history(
+    recorder: Recorder,
+    progress: Arc<Progress>,
+    done: CancellationToken,
+    full: bool,
+) -> History {
+    let mut history = History::new(full);
+    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(1));
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => history.sample(recorder.snapshot(), progress.running()),
+            _ = done.cancelled() => break,
+        }
+    }
+    history.sample(recorder.snapshot(), progress.running());
+    history
 }
 
 /// Prints how each `--threshold` fared; an error if any failed.

@@ -1,6 +1,7 @@
 //! Renderers of a run's results. Each takes finished data and knows nothing
 //! of how it was gathered.
 
+pub mod csv;
 pub mod json;
 pub mod live;
 pub mod table;

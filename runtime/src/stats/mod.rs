@@ -4,11 +4,13 @@
 //! thread writes into its own [`Shard`], so recording never waits on another
 //! thread; readers merge the shards when they need a view of the run.
 
+mod history;
 mod shard;
 mod summary;
 
+pub use history::{History, PERCENTILES};
 pub use shard::Shard;
-pub use summary::{RequestRow, Summary};
+pub use summary::{decode_histogram, RequestRow, Summary};
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};

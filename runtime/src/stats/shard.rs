@@ -118,9 +118,17 @@ impl Shard {
     }
 
     /// The entry of one (type, name) group.
-    #[cfg(test)]
     pub fn entry(&self, kind: &str, name: &str) -> Option<&Entry> {
         self.requests.get(kind)?.get(name)
+    }
+
+    /// Every group merged into one entry.
+    pub fn aggregated(&self) -> Entry {
+        let mut all = Entry::default();
+        for (_, _, entry) in self.entries() {
+            all.merge(entry);
+        }
+        all
     }
 
     /// Every (type, name, entry), in no particular order.

@@ -9,6 +9,7 @@ use hdrhistogram::serialization::{Serializer, V2DeflateSerializer};
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
+use super::history::HistoryRow;
 use super::shard::{Entry, GroupKey, Shard};
 
 /// The outcome of a run; the `--json` document.
@@ -30,6 +31,9 @@ pub struct Summary {
     pub errors: Vec<ErrorRow>,
     /// Tasks that returned an error or trapped, most frequent first.
     pub task_errors: Vec<TaskErrorRow>,
+    /// One sample per second (Aggregated, and every group with
+    /// `--csv-full-history`).
+    pub history: Vec<HistoryRow>,
 }
 
 /// Whole-run counts.
@@ -91,12 +95,11 @@ impl Summary {
         duration: Duration,
     ) -> Result<Summary> {
         let seconds = duration.as_secs_f64();
-        let mut all = Entry::default();
         let mut requests = Vec::new();
         for (kind, name, entry) in shard.entries() {
             requests.push(RequestRow::new(kind, name, entry, seconds)?);
-            all.merge(entry);
         }
+        let all = shard.aggregated();
         requests.sort_by(|a, b| (&a.name, &a.kind).cmp(&(&b.name, &b.kind)));
         let aggregated = RequestRow::new("", "Aggregated", &all, seconds)?;
 
@@ -127,6 +130,7 @@ impl Summary {
             aggregated,
             errors,
             task_errors,
+            history: Vec::new(),
         })
     }
 }
@@ -170,6 +174,16 @@ fn by_frequency<'a, R>(
     let mut groups: Vec<_> = groups.collect();
     groups.sort_by(|(key_a, a), (key_b, b)| b.cmp(a).then_with(|| key_a.cmp(key_b)));
     groups.into_iter().map(|(key, count)| row(key, count)).collect()
+}
+
+/// Reads back a histogram written by [`encode_histogram`].
+pub fn decode_histogram(text: &str) -> Result<Histogram<u64>> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .context("a histogram is not base64")?;
+    hdrhistogram::serialization::Deserializer::new()
+        .deserialize(&mut bytes.as_slice())
+        .context("a histogram is not in the HdrHistogram V2 encoding")
 }
 
 /// Serializes a histogram as base64 of its V2 deflate encoding.

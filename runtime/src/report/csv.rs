@@ -1,0 +1,147 @@
+//! `--csv PREFIX`: Locust's three CSV files, with exactly its columns and
+//! column order, so tools that read Locust's CSVs read ours.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use crate::stats::{decode_histogram, RequestRow, Summary, PERCENTILES};
+
+/// Locust's percentile column names, in order.
+const PERCENTILE_COLUMNS: [&str; 11] =
+    ["50%", "66%", "75%", "80%", "90%", "95%", "98%", "99%", "99.9%", "99.99%", "100%"];
+
+const STATS_HEADER: [&str; 11] = [
+    "Type",
+    "Name",
+    "Request Count",
+    "Failure Count",
+    "Median Response Time",
+    "Average Response Time",
+    "Min Response Time",
+    "Max Response Time",
+    "Average Content Size",
+    "Requests/s",
+    "Failures/s",
+];
+
+const FAILURES_HEADER: [&str; 4] = ["Method", "Name", "Error", "Occurrences"];
+
+const HISTORY_HEAD: [&str; 6] =
+    ["Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s"];
+
+const HISTORY_TAIL: [&str; 7] = [
+    "Total Request Count",
+    "Total Failure Count",
+    "Total Median Response Time",
+    "Total Average Response Time",
+    "Total Min Response Time",
+    "Total Max Response Time",
+    "Total Average Content Size",
+];
+
+/// Writes `PREFIX_stats.csv`, `PREFIX_failures.csv` and
+/// `PREFIX_stats_history.csv` from a finished run.
+pub fn write(summary: &Summary, prefix: &str) -> Result<()> {
+    write_file(&format!("{prefix}_stats.csv"), stats(summary)?)?;
+    write_file(&format!("{prefix}_failures.csv"), failures(summary))?;
+    write_file(&format!("{prefix}_stats_history.csv"), history(summary))
+}
+
+fn write_file(path: &str, rows: Vec<Vec<String>>) -> Result<()> {
+    let mut writer =
+        csv::Writer::from_path(Path::new(path)).with_context(|| format!("cannot create {path}"))?;
+    for row in rows {
+        writer.write_record(&row).with_context(|| format!("cannot write {path}"))?;
+    }
+    writer.flush().with_context(|| format!("cannot write {path}"))
+}
+
+/// The header row followed by one row per (type, name) and Aggregated.
+pub fn stats(summary: &Summary) -> Result<Vec<Vec<String>>> {
+    let mut rows =
+        vec![STATS_HEADER.iter().chain(&PERCENTILE_COLUMNS).map(|s| (*s).to_owned()).collect()];
+    for row in summary.requests.iter().chain([&summary.aggregated]) {
+        rows.push(stats_row(row, summary.duration_s)?);
+    }
+    Ok(rows)
+}
+
+fn stats_row(row: &RequestRow, seconds: f64) -> Result<Vec<String>> {
+    let histogram = decode_histogram(&row.histogram)?;
+    let ms = |micros: u64| number(micros as f64 / 1000.0);
+    let empty = histogram.is_empty();
+    let mut cells = vec![
+        row.kind.clone(),
+        row.name.clone(),
+        row.count.to_string(),
+        row.failures.to_string(),
+        number(row.p50_ms),
+        number(row.avg_ms),
+        if empty { "0".into() } else { ms(histogram.min()) },
+        number(row.max_ms),
+        number(row.avg_length),
+        number(row.rps),
+        number(if seconds > 0.0 { row.failures as f64 / seconds } else { 0.0 }),
+    ];
+    cells.extend(PERCENTILES.iter().map(|q| {
+        if empty {
+            "0".into()
+        } else {
+            ms(histogram.value_at_quantile(*q))
+        }
+    }));
+    Ok(cells)
+}
+
+/// The header row followed by one row per failure group.
+pub fn failures(summary: &Summary) -> Vec<Vec<String>> {
+    let header = FAILURES_HEADER.iter().map(|s| (*s).to_owned()).collect();
+    let groups = summary.errors.iter().map(|error| {
+        vec![
+            error.kind.clone(),
+            error.name.clone(),
+            error.error.clone(),
+            error.occurrences.to_string(),
+        ]
+    });
+    std::iter::once(header).chain(groups).collect()
+}
+
+/// The header row followed by every history sample.
+pub fn history(summary: &Summary) -> Vec<Vec<String>> {
+    let header = HISTORY_HEAD
+        .iter()
+        .chain(&PERCENTILE_COLUMNS)
+        .chain(&HISTORY_TAIL)
+        .map(|s| (*s).to_owned())
+        .collect();
+    let samples = summary.history.iter().map(|row| {
+        let mut cells = vec![
+            row.timestamp.to_string(),
+            row.users.to_string(),
+            row.kind.clone(),
+            row.name.clone(),
+            number(row.rps),
+            number(row.failures_per_s),
+        ];
+        cells.extend(row.percentiles_ms.iter().map(|ms| number(*ms)));
+        cells.extend([
+            row.total_requests.to_string(),
+            row.total_failures.to_string(),
+            number(row.total_p50_ms),
+            number(row.total_avg_ms),
+            number(row.total_min_ms),
+            number(row.total_max_ms),
+            number(row.total_avg_length),
+        ]);
+        cells
+    });
+    std::iter::once(header).chain(samples).collect()
+}
+
+/// A number with at most 3 decimals and no trailing zeros.
+fn number(value: f64) -> String {
+    let text = format!("{value:.3}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}

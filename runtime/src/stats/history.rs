@@ -1,0 +1,125 @@
+//! The run over time: one sample per second of current rates and
+//! response-time percentiles (over the last 10 s, as Locust reports them)
+//! beside the running totals.
+
+use std::collections::VecDeque;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+use super::shard::{Entry, Shard};
+
+/// The percentiles Locust's CSVs carry, as fractions.
+pub const PERCENTILES: [f64; 11] =
+    [0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0];
+
+/// How far back "current" rates and percentiles look.
+const WINDOW: usize = 10;
+
+/// One (type, name) group, or the Aggregated row, at one moment.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct HistoryRow {
+    /// Unix time, seconds.
+    pub timestamp: u64,
+    pub users: u64,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    /// Over the last 10 s.
+    pub rps: f64,
+    pub failures_per_s: f64,
+    /// Response times at [`PERCENTILES`] over the last 10 s, in ms.
+    pub percentiles_ms: Vec<f64>,
+    pub total_requests: u64,
+    pub total_failures: u64,
+    pub total_p50_ms: f64,
+    pub total_avg_ms: f64,
+    pub total_min_ms: f64,
+    pub total_max_ms: f64,
+    pub total_avg_length: f64,
+}
+
+/// Samples the run and keeps the rows.
+pub struct History {
+    /// Every (type, name) too, not only Aggregated (`--csv-full-history`).
+    full: bool,
+    recent: VecDeque<Shard>,
+    rows: Vec<HistoryRow>,
+}
+
+impl History {
+    /// An empty history; `full` keeps a row per (type, name) as well.
+    pub fn new(full: bool) -> Self {
+        History { full, recent: VecDeque::new(), rows: Vec::new() }
+    }
+
+    /// Adds a sample from `now` (every event so far) with `users` running.
+    pub fn sample(&mut self, now: Shard, users: u64) {
+        let timestamp =
+            SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+        let empty = Shard::default();
+        let oldest = self.recent.front().unwrap_or(&empty);
+        let seconds = self.recent.len().max(1) as f64;
+        let row = |kind: &str, name: &str, entry: &Entry, before: &Entry| {
+            history_row(timestamp, users, (kind, name), entry, before, seconds)
+        };
+        self.rows.push(row("", "Aggregated", &now.aggregated(), &oldest.aggregated()));
+        if self.full {
+            let mut groups: Vec<_> = now.entries().collect();
+            groups.sort_by_key(|(kind, name, _)| (*name, *kind));
+            for (kind, name, entry) in groups {
+                let before = oldest.entry(kind, name).cloned().unwrap_or_default();
+                self.rows.push(row(kind, name, entry, &before));
+            }
+        }
+        self.recent.push_back(now);
+        if self.recent.len() > WINDOW {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Every row so far, oldest first.
+    pub fn into_rows(self) -> Vec<HistoryRow> {
+        self.rows
+    }
+}
+
+fn history_row(
+    timestamp: u64,
+    users: u64,
+    (kind, name): (&str, &str),
+    entry: &Entry,
+    before: &Entry,
+    seconds: f64,
+) -> HistoryRow {
+    let total = entry.histogram();
+    let mut window = total.clone();
+    // `before` is an earlier state of the same group, so it is contained in `total`.
+    let _ = window.subtract(before.histogram());
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    let quantile = |histogram: &Histogram<u64>, q: f64| {
+        if histogram.is_empty() {
+            0.0
+        } else {
+            ms(histogram.value_at_quantile(q))
+        }
+    };
+    let count = total.len();
+    HistoryRow {
+        timestamp,
+        users,
+        kind: kind.to_owned(),
+        name: name.to_owned(),
+        rps: window.len() as f64 / seconds,
+        failures_per_s: entry.failures().saturating_sub(before.failures()) as f64 / seconds,
+        percentiles_ms: PERCENTILES.iter().map(|q| quantile(&window, *q)).collect(),
+        total_requests: count,
+        total_failures: entry.failures(),
+        total_p50_ms: quantile(total, 0.5),
+        total_avg_ms: if count == 0 { 0.0 } else { total.mean() / 1000.0 },
+        total_min_ms: if count == 0 { 0.0 } else { ms(total.min()) },
+        total_max_ms: if count == 0 { 0.0 } else { ms(total.max()) },
+        total_avg_length: if count == 0 { 0.0 } else { entry.total_length() as f64 / count as f64 },
+    }
+}

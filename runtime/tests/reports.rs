@@ -1,0 +1,55 @@
+//! Report files a run writes: Locust-compatible CSVs.
+
+use std::path::Path;
+
+use wasmload_testkit::{run_guest, TargetServer};
+
+/// Locust's literal CSV headers.
+const LOCUST_STATS: &str = "Type,Name,Request Count,Failure Count,Median Response Time,Average Response Time,Min Response Time,Max Response Time,Average Content Size,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%";
+const LOCUST_FAILURES: &str = "Method,Name,Error,Occurrences";
+const LOCUST_HISTORY: &str = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,50%,66%,75%,80%,90%,95%,98%,99%,99.9%,99.99%,100%,Total Request Count,Total Failure Count,Total Median Response Time,Total Average Response Time,Total Min Response Time,Total Max Response Time,Total Average Content Size";
+
+#[test]
+fn csv_files_have_locusts_columns_and_the_runs_numbers() {
+    let server = TargetServer::start();
+    let dir = std::env::temp_dir().join(format!("wasmload-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let prefix = dir.join("run");
+    let flags = format!(
+        "-u 2 -t 2500ms -e WAIT_MS=20 -e PATH=/status/404 --csv {} --csv-full-history",
+        prefix.display()
+    );
+    let run =
+        run_guest(Path::new(env!("CARGO_BIN_EXE_wasmload")), "http-hammer", &server.url(), &flags);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let read = |suffix: &str| {
+        std::fs::read_to_string(format!("{}_{suffix}.csv", prefix.display())).unwrap()
+    };
+    let requests = run.summary()["totals"]["requests"].as_u64().unwrap();
+    assert!(requests > 0);
+
+    let stats = read("stats");
+    let lines: Vec<&str> = stats.lines().collect();
+    assert_eq!(lines[0], LOCUST_STATS);
+    assert_eq!(lines.len(), 3, "{stats}");
+    let row: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(&row[..4], ["GET", "/status/404", &requests.to_string(), &requests.to_string()]);
+    let aggregated: Vec<&str> = lines[2].split(',').collect();
+    assert_eq!(&aggregated[..3], ["", "Aggregated", &requests.to_string()]);
+
+    let failures = read("failures");
+    let expected = format!("{LOCUST_FAILURES}\nGET,/status/404,HTTP 404 Not Found,{requests}\n");
+    assert_eq!(failures, expected);
+
+    let history = read("stats_history");
+    let lines: Vec<&str> = history.lines().collect();
+    assert_eq!(lines[0], LOCUST_HISTORY);
+    // One Aggregated and one /status/404 row per second, the last with the totals.
+    assert!(lines.len() >= 5, "{history}");
+    let last: Vec<&str> =
+        lines.iter().rev().find(|l| l.contains(",Aggregated,")).unwrap().split(',').collect();
+    assert_eq!(last[17], requests.to_string());
+    assert_eq!(last[18], requests.to_string());
+    assert!(lines.iter().any(|l| l.contains(",GET,/status/404,")), "{history}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
