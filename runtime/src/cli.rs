@@ -25,6 +25,10 @@ pub enum Command {
     Run(RunArgs),
     /// Show a component's user classes, tasks and the imports it asks for.
     Inspect(InspectArgs),
+    /// Rebuild the table and report files from a saved JSON summary.
+    Report(ReportArgs),
+    /// Merge JSON summaries of runs made side by side (histograms added exactly).
+    Merge(MergeArgs),
 }
 
 /// Flags of `wasmload run`.
@@ -92,6 +96,39 @@ pub struct InspectArgs {
 
     #[command(flatten)]
     pub guest: GuestArgs,
+}
+
+/// Flags of `wasmload report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A summary written with `--json`.
+    pub summary: PathBuf,
+
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+}
+
+/// Flags of `wasmload merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Summaries written with `--json`, at least two.
+    #[arg(required = true, num_args = 2..)]
+    pub summaries: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+}
+
+/// Report files to write from a summary.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write the (merged) summary as JSON to this file.
+    #[arg(short = 'o', long = "json", value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Write Locust-compatible CSVs with this prefix.
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<String>,
 }
 
 /// What every guest instance is given: target, parameters, limits, grants.

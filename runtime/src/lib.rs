@@ -9,6 +9,7 @@ mod protocols;
 pub mod report;
 pub mod run;
 mod sandbox;
+pub mod saved;
 mod scheduler;
 mod stats;
 mod sync;

@@ -7,7 +7,7 @@ use clap::error::ErrorKind;
 use clap::Parser;
 
 use wasmload::cli::{Cli, Command};
-use wasmload::{inspect, run};
+use wasmload::{inspect, run, saved};
 
 /// Exit code for input the user must fix (flags, files, components).
 const EXIT_BAD_INPUT: u8 = 2;
@@ -37,6 +37,8 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => runtime.block_on(run::run(args)),
         Command::Inspect(args) => runtime.block_on(inspect::inspect(args)),
+        Command::Report(args) => saved::report(args),
+        Command::Merge(args) => saved::merge(args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

@@ -53,3 +53,41 @@ fn csv_files_have_locusts_columns_and_the_runs_numbers() {
     assert!(lines.iter().any(|l| l.contains(",GET,/status/404,")), "{history}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn merge_adds_runs_exactly_and_report_rebuilds_from_json() {
+    let server = TargetServer::start();
+    let exe = Path::new(env!("CARGO_BIN_EXE_wasmload"));
+    let dir = std::env::temp_dir().join(format!("wasmload-merge-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut paths = Vec::new();
+    for (index, iterations) in [120, 80].into_iter().enumerate() {
+        let run = run_guest(exe, "weighted", &server.url(), &format!("-u 2 -i {iterations}"));
+        assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+        let path = dir.join(format!("segment{index}.json"));
+        std::fs::write(&path, run.summary().to_string()).unwrap();
+        paths.push(path.display().to_string());
+    }
+    let merged_path = dir.join("all.json").display().to_string();
+    let merged =
+        wasmload_testkit::run_wasmload(exe, &["merge", &paths[0], &paths[1], "-o", &merged_path]);
+    assert_eq!(merged.code, Some(0), "stderr: {}", merged.stderr);
+    assert!(merged.stdout.contains("Aggregated"), "{}", merged.stdout);
+    let all: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&merged_path).unwrap()).unwrap();
+    assert_eq!(all["totals"]["requests"], 200);
+    assert_eq!(all["users"], 4);
+    let served = server.count("GET", "/a") + server.count("GET", "/b");
+    assert_eq!(served, 200);
+
+    let prefix = dir.join("again").display().to_string();
+    let report = wasmload_testkit::run_wasmload(exe, &["report", &merged_path, "--csv", &prefix]);
+    assert_eq!(report.code, Some(0), "stderr: {}", report.stderr);
+    let stats = std::fs::read_to_string(format!("{prefix}_stats.csv")).unwrap();
+    assert!(stats.lines().any(|line| line.starts_with(",Aggregated,200,")), "{stats}");
+
+    let not_json = wasmload_testkit::run_wasmload(exe, &["report", &format!("{prefix}_stats.csv")]);
+    assert_eq!(not_json.code, Some(2));
+    assert!(not_json.stderr.contains("is not a wasmload JSON summary"), "{}", not_json.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}

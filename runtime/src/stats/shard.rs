@@ -21,6 +21,11 @@ impl Default for Entry {
 }
 
 impl Entry {
+    /// An entry with these response times (µs), failures and total length.
+    pub(super) fn from_parts(histogram: Histogram<u64>, failures: u64, total_length: u64) -> Entry {
+        Entry { histogram, failures, total_length }
+    }
+
     /// Response times in microseconds; its length is the request count.
     pub fn histogram(&self) -> &Histogram<u64> {
         &self.histogram
@@ -93,6 +98,26 @@ impl Shard {
     pub(super) fn record_task_error(&mut self, class: &str, task: &str, error: &str) {
         let key = (class.to_owned(), task.to_owned(), error.to_owned());
         *self.task_errors.entry(key).or_default() += 1;
+    }
+
+    /// Adds requests of one (type, name) group.
+    pub(super) fn add_entry(&mut self, kind: &str, name: &str, entry: &Entry) {
+        self.requests
+            .entry(kind.to_owned())
+            .or_default()
+            .entry(name.to_owned())
+            .or_default()
+            .merge(entry);
+    }
+
+    /// Adds occurrences of a failure group.
+    pub(super) fn add_error(&mut self, key: GroupKey, occurrences: u64) {
+        *self.errors.entry(key).or_default() += occurrences;
+    }
+
+    /// Adds occurrences of a task error group.
+    pub(super) fn add_task_error(&mut self, key: GroupKey, occurrences: u64) {
+        *self.task_errors.entry(key).or_default() += occurrences;
     }
 
     pub(super) fn merge(&mut self, other: &Shard) {

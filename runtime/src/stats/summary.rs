@@ -165,6 +165,40 @@ impl RequestRow {
     }
 }
 
+impl Summary {
+    /// Merges runs that happened side by side (e.g. segments of one test):
+    /// histograms are added, not percentiles averaged; users and restarts
+    /// add up; the duration is the longest. Histories cannot be merged
+    /// exactly and are left out.
+    pub fn merge(summaries: &[Summary]) -> Result<Summary> {
+        let mut shard = Shard::default();
+        for summary in summaries {
+            for row in &summary.requests {
+                let histogram = decode_histogram(&row.histogram)
+                    .with_context(|| format!("the histogram of {} {}", row.kind, row.name))?;
+                let total_length = (row.avg_length * row.count as f64).round() as u64;
+                shard.add_entry(
+                    &row.kind,
+                    &row.name,
+                    &Entry::from_parts(histogram, row.failures, total_length),
+                );
+            }
+            for error in &summary.errors {
+                let key = (error.kind.clone(), error.name.clone(), error.error.clone());
+                shard.add_error(key, error.occurrences);
+            }
+            for error in &summary.task_errors {
+                let key = (error.class.clone(), error.task.clone(), error.error.clone());
+                shard.add_task_error(key, error.occurrences);
+            }
+        }
+        let users = summaries.iter().map(|summary| summary.users).sum();
+        let restarts = summaries.iter().map(|summary| summary.user_restarts).sum();
+        let longest = summaries.iter().map(|summary| summary.duration_s).fold(0.0, f64::max);
+        Summary::new(&shard, users, restarts, Duration::from_secs_f64(longest))
+    }
+}
+
 /// Counted groups as rows, most frequent first (ties in key order, so the
 /// output is stable).
 fn by_frequency<'a, R>(
@@ -193,4 +227,38 @@ pub fn encode_histogram(histogram: &Histogram<u64>) -> Result<String> {
         .serialize(histogram, &mut bytes)
         .context("cannot encode a histogram")?;
     Ok(base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{Recorder, RequestEvent};
+
+    fn run_of(milliseconds: &[u64], failing: bool) -> Summary {
+        let recorder = Recorder::new();
+        for ms in milliseconds {
+            recorder.record(&RequestEvent {
+                kind: "GET",
+                name: "/x",
+                response_time: Duration::from_millis(*ms),
+                response_length: 10,
+                error: failing.then_some("boom"),
+            });
+        }
+        Summary::new(&recorder.snapshot(), 2, 1, Duration::from_secs(10)).unwrap()
+    }
+
+    #[test]
+    fn merging_adds_histograms_instead_of_averaging_percentiles() {
+        let fast = run_of(&[1; 99], false);
+        let slow = run_of(&[1000], true);
+        let merged = Summary::merge(&[fast, slow]).unwrap();
+        let row = &merged.requests[0];
+        assert_eq!((row.count, row.failures, merged.users, merged.user_restarts), (100, 1, 4, 2));
+        // 1 of 100 requests took a second: p99 stays fast, max does not.
+        assert!(row.p99_ms < 2.0 && row.max_ms > 999.0, "{row:?}");
+        assert_eq!(row.avg_length, 10.0);
+        assert_eq!(merged.errors[0].occurrences, 1);
+        assert_eq!(merged.totals.rps, 10.0);
+    }
 }
