@@ -22,7 +22,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a load test with the users of a component.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
     /// Show a component's user classes, tasks and the imports it asks for.
     Inspect(InspectArgs),
     /// Rebuild the table and report files from a saved JSON summary.
@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// Also give every (type, name) a row per second in the history, not only Aggregated.
     #[arg(long)]
     pub csv_full_history: bool,
+
+    /// Serve live Prometheus metrics on this address, e.g. 127.0.0.1:9464 (path /metrics).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 
     /// A pass criterion `[TYPE NAME:] METRIC OP VALUE`, e.g. 'p95<300ms' or
     /// 'GET /login: fail_ratio<1%'; metrics p50 p90 p95 p99 max avg fail_ratio rps.

@@ -74,6 +74,18 @@ pub async fn run(args: RunArgs) -> Result<()> {
         Arc::clone(&progress),
         live_done.clone(),
     ));
+    let metrics = match args.metrics_addr {
+        Some(addr) => {
+            let served = report::prometheus::serve(
+                addr,
+                recorder.clone(),
+                Arc::clone(&progress),
+                live_done.clone(),
+            );
+            Some(served.await.map_err(BadInput)?)
+        }
+        None => None,
+    };
     let sampler = tokio::spawn(sample_history(
         recorder.clone(),
         Arc::clone(&progress),
@@ -85,6 +97,9 @@ pub async fn run(args: RunArgs) -> Result<()> {
             .await;
     live_done.cancel();
     let _ = live.await;
+    if let Some(metrics) = metrics {
+        let _ = metrics.await;
+    }
 
     let mut summary =
         Summary::new(&recorder.snapshot(), progress.peak(), progress.restarts(), outcome.duration)?;

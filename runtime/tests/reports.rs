@@ -91,3 +91,58 @@ fn merge_adds_runs_exactly_and_report_rebuilds_from_json() {
     assert!(not_json.stderr.contains("is not a wasmload JSON summary"), "{}", not_json.stderr);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One scrape of `/metrics` at `addr`, or `None` if nobody answers yet.
+fn scrape(addr: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: wasmload\r\n\r\n").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+#[test]
+fn prometheus_sees_a_run_in_progress() {
+    let server = TargetServer::start();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let component = wasmload_testkit::guest("http-hammer");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wasmload"))
+        .args([
+            "run",
+            component.to_str().unwrap(),
+            "-u",
+            "2",
+            "-t",
+            "4s",
+            "-e",
+            "WAIT_MS=20",
+            "--host",
+        ])
+        .arg(server.url())
+        .args(["--metrics-addr", &addr])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    let mut seen = None;
+    while std::time::Instant::now() < deadline {
+        if let Some(text) = scrape(&addr).filter(|text| text.contains("wasmload_requests_total{")) {
+            seen = Some(text);
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let status = child.wait().unwrap();
+    assert!(status.success());
+    let text = seen.expect("a scrape during the run showed requests");
+    assert!(text.contains("# TYPE wasmload_users gauge"), "{text}");
+    assert!(text.contains("wasmload_users 2"), "{text}");
+    assert!(
+        text.contains(r#"wasmload_response_time_seconds_bucket{le="+Inf",type="GET",name="/"}"#),
+        "{text}"
+    );
+    // Nothing listens once the run is over.
+    assert!(scrape(&addr).is_none());
+}

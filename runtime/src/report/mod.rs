@@ -4,5 +4,6 @@
 pub mod csv;
 pub mod json;
 pub mod live;
+pub mod prometheus;
 pub mod table;
 pub mod thresholds;

@@ -33,7 +33,7 @@ pub struct LoadPlan {
 }
 
 /// Live figures for the status line.
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct Progress {
     running: AtomicU64,
     peak: AtomicU64,

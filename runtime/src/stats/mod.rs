@@ -50,6 +50,12 @@ thread_local! {
 
 static NEXT_REGISTRY_ID: AtomicU64 = AtomicU64::new(0);
 
+impl std::fmt::Debug for Recorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Recorder").field("registry", &self.registry.id).finish_non_exhaustive()
+    }
+}
+
 impl Default for Recorder {
     fn default() -> Self {
         Self::new()

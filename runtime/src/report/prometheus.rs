@@ -1,0 +1,156 @@
+//! `--metrics-addr`: a Prometheus `/metrics` endpoint while the run goes:
+//! users, requests and failures per (type, name), and response-time
+//! histograms, computed from the live stats on each scrape.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context as _, Result};
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::registry::Registry;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::scheduler::Progress;
+use crate::stats::Recorder;
+
+/// Response-time bucket bounds, in seconds.
+const BUCKETS: [f64; 12] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// Binds `addr` now (so a bad address is refused before the run), then
+/// serves scrapes until `done`.
+pub async fn serve(
+    addr: SocketAddr,
+    recorder: Recorder,
+    progress: Arc<Progress>,
+    done: CancellationToken,
+) -> Result<tokio::task::JoinHandle<()>> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on --metrics-addr {addr}"))?;
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(RunCollector { recorder, progress }));
+    let registry = Arc::new(registry);
+    Ok(tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = done.cancelled() => return,
+            };
+            let Ok((stream, _)) = accepted else { continue };
+            let registry = Arc::clone(&registry);
+            tokio::spawn(async move {
+                let service = service_fn(move |_request| {
+                    let registry = Arc::clone(&registry);
+                    async move { Ok::<_, Infallible>(scrape(&registry)) }
+                });
+                let _ = auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    }))
+}
+
+fn scrape(registry: &Registry) -> http::Response<Full<Bytes>> {
+    let mut text = String::new();
+    let status = match prometheus_client::encoding::text::encode(&mut text, registry) {
+        Ok(()) => http::StatusCode::OK,
+        Err(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+    };
+    let mut response = http::Response::new(Full::new(Bytes::from(text)));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        ),
+    );
+    response
+}
+
+/// Reads the live stats on each scrape.
+#[derive(Debug)]
+struct RunCollector {
+    recorder: Recorder,
+    progress: Arc<Progress>,
+}
+
+impl Collector for RunCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let snapshot = self.recorder.snapshot();
+        let mut groups: Vec<_> = snapshot.entries().collect();
+        groups.sort_by_key(|(kind, name, _)| (*name, *kind));
+
+        let mut users = encoder.encode_descriptor(
+            "wasmload_users",
+            "Users running now",
+            None,
+            MetricType::Gauge,
+        )?;
+        users.encode_gauge(&(self.progress.running() as i64))?;
+
+        let mut requests = encoder.encode_descriptor(
+            "wasmload_requests",
+            "Requests recorded",
+            None,
+            MetricType::Counter,
+        )?;
+        for (kind, name, entry) in &groups {
+            let labels = [("type", *kind), ("name", *name)];
+            requests
+                .encode_family(&labels)?
+                .encode_counter::<NoLabelSet, _, u64>(&entry.histogram().len(), None)?;
+        }
+
+        let mut failures = encoder.encode_descriptor(
+            "wasmload_failures",
+            "Failed requests",
+            None,
+            MetricType::Counter,
+        )?;
+        for (kind, name, entry) in &groups {
+            let labels = [("type", *kind), ("name", *name)];
+            failures
+                .encode_family(&labels)?
+                .encode_counter::<NoLabelSet, _, u64>(&entry.failures(), None)?;
+        }
+
+        let mut times = encoder.encode_descriptor(
+            "wasmload_response_time_seconds",
+            "Response times",
+            None,
+            MetricType::Histogram,
+        )?;
+        for (kind, name, entry) in &groups {
+            let histogram = entry.histogram();
+            // The encoder wants each bucket's own count and sums them itself.
+            let mut below = 0;
+            let buckets: Vec<(f64, u64)> = BUCKETS
+                .iter()
+                .map(|bound| (*bound, histogram.count_between(0, (bound * 1e6) as u64)))
+                .chain([(f64::INFINITY, histogram.len())])
+                .map(|(bound, cumulative)| {
+                    (bound, cumulative - std::mem::replace(&mut below, cumulative))
+                })
+                .collect();
+            let sum = histogram.mean() * histogram.len() as f64 / 1e6;
+            let labels = [("type", *kind), ("name", *name)];
+            times.encode_family(&labels)?.encode_histogram::<NoLabelSet>(
+                sum,
+                histogram.len(),
+                &buckets,
+                None,
+            )?;
+        }
+        Ok(())
+    }
+}
