@@ -24,7 +24,7 @@ pub enum Command {
     /// Run a load test with the users of a component.
     Run(Box<RunArgs>),
     /// Show a component's user classes, tasks and the imports it asks for.
-    Inspect(InspectArgs),
+    Inspect(Box<InspectArgs>),
     /// Rebuild the table and report files from a saved JSON summary.
     Report(ReportArgs),
     /// Merge JSON summaries of runs made side by side (histograms added exactly).

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Command::Run(args) => runtime.block_on(run::run(*args)),
-        Command::Inspect(args) => runtime.block_on(inspect::inspect(args)),
+        Command::Inspect(args) => runtime.block_on(inspect::inspect(*args)),
         Command::Report(args) => saved::report(args),
         Command::Merge(args) => saved::merge(args),
     };
