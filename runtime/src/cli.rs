@@ -74,6 +74,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "PREFIX")]
     pub csv: Option<String>,
 
+    /// Write a self-contained HTML report with charts to this file.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+
     /// Also give every (type, name) a row per second in the history, not only Aggregated.
     #[arg(long)]
     pub csv_full_history: bool,
@@ -133,6 +137,10 @@ pub struct OutputArgs {
     /// Write Locust-compatible CSVs with this prefix.
     #[arg(long, value_name = "PREFIX")]
     pub csv: Option<String>,
+
+    /// Write a self-contained HTML report with charts to this file.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 /// What every guest instance is given: target, parameters, limits, grants.

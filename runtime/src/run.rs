@@ -111,6 +111,9 @@ pub async fn run(args: RunArgs) -> Result<()> {
     if let Some(prefix) = &args.csv {
         report::csv::write(&summary, prefix)?;
     }
+    if let Some(path) = &args.html {
+        report::html::write(&summary, path)?;
+    }
     check_thresholds(&args.threshold, &summary)
 }
 

@@ -34,5 +34,8 @@ fn emit(summary: &Summary, outputs: &OutputArgs) -> Result<()> {
     if let Some(prefix) = &outputs.csv {
         report::csv::write(summary, prefix)?;
     }
+    if let Some(path) = &outputs.html {
+        report::html::write(summary, path)?;
+    }
     Ok(())
 }

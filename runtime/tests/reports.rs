@@ -146,3 +146,26 @@ fn prometheus_sees_a_run_in_progress() {
     // Nothing listens once the run is over.
     assert!(scrape(&addr).is_none());
 }
+
+#[test]
+fn the_html_report_is_self_contained_with_charts_and_tables() {
+    let server = TargetServer::start();
+    let path = std::env::temp_dir().join(format!("wasmload-report-{}.html", std::process::id()));
+    let flags = format!("-u 2 -t 2500ms -e WAIT_MS=20 --html {}", path.display());
+    let run =
+        run_guest(Path::new(env!("CARGO_BIN_EXE_wasmload")), "http-hammer", &server.url(), &flags);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let page = std::fs::read_to_string(&path).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert_eq!(page.matches("<svg").count(), 3, "three charts");
+    for title in ["Requests and failures per second", "Response time (ms, last 10 s)", "Users"] {
+        assert!(page.contains(title), "no chart {title}");
+    }
+    assert!(page.contains("<td>Aggregated</td>"));
+    // No network assets: the only URL is the SVG namespace.
+    let urls: Vec<&str> =
+        page.match_indices("http").map(|(at, _)| &page[at..at + 26.min(page.len() - at)]).collect();
+    assert!(urls.iter().all(|url| url.starts_with("http://www.w3.org/2000/svg")), "{urls:?}");
+    assert!(!page.contains("<script") && !page.contains("<link"));
+    let _ = std::fs::remove_file(&path);
+}

@@ -2,6 +2,7 @@
 //! of how it was gathered.
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod live;
 pub mod prometheus;

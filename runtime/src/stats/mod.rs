@@ -8,7 +8,7 @@ mod history;
 mod shard;
 mod summary;
 
-pub use history::{History, PERCENTILES};
+pub use history::{History, HistoryRow, PERCENTILES};
 pub use shard::Shard;
 pub use summary::{decode_histogram, RequestRow, Summary};
 
