@@ -58,6 +58,8 @@ impl History {
     pub fn sample(&mut self, now: Shard, users: u64) {
         let timestamp =
             SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+        // One sample per second: a later one in the same second replaces it.
+        self.rows.retain(|row| row.timestamp != timestamp);
         let empty = Shard::default();
         let oldest = self.recent.front().unwrap_or(&empty);
         let seconds = self.recent.len().max(1) as f64;
