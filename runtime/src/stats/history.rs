@@ -3,7 +3,7 @@
 //! beside the running totals.
 
 use std::collections::VecDeque;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -44,14 +44,17 @@ pub struct HistoryRow {
 pub struct History {
     /// Every (type, name) too, not only Aggregated (`--csv-full-history`).
     full: bool,
-    recent: VecDeque<Shard>,
+    /// The first window starts here, with no events.
+    started: Instant,
+    /// Recent samples and when they were taken.
+    recent: VecDeque<(Instant, Shard)>,
     rows: Vec<HistoryRow>,
 }
 
 impl History {
     /// An empty history; `full` keeps a row per (type, name) as well.
     pub fn new(full: bool) -> Self {
-        History { full, recent: VecDeque::new(), rows: Vec::new() }
+        History { full, started: Instant::now(), recent: VecDeque::new(), rows: Vec::new() }
     }
 
     /// Adds a sample from `now` (every event so far) with `users` running.
@@ -61,8 +64,9 @@ impl History {
         // One sample per second: a later one in the same second replaces it.
         self.rows.retain(|row| row.timestamp != timestamp);
         let empty = Shard::default();
-        let oldest = self.recent.front().unwrap_or(&empty);
-        let seconds = self.recent.len().max(1) as f64;
+        let (since, oldest) =
+            self.recent.front().map_or((self.started, &empty), |(at, shard)| (*at, shard));
+        let seconds = since.elapsed().as_secs_f64().max(1e-3);
         let row = |kind: &str, name: &str, entry: &Entry, before: &Entry| {
             history_row(timestamp, users, (kind, name), entry, before, seconds)
         };
@@ -75,7 +79,7 @@ impl History {
                 self.rows.push(row(kind, name, entry, &before));
             }
         }
-        self.recent.push_back(now);
+        self.recent.push_back((Instant::now(), now));
         if self.recent.len() > WINDOW {
             self.recent.pop_front();
         }
