@@ -24,4 +24,18 @@ fn guest_events_are_recorded_like_host_ones() {
     let errors = run.summary()["errors"].as_array().unwrap().clone();
     let texts: Vec<&str> = errors.iter().map(|e| e["error"].as_str().unwrap()).collect();
     assert!(texts.contains(&"made-up error") && texts.contains(&"block failed"), "{texts:?}");
+
+    // Custom metrics: 10 `fired` steps each added 2 items and one 10.5 sample.
+    let metrics = run.summary()["metrics"].as_array().unwrap().clone();
+    let metric = |name: &str| metrics.iter().find(|m| m["name"] == name).unwrap().clone();
+    assert_eq!(
+        (metric("items bought")["kind"].as_str(), metric("items bought")["value"].as_f64()),
+        (Some("counter"), Some(20.0))
+    );
+    let basket = metric("basket value");
+    assert_eq!((basket["kind"].as_str(), basket["value"].as_f64()), (Some("trend"), Some(10.0)));
+    // Trends keep 3 significant digits, like response times.
+    assert!((basket["p50"].as_f64().unwrap() - 10.5).abs() < 0.011, "{basket}");
+    assert!(run.stdout.contains("Custom metrics"), "{}", run.stdout);
+    assert!(run.stdout.contains("items bought"), "{}", run.stdout);
 }

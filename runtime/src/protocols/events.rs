@@ -60,6 +60,16 @@ pub fn add_to_linker<T: Send + 'static>(
 }
 
 impl events::Host for EventsUser {
+    fn add_counter(&mut self, name: String, value: f64) -> wasmtime::Result<()> {
+        self.recorder.add_counter(&name, value);
+        Ok(())
+    }
+
+    fn add_trend(&mut self, name: String, value: f64) -> wasmtime::Result<()> {
+        self.recorder.add_trend(&name, value);
+        Ok(())
+    }
+
     fn fire(&mut self, event: GuestEvent) -> wasmtime::Result<()> {
         self.recorder.record(&RequestEvent {
             kind: &event.kind,

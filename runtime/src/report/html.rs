@@ -9,6 +9,7 @@ use anyhow::{anyhow, Context, Result};
 use plotters::prelude::*;
 use quick_xml::escape::escape;
 
+use crate::report::table::{metric_cells, METRIC_HEADER};
 use crate::stats::{RequestRow, Summary};
 
 /// Writes the page for `summary` to `path`.
@@ -67,7 +68,23 @@ pub fn render(summary: &Summary) -> Result<String> {
             escape(error.error.as_str())
         );
     }
-    page.push_str("</table></body></html>\n");
+    page.push_str("</table>");
+    if !summary.metrics.is_empty() {
+        page.push_str("<h2>Custom metrics</h2><table><tr>");
+        for column in METRIC_HEADER {
+            let _ = write!(page, "<th>{column}</th>");
+        }
+        page.push_str("</tr>");
+        for metric in &summary.metrics {
+            page.push_str("<tr>");
+            for cell in metric_cells(metric) {
+                let _ = write!(page, "<td>{}</td>", escape(cell.as_str()));
+            }
+            page.push_str("</tr>");
+        }
+        page.push_str("</table>");
+    }
+    page.push_str("</body></html>\n");
     Ok(page)
 }
 

@@ -3,7 +3,7 @@
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
-use crate::stats::{RequestRow, Summary};
+use crate::stats::{MetricRow, RequestRow, Summary};
 
 const REQUEST_HEADER: [&str; 11] =
     ["Type", "Name", "# reqs", "# fails", "Median", "90%", "95%", "99%", "Max", "Avg", "req/s"];
@@ -34,7 +34,34 @@ pub fn render(summary: &Summary) -> String {
         .iter()
         .map(|e| [e.occurrences.to_string(), e.class.clone(), e.task.clone(), e.error.clone()]);
     push_groups(&mut text, "Task errors", ["# occurrences", "Class", "Task", "Error"], task_errors);
+    if !summary.metrics.is_empty() {
+        let mut metrics = new_table(&METRIC_HEADER, &[2, 3, 4, 5, 6, 7]);
+        for metric in &summary.metrics {
+            metrics.add_row(metric_cells(metric));
+        }
+        text.push_str(&format!("\nCustom metrics\n{metrics}\n"));
+    }
     text
+}
+
+/// Columns of the custom metrics table.
+pub const METRIC_HEADER: [&str; 8] =
+    ["Name", "Kind", "Total / samples", "Min", "Avg", "Median", "95%", "Max"];
+
+/// A custom metric as table cells; trend statistics are blank for counters.
+pub fn metric_cells(metric: &MetricRow) -> Vec<String> {
+    let trend = metric.kind == "trend";
+    let stat = |value: f64| if trend { format!("{value:.3}") } else { String::new() };
+    vec![
+        metric.name.clone(),
+        metric.kind.clone(),
+        format!("{}", metric.value),
+        stat(metric.min),
+        stat(metric.avg),
+        stat(metric.p50),
+        stat(metric.p95),
+        stat(metric.max),
+    ]
 }
 
 /// Appends a titled table of counted groups, unless there are none.

@@ -10,7 +10,7 @@ mod summary;
 
 pub use history::{History, HistoryRow, PERCENTILES};
 pub use shard::Shard;
-pub use summary::{decode_histogram, RequestRow, Summary};
+pub use summary::{decode_histogram, MetricRow, RequestRow, Summary};
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -81,6 +81,16 @@ impl Recorder {
     /// Records a task that returned an error or trapped.
     pub fn record_task_error(&self, class: &str, task: &str, error: &str) {
         self.with_local_shard(|shard| shard.record_task_error(class, task, error));
+    }
+
+    /// Adds to a guest's custom counter.
+    pub fn add_counter(&self, name: &str, value: f64) {
+        self.with_local_shard(|shard| shard.add_counter(name, value));
+    }
+
+    /// Records a sample of a guest's custom trend.
+    pub fn add_trend(&self, name: &str, value: f64) {
+        self.with_local_shard(|shard| shard.add_trend(name, value));
     }
 
     /// Requests and failures so far, without merging histograms.

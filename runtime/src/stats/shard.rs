@@ -69,6 +69,10 @@ pub struct Shard {
     requests: HashMap<String, HashMap<String, Entry>>,
     errors: HashMap<GroupKey, u64>,
     task_errors: HashMap<GroupKey, u64>,
+    /// Custom counters from guests.
+    counters: HashMap<String, f64>,
+    /// Custom trends from guests, in thousandths.
+    trends: HashMap<String, Histogram<u64>>,
 }
 
 impl Shard {
@@ -98,6 +102,46 @@ impl Shard {
     pub(super) fn record_task_error(&mut self, class: &str, task: &str, error: &str) {
         let key = (class.to_owned(), task.to_owned(), error.to_owned());
         *self.task_errors.entry(key).or_default() += 1;
+    }
+
+    pub(super) fn add_counter(&mut self, name: &str, value: f64) {
+        match self.counters.get_mut(name) {
+            Some(total) => *total += value,
+            None => {
+                self.counters.insert(name.to_owned(), value);
+            }
+        }
+    }
+
+    pub(super) fn add_trend_histogram(&mut self, name: &str, samples: &Histogram<u64>) {
+        match self.trends.get_mut(name) {
+            // Both auto-resize, so adding cannot fail on range.
+            Some(trend) => drop(trend.add(samples)),
+            None => {
+                self.trends.insert(name.to_owned(), samples.clone());
+            }
+        }
+    }
+
+    pub(super) fn add_trend(&mut self, name: &str, value: f64) {
+        let thousandths = (value.max(0.0) * 1000.0).round() as u64;
+        let trend = match self.trends.get_mut(name) {
+            Some(trend) => trend,
+            None => self.trends.entry(name.to_owned()).or_insert_with(new_histogram),
+        };
+        if trend.record(thousandths).is_err() {
+            trend.saturating_record(thousandths);
+        }
+    }
+
+    /// Custom counters: name and total.
+    pub fn counters(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.counters.iter().map(|(name, total)| (name.as_str(), *total))
+    }
+
+    /// Custom trends: name and samples in thousandths.
+    pub fn trends(&self) -> impl Iterator<Item = (&str, &Histogram<u64>)> {
+        self.trends.iter().map(|(name, samples)| (name.as_str(), samples))
     }
 
     /// Adds requests of one (type, name) group.
@@ -132,6 +176,12 @@ impl Shard {
         }
         for (key, count) in &other.task_errors {
             *self.task_errors.entry(key.clone()).or_default() += count;
+        }
+        for (name, total) in &other.counters {
+            self.add_counter(name, *total);
+        }
+        for (name, samples) in &other.trends {
+            self.add_trend_histogram(name, samples);
         }
     }
 

@@ -34,6 +34,28 @@ pub struct Summary {
     /// One sample per second (Aggregated, and every group with
     /// `--csv-full-history`).
     pub history: Vec<HistoryRow>,
+    /// Custom counters and trends from guests, by name.
+    #[serde(default)]
+    pub metrics: Vec<MetricRow>,
+}
+
+/// A guest's custom counter or trend.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MetricRow {
+    pub name: String,
+    /// `counter` or `trend`.
+    pub kind: String,
+    /// A counter's total; a trend's sample count.
+    pub value: f64,
+    /// Trend statistics (0 for counters).
+    pub min: f64,
+    pub avg: f64,
+    pub p50: f64,
+    pub p95: f64,
+    pub max: f64,
+    /// A trend's samples in thousandths, like `RequestRow::histogram`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub histogram: String,
 }
 
 /// Whole-run counts.
@@ -131,6 +153,7 @@ impl Summary {
             errors,
             task_errors,
             history: Vec::new(),
+            metrics: metric_rows(shard)?,
         })
     }
 }
@@ -191,12 +214,56 @@ impl Summary {
                 let key = (error.class.clone(), error.task.clone(), error.error.clone());
                 shard.add_task_error(key, error.occurrences);
             }
+            for metric in &summary.metrics {
+                match metric.kind.as_str() {
+                    "counter" => shard.add_counter(&metric.name, metric.value),
+                    _ => shard
+                        .add_trend_histogram(&metric.name, &decode_histogram(&metric.histogram)?),
+                }
+            }
         }
         let users = summaries.iter().map(|summary| summary.users).sum();
         let restarts = summaries.iter().map(|summary| summary.user_restarts).sum();
         let longest = summaries.iter().map(|summary| summary.duration_s).fold(0.0, f64::max);
         Summary::new(&shard, users, restarts, Duration::from_secs_f64(longest))
     }
+}
+
+/// Counters, then trends, each sorted by name.
+fn metric_rows(shard: &Shard) -> Result<Vec<MetricRow>> {
+    let mut counters: Vec<MetricRow> = shard
+        .counters()
+        .map(|(name, total)| MetricRow {
+            name: name.to_owned(),
+            kind: "counter".into(),
+            value: total,
+            min: 0.0,
+            avg: 0.0,
+            p50: 0.0,
+            p95: 0.0,
+            max: 0.0,
+            histogram: String::new(),
+        })
+        .collect();
+    counters.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut trends = Vec::new();
+    for (name, samples) in shard.trends() {
+        let unit = |thousandths: u64| thousandths as f64 / 1000.0;
+        trends.push(MetricRow {
+            name: name.to_owned(),
+            kind: "trend".into(),
+            value: samples.len() as f64,
+            min: unit(samples.min()),
+            avg: samples.mean() / 1000.0,
+            p50: unit(samples.value_at_quantile(0.5)),
+            p95: unit(samples.value_at_quantile(0.95)),
+            max: unit(samples.max()),
+            histogram: encode_histogram(samples)?,
+        });
+    }
+    trends.sort_by(|a, b| a.name.cmp(&b.name));
+    counters.extend(trends);
+    Ok(counters)
 }
 
 /// Counted groups as rows, most frequent first (ties in key order, so the

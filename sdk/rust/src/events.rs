@@ -56,3 +56,15 @@ pub fn time<E: std::fmt::Display>(
         }
     }
 }
+
+/// Adds `value` to the custom counter `name` (shown in every output).
+pub fn counter(name: &str, value: f64) {
+    host::add_counter(name, value);
+}
+
+/// Records one sample of the custom trend `name` (count, min, average,
+/// percentiles and max in every output; 3 significant digits kept,
+/// negatives count as 0).
+pub fn trend(name: &str, value: f64) {
+    host::add_trend(name, value);
+}
