@@ -151,6 +151,32 @@ impl Collector for RunCollector {
                 None,
             )?;
         }
+
+        let mut counters = encoder.encode_descriptor(
+            "wasmload_custom",
+            "Custom counters from guests",
+            None,
+            MetricType::Counter,
+        )?;
+        for (name, total) in snapshot.counters() {
+            counters
+                .encode_family(&[("name", name)])?
+                .encode_counter::<NoLabelSet, _, u64>(&total, None)?;
+        }
+        let mut trends = encoder.encode_descriptor(
+            "wasmload_custom_trend",
+            "Custom trends from guests: median and 95th percentile",
+            None,
+            MetricType::Gauge,
+        )?;
+        for (name, samples) in snapshot.trends() {
+            for (quantile, label) in [(0.5, "0.5"), (0.95, "0.95")] {
+                let value = samples.value_at_quantile(quantile) as f64 / 1000.0;
+                trends
+                    .encode_family(&[("name", name), ("quantile", label)])?
+                    .encode_gauge(&value)?;
+            }
+        }
         Ok(())
     }
 }
