@@ -16,6 +16,7 @@ use crate::protocols::tcp::TcpConfig;
 use crate::protocols::tls;
 use crate::protocols::udp::UdpConfig;
 use crate::report;
+use crate::report::live::Goal;
 use crate::report::thresholds::Threshold;
 use crate::sandbox::{NetworkPolicy, Sandbox};
 use crate::scheduler::{self, LoadPlan, Progress, TagFilter};
@@ -69,9 +70,15 @@ pub async fn run(args: RunArgs) -> Result<()> {
     };
     let progress = Arc::new(Progress::default());
     let live_done = CancellationToken::new();
-    let live = tokio::spawn(report::live::status_lines(
+    let goal = match (plan.run_time, plan.iterations) {
+        (Some(run_time), _) => Goal::Time(run_time),
+        (None, Some(iterations)) => Goal::Iterations(iterations),
+        (None, None) => Goal::Open,
+    };
+    let live = tokio::spawn(report::live::show(
         recorder.clone(),
         Arc::clone(&progress),
+        goal,
         live_done.clone(),
     ));
     let metrics = match args.metrics_addr {

@@ -38,6 +38,7 @@ pub struct Progress {
     running: AtomicU64,
     peak: AtomicU64,
     restarts: AtomicU64,
+    tasks: AtomicU64,
 }
 
 impl Progress {
@@ -49,6 +50,11 @@ impl Progress {
     /// The most users that ran at once.
     pub fn peak(&self) -> u64 {
         self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Tasks started so far.
+    pub fn tasks(&self) -> u64 {
+        self.tasks.load(Ordering::Relaxed)
     }
 
     /// Instances replaced after a trap or a task over `--task-timeout`.
@@ -240,6 +246,7 @@ async fn live(shared: &Shared, user_id: u64, class: &ClassPlan, backoff: &mut Ba
             shared.stop.cancel();
             break;
         }
+        shared.progress.tasks.fetch_add(1, Ordering::Relaxed);
         let task = class.pick_task(user.rng());
         let task_started = Instant::now();
         match user.run_task(task.index).await {
