@@ -6,11 +6,13 @@ use wasmload_testkit::run_guest;
 
 #[test]
 fn guest_events_are_recorded_like_host_ones() {
+    let prefix = std::env::temp_dir().join(format!("wasmload-events-{}", std::process::id()));
+    let flags = format!("-i 40 --csv {}", prefix.display());
     let run = run_guest(
         Path::new(env!("CARGO_BIN_EXE_wasmload")),
         "events-checks",
         "http://127.0.0.1:1",
-        "-i 40",
+        &flags,
     );
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert!(run.summary()["task_errors"].as_array().unwrap().is_empty(), "{}", run.stdout);
@@ -38,4 +40,11 @@ fn guest_events_are_recorded_like_host_ones() {
     assert!((basket["p50"].as_f64().unwrap() - 10.5).abs() < 0.011, "{basket}");
     assert!(run.stdout.contains("Custom metrics"), "{}", run.stdout);
     assert!(run.stdout.contains("items bought"), "{}", run.stdout);
+    let csv = std::fs::read_to_string(format!("{}_custom_metrics.csv", prefix.display())).unwrap();
+    assert!(
+        csv.starts_with(
+            "Name,Kind,Total / samples,Min,Avg,Median,95%,Max\nitems bought,counter,20,"
+        ),
+        "{csv}"
+    );
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
+use super::table::{metric_cells, METRIC_HEADER};
 use crate::stats::{decode_histogram, RequestRow, Summary, PERCENTILES};
 
 /// Locust's percentile column names, in order.
@@ -41,11 +42,19 @@ const HISTORY_TAIL: [&str; 7] = [
 ];
 
 /// Writes `PREFIX_stats.csv`, `PREFIX_failures.csv` and
-/// `PREFIX_stats_history.csv` from a finished run.
+/// `PREFIX_stats_history.csv` from a finished run, and
+/// `PREFIX_custom_metrics.csv` when guests reported custom metrics (Locust
+/// has no such file).
 pub fn write(summary: &Summary, prefix: &str) -> Result<()> {
     write_file(&format!("{prefix}_stats.csv"), stats(summary)?)?;
     write_file(&format!("{prefix}_failures.csv"), failures(summary))?;
-    write_file(&format!("{prefix}_stats_history.csv"), history(summary))
+    write_file(&format!("{prefix}_stats_history.csv"), history(summary))?;
+    if summary.metrics.is_empty() {
+        return Ok(());
+    }
+    let header = METRIC_HEADER.iter().map(|s| (*s).to_owned()).collect();
+    let rows = std::iter::once(header).chain(summary.metrics.iter().map(metric_cells)).collect();
+    write_file(&format!("{prefix}_custom_metrics.csv"), rows)
 }
 
 fn write_file(path: &str, rows: Vec<Vec<String>>) -> Result<()> {
