@@ -92,6 +92,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "EXPR", value_parser = Threshold::parse)]
     pub threshold: Vec<Threshold>,
 
+    /// Check the thresholds every second once the run is 5 s old, and stop
+    /// the run (exit code 99) as soon as one fails.
+    #[arg(long)]
+    pub abort_on_threshold: bool,
+
     #[command(flatten)]
     pub guest: GuestArgs,
 }

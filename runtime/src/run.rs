@@ -93,6 +93,15 @@ pub async fn run(args: RunArgs) -> Result<()> {
         }
         None => None,
     };
+    if args.abort_on_threshold && !args.threshold.is_empty() {
+        let watch = watch_thresholds(
+            args.threshold.clone(),
+            recorder.clone(),
+            Arc::clone(&progress),
+            stop.clone(),
+        );
+        tokio::spawn(watch);
+    }
     let sampler = tokio::spawn(sample_history(
         recorder.clone(),
         Arc::clone(&progress),
@@ -142,6 +151,38 @@ async fn sample_history(
     }
     history.sample(recorder.snapshot(), progress.running());
     history
+}
+
+/// Stops the run when a threshold fails on the results so far, checking
+/// every second after a 5 s warm-up (rates and percentiles of the first
+/// seconds say little).
+async fn watch_thresholds(
+    thresholds: Vec<Threshold>,
+    recorder: Recorder,
+    progress: Arc<Progress>,
+    stop: CancellationToken,
+) {
+    const WARM_UP: std::time::Duration = std::time::Duration::from_secs(5);
+    let started = std::time::Instant::now();
+    let mut ticks =
+        tokio::time::interval_at((started + WARM_UP).into(), std::time::Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.cancelled() => return,
+        }
+        let Ok(summary) = Summary::new(&recorder.snapshot(), progress.peak(), 0, started.elapsed())
+        else {
+            continue;
+        };
+        if let Some(failed) =
+            thresholds.iter().map(|t| t.check(&summary)).find(|verdict| !verdict.held)
+        {
+            eprintln!("wasmload: threshold failed during the run ({}); stopping", failed.line);
+            stop.cancel();
+            return;
+        }
+    }
 }
 
 /// Prints how each `--threshold` fared; an error if any failed.

@@ -59,3 +59,20 @@ fn a_bad_threshold_is_refused_before_the_run() {
     assert!(run.stderr.contains("bad value `<300ms` for p95"), "{}", run.stderr);
     assert_eq!(server.count("GET", "/a") + server.count("GET", "/b"), 0);
 }
+
+#[test]
+fn abort_on_threshold_stops_the_run_early() {
+    let server = TargetServer::start();
+    let flags = "-u 2 -t 60s -e PATH=/slow/100 --threshold p50<10ms --abort-on-threshold";
+    let run =
+        run_guest(Path::new(env!("CARGO_BIN_EXE_wasmload")), "http-hammer", &server.url(), flags);
+    assert_eq!(run.code, Some(99), "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("threshold failed during the run (p50<10ms: p50 = "),
+        "{}",
+        run.stderr
+    );
+    let seconds = run.summary()["duration_s"].as_f64().unwrap();
+    assert!(seconds < 30.0, "ran {seconds} s of 60");
+    assert!(run.count("GET", "/slow/100") > 0);
+}
