@@ -23,5 +23,5 @@ wasmtime::component::bindgen!({
     },
 });
 
-pub use exports::wasmload::user::behaviour::{UserClass, WaitTime};
+pub use exports::wasmload::user::behaviour::{LoadTarget, UserClass, UserTarget, WaitTime};
 pub use wasmload::user::{context, events, grpc, http, tcp, udp, xmlrpc};

@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::bindings::context::Level;
 use crate::report::thresholds::Threshold;
+use crate::scheduler::Stages;
 
 /// Load testing where each virtual user is a WebAssembly component.
 #[derive(Debug, Parser)]
@@ -34,16 +35,43 @@ pub enum Command {
 /// Flags of `wasmload run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The user component (.wasm, built for the `wasmload:user/user` world).
-    pub component: PathBuf,
+    /// The user component (.wasm, built for the `wasmload:user/user` world);
+    /// may come from the config file instead.
+    pub component: Option<PathBuf>,
 
-    /// Number of concurrent users.
-    #[arg(short = 'u', long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-    pub users: u32,
+    /// Read options from this TOML file [default: wasmload.toml, if present].
+    /// Flags and WASMLOAD_* variables override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 
-    /// Users started per second [default: all at once].
-    #[arg(short = 'r', long, value_parser = parse_rate)]
+    /// Closed model: concurrent users [default: 1]. Open model: users made
+    /// before the first iteration.
+    #[arg(short = 'u', long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub users: Option<u32>,
+
+    /// Closed model: users started per second [default: all at once].
+    #[arg(short = 'r', long, value_parser = parse_spawn_rate, conflicts_with_all = ["stages", "rate"])]
     pub spawn_rate: Option<f64>,
+
+    /// Open model: start iterations at this rate whatever the response
+    /// times, e.g. 500, 500/s, 30/m.
+    #[arg(long, value_parser = parse_rate, conflicts_with = "stages")]
+    pub rate: Option<f64>,
+
+    /// Open model (and shapes): the most users at once [default: -u, at least 1000].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_users: Option<u32>,
+
+    /// Open model: how long a due iteration may wait for a busy user
+    /// before it counts as dropped (0s: drop at once, like k6).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    pub max_delay: Duration,
+
+    /// Ramp linearly from 0 through targets: users (30s:100,2m:100,30s:0)
+    /// or, for the open model, rates (30s:50/s,1m:50/s). The run time is
+    /// their sum.
+    #[arg(long, value_parser = Stages::parse, conflicts_with = "run_time")]
+    pub stages: Option<Stages>,
 
     /// Stop after this long, e.g. 30s, 5m, 1h30m [default: run until stopped].
     #[arg(short = 't', long, value_parser = parse_duration)]
@@ -231,11 +259,15 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
-fn parse_rate(text: &str) -> Result<f64, String> {
+fn parse_spawn_rate(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(rate) if rate > 0.0 && rate.is_finite() => Ok(rate),
         _ => Err(format!("`{text}` is not a positive number of users per second")),
     }
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    crate::scheduler::parse_rate(text, false)
 }
 
 fn parse_host(text: &str) -> Result<Url, String> {

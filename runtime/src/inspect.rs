@@ -20,7 +20,7 @@ pub async fn inspect(args: InspectArgs) -> Result<()> {
     let component =
         UserComponent::load(&args.component, 1, sandbox.max_memory).map_err(BadInput)?;
     let services = services(&args.guest, Arc::clone(&sandbox), Recorder::new())?;
-    let classes = describe(&component, &services)
+    let (_, classes) = describe(&component, &services)
         .await
         .with_context(|| format!("{shown}: describe() failed"))
         .map_err(BadInput)?;
@@ -40,13 +40,11 @@ fn render(shown: &str, imports: &[String], sandbox: &Sandbox, classes: &[UserCla
     }
     text.push_str("\nUser classes:\n");
     for class in classes {
-        let _ = writeln!(
-            text,
-            "  {} (weight {}, wait: {})",
-            class.name,
-            class.weight,
-            wait(&class.wait)
-        );
+        let share = match class.fixed_count {
+            Some(count) => format!("fixed count {count}"),
+            None => format!("weight {}", class.weight),
+        };
+        let _ = writeln!(text, "  {} ({share}, wait: {})", class.name, wait(&class.wait));
         for task in &class.tasks {
             let tags = if task.tags.is_empty() {
                 String::new()

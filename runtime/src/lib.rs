@@ -3,6 +3,7 @@
 
 mod bindings;
 pub mod cli;
+pub mod config;
 mod engine;
 pub mod inspect;
 mod protocols;

@@ -4,10 +4,8 @@
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
-use clap::Parser;
-
-use wasmload::cli::{Cli, Command};
-use wasmload::{inspect, run, saved};
+use wasmload::cli::Command;
+use wasmload::{config, inspect, run, saved};
 
 /// Exit code for input the user must fix (flags, files, components).
 const EXIT_BAD_INPUT: u8 = 2;
@@ -15,7 +13,7 @@ const EXIT_BAD_INPUT: u8 = 2;
 const EXIT_THRESHOLDS_FAILED: u8 = 99;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match config::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(error)
             if matches!(error.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) =>

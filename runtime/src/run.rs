@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use tokio_rustls::TlsConnector;
 use tokio_util::sync::CancellationToken;
 
@@ -19,7 +19,10 @@ use crate::report;
 use crate::report::live::Goal;
 use crate::report::thresholds::Threshold;
 use crate::sandbox::{NetworkPolicy, Sandbox};
-use crate::scheduler::{self, LoadPlan, Progress, TagFilter};
+use crate::scheduler::{
+    self, ClassPlan, LoadPlan, Model, PoolPlan, Progress, RateLoad, RatePlan, Shape, ShapeModel,
+    StageUnit, TagFilter, UserLoad,
+};
 use crate::stats::{History, Recorder, Summary};
 use crate::user::{RunServices, VirtualUser};
 
@@ -41,10 +44,15 @@ pub async fn run(args: RunArgs) -> Result<()> {
     // Listen first, so a signal during loading stops the run, not the process.
     let (stop, kill) = (CancellationToken::new(), CancellationToken::new());
     tokio::spawn(stop_on_signals(stop.clone(), kill.clone(), args.stop_timeout));
-    let shown = args.component.display().to_string();
+    let path = args.component.clone().ok_or_else(|| {
+        BadInput(anyhow::anyhow!(
+            "no component to run: give its .wasm path, or `component = \"PATH\"` in wasmload.toml"
+        ))
+    })?;
+    let shown = path.display().to_string();
     let sandbox = Arc::new(sandbox(&args.guest).await?);
     let component =
-        UserComponent::load(&args.component, args.users, sandbox.max_memory).map_err(BadInput)?;
+        UserComponent::load(&path, capacity(&args), sandbox.max_memory).map_err(BadInput)?;
     sandbox
         .check_imports(component.imports().iter().map(String::as_str))
         .with_context(|| format!("{shown} cannot run"))
@@ -53,27 +61,28 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let recorder = Recorder::new();
     let services = services(&args.guest, sandbox, recorder.clone())?;
     let filter = TagFilter { include: args.tags.clone(), exclude: args.exclude_tags.clone() };
-    let described = describe(&component, &services)
+    let (scratch, described) = describe(&component, &services)
         .await
         .with_context(|| format!("{shown}: describe() failed"))
         .map_err(BadInput)?;
     let classes = scheduler::plan_classes(described, &filter)
         .with_context(|| format!("{shown} cannot run"))
         .map_err(BadInput)?;
+    let shape = Shape::detect(scratch)
+        .await
+        .with_context(|| format!("{shown}: shape() failed"))
+        .map_err(BadInput)?;
+    let plan = load_plan(&args, shape, &classes).map_err(BadInput)?;
+    if let Model::Open(_) = plan.model {
+        recorder.correct_for_omission();
+    }
 
-    let plan = LoadPlan {
-        users: args.users,
-        spawn_rate: args.spawn_rate.unwrap_or(f64::INFINITY),
-        run_time: args.run_time,
-        iterations: args.iterations,
-        stop_timeout: args.stop_timeout,
-    };
     let progress = Arc::new(Progress::default());
     let live_done = CancellationToken::new();
     let goal = match (plan.run_time, plan.iterations) {
         (Some(run_time), _) => Goal::Time(run_time),
         (None, Some(iterations)) => Goal::Iterations(iterations),
-        (None, None) => Goal::Open,
+        (None, None) => Goal::Unbounded,
     };
     let live = tokio::spawn(report::live::show(
         recorder.clone(),
@@ -109,8 +118,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
         args.csv_full_history,
     ));
     let outcome =
-        scheduler::run(component, services, classes, &plan, Arc::clone(&progress), stop, kill)
-            .await;
+        scheduler::run(component, services, classes, plan, Arc::clone(&progress), stop, kill).await;
     live_done.cancel();
     let _ = live.await;
     if let Some(metrics) = metrics {
@@ -119,6 +127,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
 
     let mut summary =
         Summary::new(&recorder.snapshot(), progress.peak(), progress.restarts(), outcome.duration)?;
+    summary.dropped_iterations = progress.dropped();
     summary.history = sampler.await.map(History::into_rows).unwrap_or_default();
     print!("{}", report::table::render(&summary));
     if let Some(path) = &args.json {
@@ -131,6 +140,77 @@ pub async fn run(args: RunArgs) -> Result<()> {
         report::html::write(&summary, path)?;
     }
     check_thresholds(&args.threshold, &summary)
+}
+
+/// The most users the run may have at once, to size the instance pool: a
+/// shape, unknown until the component is loaded, may ask for up to
+/// `--max-users`.
+fn capacity(args: &RunArgs) -> u32 {
+    let stage_users = match &args.stages {
+        Some(stages) if stages.unit == StageUnit::Users => stages.peak().round() as u32,
+        _ => 0,
+    };
+    max_users(args).max(args.users.unwrap_or(1)).max(stage_users).saturating_add(1)
+}
+
+/// `--max-users`, by default `-u` but at least 1,000.
+fn max_users(args: &RunArgs) -> u32 {
+    args.max_users.unwrap_or_else(|| args.users.unwrap_or(1).max(DEFAULT_MAX_USERS))
+}
+
+/// The ceiling of the open model and of shapes when `--max-users` is not given.
+const DEFAULT_MAX_USERS: u32 = 1000;
+
+/// The model and load the flags and the component's shape ask for.
+fn load_plan(args: &RunArgs, shape: Option<Shape>, classes: &[ClassPlan]) -> Result<LoadPlan> {
+    let users = args.users.unwrap_or(1);
+    let max_users = max_users(args);
+    let mut run_time = args.run_time;
+    let model = match (shape, args.rate, &args.stages) {
+        (Some(shape), rate, stages) => {
+            if rate.is_some() || stages.is_some() || args.spawn_rate.is_some() {
+                bail!("the component's load shape sets the load; drop --rate, --stages and -r");
+            }
+            match shape.model() {
+                ShapeModel::Closed if args.users.is_some() => {
+                    bail!("the component's load shape sets the users; drop -u")
+                }
+                ShapeModel::Closed => Model::Closed(UserLoad::Shaped(shape)),
+                ShapeModel::Open => Model::Open(RateLoad::Shaped(shape)),
+            }
+        }
+        (None, Some(rate), _) => Model::Open(RateLoad::Planned(RatePlan::constant(rate))),
+        (None, None, Some(stages)) => {
+            run_time = Some(stages.total());
+            match stages.unit {
+                StageUnit::Rate => Model::Open(RateLoad::Planned(RatePlan::ramps(stages))),
+                StageUnit::Users if args.users.is_some() => {
+                    bail!("--stages gives the user counts; drop -u (or write rates like 10/s)")
+                }
+                StageUnit::Users => Model::Closed(UserLoad::Stages(stages.clone())),
+            }
+        }
+        (None, None, None) => Model::Closed(UserLoad::Fixed {
+            users,
+            spawn_rate: args.spawn_rate.unwrap_or(f64::INFINITY),
+        }),
+    };
+    if let Model::Open(_) = model {
+        if users > max_users {
+            bail!("-u {users} is above --max-users {max_users}");
+        }
+        if classes.iter().all(|class| class.weight == 0) {
+            bail!("the open model deals iterations by class weight, and every class has weight 0");
+        }
+    }
+    Ok(LoadPlan {
+        model,
+        max_users,
+        pool: PoolPlan { preallocated: users, max_users, max_delay: args.max_delay },
+        run_time,
+        iterations: args.iterations,
+        stop_timeout: args.stop_timeout,
+    })
 }
 
 /// Samples the run every second until `done`, then once more.
@@ -263,13 +343,15 @@ pub fn services(
     })
 }
 
-/// The classes the component offers, from a scratch instance.
-pub async fn describe(
+/// The classes the component offers, from a scratch instance (returned
+/// too: it goes on to answer for the load shape).
+pub(crate) async fn describe(
     component: &UserComponent,
     services: &RunServices,
-) -> Result<Vec<crate::bindings::UserClass>> {
+) -> Result<(VirtualUser, Vec<crate::bindings::UserClass>)> {
     let mut scratch = VirtualUser::new(component, services, u64::MAX).await?;
-    Ok(scratch.describe().await?)
+    let classes = scratch.describe().await?;
+    Ok((scratch, classes))
 }
 
 /// The first Ctrl-C or SIGTERM stops the run gracefully (`stop`); a second

@@ -9,7 +9,7 @@ use wasmtime::{Store, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::{User, UserClass};
+use crate::bindings::{LoadTarget, User, UserClass};
 use crate::engine::UserComponent;
 use crate::protocols::context::{ContextConfig, ContextUser};
 use crate::protocols::events::EventsUser;
@@ -76,6 +76,8 @@ pub struct VirtualUser {
     store: Store<UserState>,
     bindings: User,
     task_timeout: Duration,
+    /// The handle this user's protocol modules record through.
+    recorder: Recorder,
 }
 
 impl VirtualUser {
@@ -85,7 +87,8 @@ impl VirtualUser {
         services: &RunServices,
         user_id: u64,
     ) -> Result<Self, GuestError> {
-        let http = HttpUser::new(Arc::clone(&services.http), services.recorder.clone());
+        let recorder = services.recorder.for_user();
+        let http = HttpUser::new(Arc::clone(&services.http), recorder.clone());
         let state = UserState {
             // No preopens, no environment, no arguments: a guest reaches
             // the outside world only through our interfaces.
@@ -93,10 +96,10 @@ impl VirtualUser {
             wasi_table: ResourceTable::new(),
             wasi_http: WasiHttpUser::new(&http),
             http,
-            grpc: GrpcUser::new(Arc::clone(&services.grpc), services.recorder.clone()),
-            tcp: TcpUser::new(Arc::clone(&services.tcp), services.recorder.clone()),
-            udp: UdpUser::new(Arc::clone(&services.udp), services.recorder.clone()),
-            events: EventsUser::new(services.recorder.clone()),
+            grpc: GrpcUser::new(Arc::clone(&services.grpc), recorder.clone()),
+            tcp: TcpUser::new(Arc::clone(&services.tcp), recorder.clone()),
+            udp: UdpUser::new(Arc::clone(&services.udp), recorder.clone()),
+            events: EventsUser::new(recorder.clone()),
             context: ContextUser::new(Arc::clone(&services.context), user_id),
             limits: StoreLimitsBuilder::new()
                 .memory_size(services.sandbox.max_memory)
@@ -110,7 +113,7 @@ impl VirtualUser {
         store.set_epoch_deadline(1);
         store.epoch_deadline_async_yield_and_update(1);
         let bindings = component.pre().instantiate_async(&mut store).await.map_err(trapped)?;
-        Ok(VirtualUser { store, bindings, task_timeout: services.sandbox.task_timeout })
+        Ok(VirtualUser { store, bindings, task_timeout: services.sandbox.task_timeout, recorder })
     }
 
     /// The classes the component declares.
@@ -140,6 +143,21 @@ impl VirtualUser {
         within(self.task_timeout, call).await
     }
 
+    /// The load the component's shape asks for `run_time` into the run.
+    pub async fn shape(&mut self, run_time: Duration) -> Result<LoadTarget, GuestError> {
+        let micros = u64::try_from(run_time.as_micros()).unwrap_or(u64::MAX);
+        let call = self.bindings.wasmload_user_behaviour().call_shape(&mut self.store, micros);
+        match tokio::time::timeout(self.task_timeout, call).await {
+            Ok(outcome) => outcome.map_err(trapped),
+            Err(_) => Err(over_time(self.task_timeout)),
+        }
+    }
+
+    /// Marks how late the user's next iteration starts behind its schedule.
+    pub fn set_lateness(&self, lateness: Duration) {
+        self.recorder.set_lateness(lateness);
+    }
+
     /// This user's random generator.
     pub fn rng(&mut self) -> &mut fastrand::Rng {
         self.store.data_mut().context.rng()
@@ -153,16 +171,19 @@ async fn within(
     call: impl Future<Output = wasmtime::Result<Result<(), String>>>,
 ) -> Result<(), GuestError> {
     let Ok(outcome) = tokio::time::timeout(timeout, call).await else {
-        let limit = humantime::format_duration(timeout);
-        return Err(GuestError::Trapped(format!(
-            "interrupted: ran longer than {limit} (--task-timeout)"
-        )));
+        return Err(over_time(timeout));
     };
     match outcome {
         Ok(Ok(())) => Ok(()),
         Ok(Err(message)) => Err(GuestError::Failed(message)),
         Err(error) => Err(trapped(error)),
     }
+}
+
+/// A call interrupted by `--task-timeout`.
+fn over_time(limit: Duration) -> GuestError {
+    let limit = humantime::format_duration(limit);
+    GuestError::Trapped(format!("interrupted: ran longer than {limit} (--task-timeout)"))
 }
 
 /// A trap as one line: what happened and the innermost guest function of

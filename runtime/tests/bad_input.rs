@@ -56,7 +56,7 @@ fn bad_flag_values_are_refused() {
     refused(&["run", path, "--host", "nohost"], "is not a URL");
     refused(&["run", path, "-e", "novalue"], "is not KEY=VALUE");
     refused(&["run", path, "--no-such-flag"], "--no-such-flag");
-    refused(&["run"], "<COMPONENT>");
+    refused(&["run"], "no component to run");
     refused(
         &["run", path, "--ca-cert", "no/such.pem"],
         "cannot read certificates from no/such.pem",

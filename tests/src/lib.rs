@@ -18,6 +18,8 @@ pub use faulty::FaultyServer;
 pub use grpc::GrpcServer;
 pub use guests::guest;
 pub use redis::RedisServer;
-pub use runner::{run_guest, run_wasmload, run_wasmload_signalled, Outcome};
+pub use runner::{
+    run_guest, run_wasmload, run_wasmload_in, run_wasmload_signalled, Outcome, Setting,
+};
 pub use target::TargetServer;
 pub use xmlrpc::XmlRpcServer;

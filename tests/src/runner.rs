@@ -55,16 +55,29 @@ pub fn run_guest(exe: &Path, guest: &str, host: &str, flags: &str) -> Outcome {
 /// Runs `wasmload` (the binary at `exe`) with `args`, adding `--json` to a
 /// temporary file for `run`, and collects everything it produced.
 pub fn run_wasmload(exe: &Path, args: &[&str]) -> Outcome {
-    run(exe, args, &[])
+    run(exe, args, &[], &Setting::default())
 }
 
 /// Like [`run_wasmload`], but sends each signal (e.g. `TERM`) to the run
 /// after waiting its delay.
 pub fn run_wasmload_signalled(exe: &Path, args: &[&str], signals: &[(Duration, &str)]) -> Outcome {
-    run(exe, args, signals)
+    run(exe, args, signals, &Setting::default())
 }
 
-fn run(exe: &Path, args: &[&str], signals: &[(Duration, &str)]) -> Outcome {
+/// Where and with which extra environment variables a run starts.
+#[derive(Debug, Default)]
+pub struct Setting<'a> {
+    /// The working directory [default: the test's].
+    pub dir: Option<&'a Path>,
+    pub env: &'a [(&'a str, &'a str)],
+}
+
+/// Like [`run_wasmload`], in a working directory and environment of its own.
+pub fn run_wasmload_in(exe: &Path, args: &[&str], setting: &Setting<'_>) -> Outcome {
+    run(exe, args, &[], setting)
+}
+
+fn run(exe: &Path, args: &[&str], signals: &[(Duration, &str)], setting: &Setting<'_>) -> Outcome {
     let dir = std::env::temp_dir().join(format!(
         "wasmload-test-{}-{}",
         std::process::id(),
@@ -73,7 +86,10 @@ fn run(exe: &Path, args: &[&str], signals: &[(Duration, &str)]) -> Outcome {
     std::fs::create_dir_all(&dir).expect("creating a temporary directory");
     let json = dir.join("summary.json");
     let mut command = Command::new(exe);
-    command.args(args);
+    command.args(args).envs(setting.env.iter().copied());
+    if let Some(dir) = setting.dir {
+        command.current_dir(dir);
+    }
     if args.first() == Some(&"run") {
         command.arg("--json").arg(&json);
     }

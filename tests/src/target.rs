@@ -14,6 +14,8 @@
 //! - `POST /xmlrpc/garbage`: a broken XML-RPC answer
 //! - `GET /headers`: the request's `content-type` and `accept` as JSON
 //!
+//! [`TargetServer::stall`] holds every answer for a while.
+//!
 //! [`TargetServer::start_tls`] serves the same over TLS with a fresh
 //! self-signed certificate for `localhost`, offering HTTP/2 and HTTP/1.1.
 
@@ -47,6 +49,8 @@ struct Seen {
     sessions_on_me: HashSet<String>,
     /// Requests that arrived over HTTP/2.
     http2_requests: u64,
+    /// While set and in the future, every answer waits until then.
+    stalled_until: Option<tokio::time::Instant>,
 }
 
 /// A running target; stops when dropped.
@@ -101,6 +105,13 @@ impl TargetServer {
     /// The certificate of a TLS server, PEM-encoded.
     pub fn certificate_pem(&self) -> Option<&str> {
         self.certificate.as_deref()
+    }
+
+    /// Holds every answer, those in flight and those arriving, until
+    /// `length` from now: a server that stops for a while.
+    pub fn stall(&self, length: Duration) {
+        let until = tokio::time::Instant::now() + length;
+        self.seen.lock().expect("server state").stalled_until = Some(until);
     }
 
     /// Requests that arrived over HTTP/2.
@@ -189,6 +200,10 @@ async fn answer(request: Request<Incoming>, seen: &Mutex<Seen>) -> Response<Full
     );
     // Read the whole body so the connection stays reusable.
     let _ = request.into_body().collect().await;
+    let stalled_until = seen.lock().expect("server state").stalled_until;
+    if let Some(until) = stalled_until {
+        tokio::time::sleep_until(until).await;
+    }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
 
     let response = match (method.as_str(), segments.as_slice()) {

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use super::table::{metric_cells, METRIC_HEADER};
-use crate::stats::{decode_histogram, RequestRow, Summary, PERCENTILES};
+use crate::stats::{decode_histogram, RequestRow, ResponseTimes, Summary, PERCENTILES};
 
 /// Locust's percentile column names, in order.
 const PERCENTILE_COLUMNS: [&str; 11] =
@@ -41,14 +41,31 @@ const HISTORY_TAIL: [&str; 7] = [
     "Total Average Content Size",
 ];
 
-/// Writes `PREFIX_stats.csv`, `PREFIX_failures.csv` and
-/// `PREFIX_stats_history.csv` from a finished run, and
-/// `PREFIX_custom_metrics.csv` when guests reported custom metrics (Locust
-/// has no such file).
+const RUN_HEADER: [&str; 7] = [
+    "User Count",
+    "Duration",
+    "Request Count",
+    "Failure Count",
+    "Requests/s",
+    "User Restarts",
+    "Dropped Iterations",
+];
+
+/// Writes Locust's `PREFIX_stats.csv`, `PREFIX_failures.csv` and
+/// `PREFIX_stats_history.csv` from a finished run, and files Locust does
+/// not have: `PREFIX_run.csv` (whole-run figures, with dropped
+/// iterations), `PREFIX_stats_uncorrected.csv` in the open model (times
+/// from the send; `_stats.csv` has them from the intended start), and
+/// `PREFIX_custom_metrics.csv` when guests reported custom metrics.
 pub fn write(summary: &Summary, prefix: &str) -> Result<()> {
-    write_file(&format!("{prefix}_stats.csv"), stats(summary)?)?;
+    write_file(&format!("{prefix}_stats.csv"), stats(summary, Times::Default)?)?;
+    if summary.aggregated.uncorrected.is_some() {
+        let uncorrected = stats(summary, Times::Uncorrected)?;
+        write_file(&format!("{prefix}_stats_uncorrected.csv"), uncorrected)?;
+    }
     write_file(&format!("{prefix}_failures.csv"), failures(summary))?;
     write_file(&format!("{prefix}_stats_history.csv"), history(summary))?;
+    write_file(&format!("{prefix}_run.csv"), run(summary))?;
     if summary.metrics.is_empty() {
         return Ok(());
     }
@@ -66,18 +83,46 @@ fn write_file(path: &str, rows: Vec<Vec<String>>) -> Result<()> {
     writer.flush().with_context(|| format!("cannot write {path}"))
 }
 
+/// Which response times a stats file shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Times {
+    /// The default ones (from the intended start in the open model).
+    Default,
+    /// Open model: from the actual send.
+    Uncorrected,
+}
+
 /// The header row followed by one row per (type, name) and Aggregated.
-pub fn stats(summary: &Summary) -> Result<Vec<Vec<String>>> {
+pub fn stats(summary: &Summary, times: Times) -> Result<Vec<Vec<String>>> {
     let mut rows =
         vec![STATS_HEADER.iter().chain(&PERCENTILE_COLUMNS).map(|s| (*s).to_owned()).collect()];
     for row in summary.requests.iter().chain([&summary.aggregated]) {
-        rows.push(stats_row(row, summary.duration_s)?);
+        let chosen = match times {
+            Times::Uncorrected => row.uncorrected.as_ref().unwrap_or(&row.times),
+            Times::Default => &row.times,
+        };
+        rows.push(stats_row(row, chosen, summary.duration_s)?);
     }
     Ok(rows)
 }
 
-fn stats_row(row: &RequestRow, seconds: f64) -> Result<Vec<String>> {
-    let histogram = decode_histogram(&row.histogram)?;
+/// The header row and the run's one row.
+pub fn run(summary: &Summary) -> Vec<Vec<String>> {
+    let header = RUN_HEADER.iter().map(|s| (*s).to_owned()).collect();
+    let row = vec![
+        summary.users.to_string(),
+        number(summary.duration_s),
+        summary.totals.requests.to_string(),
+        summary.totals.failures.to_string(),
+        number(summary.totals.rps),
+        summary.user_restarts.to_string(),
+        summary.dropped_iterations.to_string(),
+    ];
+    vec![header, row]
+}
+
+fn stats_row(row: &RequestRow, times: &ResponseTimes, seconds: f64) -> Result<Vec<String>> {
+    let histogram = decode_histogram(&times.histogram)?;
     let ms = |micros: u64| number(micros as f64 / 1000.0);
     let empty = histogram.is_empty();
     let mut cells = vec![
@@ -85,10 +130,10 @@ fn stats_row(row: &RequestRow, seconds: f64) -> Result<Vec<String>> {
         row.name.clone(),
         row.count.to_string(),
         row.failures.to_string(),
-        number(row.p50_ms),
-        number(row.avg_ms),
+        number(times.p50_ms),
+        number(times.avg_ms),
         if empty { "0".into() } else { ms(histogram.min()) },
-        number(row.max_ms),
+        number(times.max_ms),
         number(row.avg_length),
         number(row.rps),
         number(if seconds > 0.0 { row.failures as f64 / seconds } else { 0.0 }),

@@ -10,7 +10,7 @@ use plotters::prelude::*;
 use quick_xml::escape::escape;
 
 use crate::report::table::{metric_cells, METRIC_HEADER};
-use crate::stats::{RequestRow, Summary};
+use crate::stats::{RequestRow, ResponseTimes, Summary};
 
 /// Writes the page for `summary` to `path`.
 pub fn write(summary: &Summary, path: &Path) -> Result<()> {
@@ -50,14 +50,27 @@ pub fn render(summary: &Summary) -> Result<String> {
          <h1>wasmload report</h1><p>{} users over {:.1} s: {} requests, {} failures, {:.1} req/s.</p>",
         summary.users, summary.duration_s, summary.totals.requests, summary.totals.failures, summary.totals.rps
     );
+    let open_model = summary.aggregated.uncorrected.is_some();
+    if open_model {
+        let _ = write!(
+            page,
+            "<p>Open model: {} dropped iterations. Response times are measured from each iteration's intended start (corrected for coordinated omission); the second table has them from the actual send.</p>",
+            summary.dropped_iterations
+        );
+    }
     for svg in [throughput, latency, users] {
         let _ = write!(page, "<figure>{svg}</figure>");
     }
-    page.push_str("<h2>Requests</h2><table><tr><th>Type</th><th>Name</th><th># reqs</th><th># fails</th><th>Median</th><th>90%</th><th>95%</th><th>99%</th><th>Max</th><th>Avg</th><th>req/s</th></tr>");
-    for row in summary.requests.iter().chain([&summary.aggregated]) {
-        page.push_str(&request_row(row));
+    let rows = || summary.requests.iter().chain([&summary.aggregated]);
+    page.push_str("<h2>Requests</h2>");
+    page.push_str(&request_table(rows().map(|row| (row, &row.times))));
+    if open_model {
+        page.push_str("<h2>Requests timed from the actual send (uncorrected)</h2>");
+        page.push_str(&request_table(
+            rows().filter_map(|row| Some((row, row.uncorrected.as_ref()?))),
+        ));
     }
-    page.push_str("</table><h2>Failures</h2><table><tr><th># occurrences</th><th>Type</th><th>Name</th><th>Error</th></tr>");
+    page.push_str("<h2>Failures</h2><table><tr><th># occurrences</th><th>Type</th><th>Name</th><th>Error</th></tr>");
     for error in &summary.errors {
         let _ = write!(
             page,
@@ -92,21 +105,28 @@ const STYLE: &str = "body{font-family:sans-serif;margin:2em}table{border-collaps
 td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:nth-child(2),th:nth-child(2){text-align:left}\
 figure{margin:1em 0}";
 
-fn request_row(row: &RequestRow) -> String {
-    format!(
-        "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.1}</td></tr>",
-        escape(row.kind.as_str()),
-        escape(row.name.as_str()),
-        row.count,
-        row.failures,
-        row.p50_ms,
-        row.p90_ms,
-        row.p95_ms,
-        row.p99_ms,
-        row.max_ms,
-        row.avg_ms,
-        row.rps
-    )
+/// A requests table with these times for each row.
+fn request_table<'a>(rows: impl Iterator<Item = (&'a RequestRow, &'a ResponseTimes)>) -> String {
+    let mut table = String::from("<table><tr><th>Type</th><th>Name</th><th># reqs</th><th># fails</th><th>Median</th><th>90%</th><th>95%</th><th>99%</th><th>Max</th><th>Avg</th><th>req/s</th></tr>");
+    for (row, times) in rows {
+        let _ = write!(
+            table,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.1}</td></tr>",
+            escape(row.kind.as_str()),
+            escape(row.name.as_str()),
+            row.count,
+            row.failures,
+            times.p50_ms,
+            times.p90_ms,
+            times.p95_ms,
+            times.p99_ms,
+            times.max_ms,
+            times.avg_ms,
+            row.rps
+        );
+    }
+    table.push_str("</table>");
+    table
 }
 
 /// One line of a chart: its legend, its (seconds, value) points, its colour.

@@ -24,7 +24,7 @@ pub enum Goal {
     /// Toward `-i` tasks.
     Iterations(u64),
     /// Until stopped.
-    Open,
+    Unbounded,
 }
 
 /// Shows the run's progress on stderr until `done`.
@@ -49,16 +49,19 @@ pub async fn show(
         let now = Instant::now();
         let rps = (requests - last.0) as f64 / now.duration_since(last.1).as_secs_f64();
         last = (requests, now);
-        let status = format!(
+        let mut status = format!(
             "users {} | {:.1} req/s | requests {requests} | failures {failures} ({:.1}%)",
             progress.running(),
             rps,
             percent(failures, requests),
         );
+        if progress.dropped() > 0 {
+            status.push_str(&format!(" | dropped iterations {}", progress.dropped()));
+        }
         match &bar {
             Some(bar) => {
                 bar.set_position(match goal {
-                    Goal::Time(_) | Goal::Open => started.elapsed().as_secs(),
+                    Goal::Time(_) | Goal::Unbounded => started.elapsed().as_secs(),
                     Goal::Iterations(_) => progress.tasks(),
                 });
                 bar.set_message(format!("{status}\n{}", busiest(&recorder)));
@@ -75,15 +78,15 @@ fn new_bar(goal: Goal) -> ProgressBar {
     let (length, unit) = match goal {
         Goal::Time(run_time) => (run_time.as_secs().max(1), "s"),
         Goal::Iterations(count) => (count, " tasks"),
-        Goal::Open => (0, "s"),
+        Goal::Unbounded => (0, "s"),
     };
     let bar = match goal {
-        Goal::Open => ProgressBar::new_spinner(),
+        Goal::Unbounded => ProgressBar::new_spinner(),
         _ => ProgressBar::new(length),
     };
     bar.set_draw_target(ProgressDrawTarget::stderr());
     let template = match goal {
-        Goal::Open => format!("{{spinner}} {{pos}}{unit}\n{{msg}}"),
+        Goal::Unbounded => format!("{{spinner}} {{pos}}{unit}\n{{msg}}"),
         _ => format!("{{wide_bar}} {{pos}}/{{len}}{unit}\n{{msg}}"),
     };
     if let Ok(style) = ProgressStyle::with_template(&template) {

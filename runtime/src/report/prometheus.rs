@@ -8,12 +8,13 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result};
 use bytes::Bytes;
+use hdrhistogram::Histogram;
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, NoLabelSet};
+use prometheus_client::encoding::{DescriptorEncoder, MetricEncoder, NoLabelSet};
 use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
@@ -124,32 +125,35 @@ impl Collector for RunCollector {
                 .encode_counter::<NoLabelSet, _, u64>(&entry.failures(), None)?;
         }
 
-        let mut times = encoder.encode_descriptor(
+        let mut dropped = encoder.encode_descriptor(
+            "wasmload_dropped_iterations",
+            "Open model: due iterations that found no free user in time",
+            None,
+            MetricType::Counter,
+        )?;
+        dropped.encode_counter::<NoLabelSet, _, u64>(&self.progress.dropped(), None)?;
+
+        let times = encoder.encode_descriptor(
             "wasmload_response_time_seconds",
-            "Response times",
+            "Response times (open model: from each iteration's intended start)",
             None,
             MetricType::Histogram,
         )?;
-        for (kind, name, entry) in &groups {
-            let histogram = entry.histogram();
-            // The encoder wants each bucket's own count and sums them itself.
-            let mut below = 0;
-            let buckets: Vec<(f64, u64)> = BUCKETS
-                .iter()
-                .map(|bound| (*bound, histogram.count_between(0, (bound * 1e6) as u64)))
-                .chain([(f64::INFINITY, histogram.len())])
-                .map(|(bound, cumulative)| {
-                    (bound, cumulative - std::mem::replace(&mut below, cumulative))
-                })
-                .collect();
-            let sum = histogram.mean() * histogram.len() as f64 / 1e6;
-            let labels = [("type", *kind), ("name", *name)];
-            times.encode_family(&labels)?.encode_histogram::<NoLabelSet>(
-                sum,
-                histogram.len(),
-                &buckets,
+        encode_times(
+            times,
+            groups.iter().map(|(kind, name, entry)| (*kind, *name, entry.histogram())),
+        )?;
+        if groups.iter().any(|(_, _, entry)| entry.uncorrected().is_some()) {
+            let uncorrected = encoder.encode_descriptor(
+                "wasmload_response_time_uncorrected_seconds",
+                "Open model: response times from the actual send",
                 None,
+                MetricType::Histogram,
             )?;
+            let histograms = groups
+                .iter()
+                .filter_map(|(kind, name, entry)| Some((*kind, *name, entry.uncorrected()?)));
+            encode_times(uncorrected, histograms)?;
         }
 
         let mut counters = encoder.encode_descriptor(
@@ -179,4 +183,32 @@ impl Collector for RunCollector {
         }
         Ok(())
     }
+}
+
+/// Each (type, name)'s response times as a Prometheus histogram family.
+fn encode_times<'a>(
+    mut family: MetricEncoder<'_>,
+    histograms: impl Iterator<Item = (&'a str, &'a str, &'a Histogram<u64>)>,
+) -> Result<(), std::fmt::Error> {
+    for (kind, name, histogram) in histograms {
+        // The encoder wants each bucket's own count and sums them itself.
+        let mut below = 0;
+        let buckets: Vec<(f64, u64)> = BUCKETS
+            .iter()
+            .map(|bound| (*bound, histogram.count_between(0, (bound * 1e6) as u64)))
+            .chain([(f64::INFINITY, histogram.len())])
+            .map(|(bound, cumulative)| {
+                (bound, cumulative - std::mem::replace(&mut below, cumulative))
+            })
+            .collect();
+        let sum = histogram.mean() * histogram.len() as f64 / 1e6;
+        let labels = [("type", kind), ("name", name)];
+        family.encode_family(&labels)?.encode_histogram::<NoLabelSet>(
+            sum,
+            histogram.len(),
+            &buckets,
+            None,
+        )?;
+    }
+    Ok(())
 }

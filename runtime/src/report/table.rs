@@ -3,7 +3,7 @@
 use comfy_table::presets::UTF8_BORDERS_ONLY;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 
-use crate::stats::{MetricRow, RequestRow, Summary};
+use crate::stats::{MetricRow, RequestRow, ResponseTimes, Summary};
 
 const REQUEST_HEADER: [&str; 11] =
     ["Type", "Name", "# reqs", "# fails", "Median", "90%", "95%", "99%", "Max", "Avg", "req/s"];
@@ -16,13 +16,21 @@ pub fn render(summary: &Summary) -> String {
     if summary.user_restarts > 0 {
         text.push_str(&format!("; {} user instances replaced after traps", summary.user_restarts));
     }
-    text.push('\n');
-    let mut requests = new_table(&REQUEST_HEADER, &[2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    for row in summary.requests.iter().chain([&summary.aggregated]) {
-        requests.add_row(request_cells(row));
+    let open_model = summary.aggregated.uncorrected.is_some();
+    if open_model {
+        text.push_str(&format!(
+            "; {} dropped iterations\nOpen model: times from each iteration's intended start (corrected for coordinated omission)",
+            summary.dropped_iterations
+        ));
     }
-    text.push_str(&requests.to_string());
     text.push('\n');
+    let rows = || summary.requests.iter().chain([&summary.aggregated]);
+    text.push_str(&request_table(rows().map(|row| (row, &row.times))));
+    if open_model {
+        text.push_str("\nThe same requests timed from the actual send (uncorrected)\n");
+        let uncorrected = rows().filter_map(|row| Some((row, row.uncorrected.as_ref()?)));
+        text.push_str(&request_table(uncorrected));
+    }
 
     let failures = summary
         .errors
@@ -81,20 +89,25 @@ fn push_groups(
     text.push_str(&format!("\n{title}\n{table}\n"));
 }
 
-fn request_cells(row: &RequestRow) -> Vec<String> {
-    vec![
-        row.kind.clone(),
-        row.name.clone(),
-        row.count.to_string(),
-        format!("{} ({:.1}%)", row.failures, percent(row.failures, row.count)),
-        ms(row.p50_ms),
-        ms(row.p90_ms),
-        ms(row.p95_ms),
-        ms(row.p99_ms),
-        ms(row.max_ms),
-        ms(row.avg_ms),
-        format!("{:.1}", row.rps),
-    ]
+/// The requests table, with these times for each row.
+fn request_table<'a>(rows: impl Iterator<Item = (&'a RequestRow, &'a ResponseTimes)>) -> String {
+    let mut table = new_table(&REQUEST_HEADER, &[2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    for (row, times) in rows {
+        table.add_row(vec![
+            row.kind.clone(),
+            row.name.clone(),
+            row.count.to_string(),
+            format!("{} ({:.1}%)", row.failures, percent(row.failures, row.count)),
+            ms(times.p50_ms),
+            ms(times.p90_ms),
+            ms(times.p95_ms),
+            ms(times.p99_ms),
+            ms(times.max_ms),
+            ms(times.avg_ms),
+            format!("{:.1}", row.rps),
+        ]);
+    }
+    format!("{table}\n")
 }
 
 /// A table whose `numeric` columns are right-aligned.

@@ -128,12 +128,12 @@ fn parse_condition(text: &str) -> Result<(Metric, Op, f64), String> {
 impl Metric {
     fn of(self, row: &RequestRow) -> f64 {
         match self {
-            Metric::Percentile("p50") => row.p50_ms,
-            Metric::Percentile("p90") => row.p90_ms,
-            Metric::Percentile("p95") => row.p95_ms,
-            Metric::Percentile(_) => row.p99_ms,
-            Metric::Max => row.max_ms,
-            Metric::Avg => row.avg_ms,
+            Metric::Percentile("p50") => row.times.p50_ms,
+            Metric::Percentile("p90") => row.times.p90_ms,
+            Metric::Percentile("p95") => row.times.p95_ms,
+            Metric::Percentile(_) => row.times.p99_ms,
+            Metric::Max => row.times.max_ms,
+            Metric::Avg => row.times.avg_ms,
             Metric::FailRatio if row.count == 0 => 0.0,
             Metric::FailRatio => row.failures as f64 / row.count as f64,
             Metric::Rps => row.rps,

@@ -12,6 +12,8 @@ pub struct ClassPlan {
     pub index: u32,
     pub name: String,
     pub weight: u32,
+    /// Closed model: exactly this many users, spawned first.
+    pub fixed_count: Option<u32>,
     pub tasks: Vec<TaskPlan>,
     /// Sum of task weights, for picking.
     total_task_weight: u64,
@@ -61,13 +63,18 @@ pub fn plan_classes(described: Vec<UserClass>, filter: &TagFilter) -> Result<Vec
                 weight: task.weight,
             })
             .collect();
-        if class.weight == 0 || tasks.is_empty() {
+        let spawns = match class.fixed_count {
+            Some(count) => count > 0,
+            None => class.weight > 0,
+        };
+        if !spawns || tasks.is_empty() {
             continue;
         }
         plans.push(ClassPlan {
             index: index as u32,
             name: class.name,
             weight: class.weight,
+            fixed_count: class.fixed_count,
             total_task_weight: tasks.iter().map(|t| u64::from(t.weight)).sum(),
             tasks,
             wait,
@@ -94,25 +101,58 @@ impl ClassPlan {
     }
 }
 
-/// The class of each user in spawn order: a smooth weighted round robin, so
-/// any prefix of users is split by weight as closely as possible.
+/// The class of each of the first `users` users in spawn order (closed
+/// model): every `fixed_count` class's users first, then the weighted
+/// classes dealt by weight. Shorter than `users` when only fixed classes
+/// exist and their counts run out.
 pub fn assign_classes(classes: &[ClassPlan], users: u32) -> Vec<usize> {
-    let total: i64 = classes.iter().map(|c| i64::from(c.weight)).sum();
-    let mut current = vec![0i64; classes.len()];
-    (0..users)
-        .map(|_| {
-            for (credit, class) in current.iter_mut().zip(classes) {
-                *credit += i64::from(class.weight);
-            }
-            let (chosen, _) = current
-                .iter()
-                .enumerate()
-                .max_by_key(|(index, credit)| (**credit, std::cmp::Reverse(*index)))
-                .expect("there is at least one class");
-            current[chosen] -= total;
-            chosen
-        })
-        .collect()
+    let fixed = classes.iter().enumerate().flat_map(|(slot, class)| {
+        std::iter::repeat_n(slot, class.fixed_count.unwrap_or(0) as usize)
+    });
+    let weighted = Dealer::new(classes.iter().map(|class| match class.fixed_count {
+        Some(_) => 0,
+        None => class.weight,
+    }));
+    fixed.chain(weighted).take(users as usize).collect()
+}
+
+/// Deals classes by weight as a smooth weighted round robin, so any prefix
+/// of the deal is split by weight as closely as possible. Ends at once if
+/// every weight is 0.
+#[derive(Debug, Clone)]
+pub struct Dealer {
+    weights: Vec<i64>,
+    credit: Vec<i64>,
+    total: i64,
+}
+
+impl Dealer {
+    /// A dealer over classes with these weights (by slot).
+    pub fn new(weights: impl IntoIterator<Item = u32>) -> Dealer {
+        let weights: Vec<i64> = weights.into_iter().map(i64::from).collect();
+        Dealer { credit: vec![0; weights.len()], total: weights.iter().sum(), weights }
+    }
+}
+
+impl Iterator for Dealer {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        if self.total == 0 {
+            return None;
+        }
+        for (credit, weight) in self.credit.iter_mut().zip(&self.weights) {
+            *credit += weight;
+        }
+        let (chosen, _) = self
+            .credit
+            .iter()
+            .enumerate()
+            .filter(|(slot, _)| self.weights[*slot] > 0)
+            .max_by_key(|(slot, credit)| (**credit, std::cmp::Reverse(*slot)))?;
+        self.credit[chosen] -= self.total;
+        Some(chosen)
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +173,7 @@ mod tests {
                 })
                 .collect(),
             wait: WaitTime::None,
+            fixed_count: None,
         }
     }
 
@@ -147,6 +188,19 @@ mod tests {
         assert_eq!(assigned.iter().filter(|&&c| c == 0).count(), 6);
         assert_eq!(assigned.iter().filter(|&&c| c == 1).count(), 2);
         assert_eq!(assign_classes(&classes, 1), vec![0]);
+    }
+
+    #[test]
+    fn fixed_counts_come_first_and_weights_share_the_rest() {
+        let mut described = vec![class("a", 1, &[("t", 1, &[])]), class("b", 0, &[("t", 1, &[])])];
+        described[1].fixed_count = Some(2);
+        let classes = plan_classes(described.clone(), &TagFilter::default()).unwrap();
+        assert_eq!(assign_classes(&classes, 5), vec![1, 1, 0, 0, 0]);
+        assert_eq!(assign_classes(&classes, 1), vec![1]);
+
+        described.remove(0);
+        let only_fixed = plan_classes(described, &TagFilter::default()).unwrap();
+        assert_eq!(assign_classes(&only_fixed, 5), vec![0, 0]);
     }
 
     #[test]

@@ -1,35 +1,82 @@
-//! The closed model (Locust's): a fixed number of users, spawned at a rate,
-//! each running tasks until the run stops.
+//! Driving the users. Two models: closed (Locust's: users run tasks back to
+//! back, as many users as asked) and open (k6's arrival rate: iterations
+//! start on a schedule, on whichever user is free). Either takes its load
+//! from flags, from `--stages`, or from the component's shape.
 
 mod classes;
+mod closed;
+mod open;
+mod profile;
+mod shape;
 mod wait;
 
-pub use classes::{assign_classes, plan_classes, ClassPlan, TagFilter};
+pub use classes::{assign_classes, plan_classes, ClassPlan, Dealer, TagFilter};
+pub use profile::{parse_rate, RatePlan, StageUnit, Stages};
+pub use shape::{Shape, ShapeModel};
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::UserComponent;
 use crate::sync::lock;
 use crate::user::{GuestError, RunServices, VirtualUser};
 
+/// Which model runs, and where its load comes from.
+pub enum Model {
+    /// Users run tasks back to back, waiting between them.
+    Closed(UserLoad),
+    /// Iterations start on schedule, each on a free user of a pool.
+    Open(RateLoad),
+}
+
+/// The closed model's users over time.
+pub enum UserLoad {
+    /// `-u` users, `-r` of them started per second.
+    Fixed { users: u32, spawn_rate: f64 },
+    /// Linear ramps between user counts.
+    Stages(Stages),
+    /// The component's shape.
+    Shaped(Shape),
+}
+
+/// The open model's rate over time.
+pub enum RateLoad {
+    /// `--rate`, or ramps from `--stages`.
+    Planned(RatePlan),
+    /// The component's shape.
+    Shaped(Shape),
+}
+
 /// How much load to generate and when to stop.
-#[derive(Debug, Clone)]
 pub struct LoadPlan {
-    pub users: u32,
-    /// Users started per second.
-    pub spawn_rate: f64,
+    pub model: Model,
+    /// Closed-model shapes: the most users at once.
+    pub max_users: u32,
+    /// The open model's pool of users.
+    pub pool: PoolPlan,
     /// Stop after this long (`None`: until stopped).
     pub run_time: Option<Duration>,
-    /// Stop after this many tasks in all.
+    /// Stop after this many iterations (tasks) in all.
     pub iterations: Option<u64>,
-    /// Grace for running tasks once the run stops.
+    /// Grace for running tasks once the run stops (or a user is retired).
     pub stop_timeout: Duration,
+}
+
+/// The open model's users: k6's preAllocatedVUs and maxVUs, plus how long
+/// an iteration may wait for a busy user.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolPlan {
+    /// Users instantiated before the first iteration.
+    pub preallocated: u32,
+    /// The most users at once.
+    pub max_users: u32,
+    /// How long a due iteration may wait for a free user before it is
+    /// dropped (0: dropped at once, like k6).
+    pub max_delay: Duration,
 }
 
 /// Live figures for the status line.
@@ -39,6 +86,7 @@ pub struct Progress {
     peak: AtomicU64,
     restarts: AtomicU64,
     tasks: AtomicU64,
+    dropped: AtomicU64,
 }
 
 impl Progress {
@@ -61,6 +109,15 @@ impl Progress {
     pub fn restarts(&self) -> u64 {
         self.restarts.load(Ordering::Relaxed)
     }
+
+    /// Open model: iterations that were due but found no user in time.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    fn drop_iterations(&self, count: u64) {
+        self.dropped.fetch_add(count, Ordering::Relaxed);
+    }
 }
 
 /// What the scheduler saw of the run.
@@ -78,10 +135,30 @@ struct Shared {
     progress: Arc<Progress>,
     /// Graceful stop: no new tasks, waits cut short.
     stop: CancellationToken,
+    /// Immediate stop: running tasks are abandoned.
+    kill: CancellationToken,
+    stop_timeout: Duration,
+    run_time: Option<Duration>,
     /// Tasks still allowed to start under `--iterations`.
     iterations_left: Option<AtomicU64>,
     /// Traps already shown on stderr: (class, task, message).
     reported: Mutex<HashSet<(u32, String, String)>>,
+}
+
+/// How a task run ended.
+enum TaskEnd {
+    Succeeded,
+    Failed,
+    /// The instance is unusable.
+    Trapped,
+}
+
+/// Why a user could not start.
+enum StartFailure {
+    /// `on-start` returned an error: the user gives up.
+    Refused,
+    /// Instantiation or `on-start` trapped.
+    Trapped,
 }
 
 impl Shared {
@@ -98,6 +175,18 @@ impl Shared {
         }
     }
 
+    /// Starts the run's clock: `--run-time` counts from now.
+    fn start_clock(&self) -> Instant {
+        if let Some(run_time) = self.run_time {
+            let stop = self.stop.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(run_time).await;
+                stop.cancel();
+            });
+        }
+        Instant::now()
+    }
+
     /// Claims one task run; false once `--iterations` are used up.
     fn claim_iteration(&self) -> bool {
         let Some(left) = &self.iterations_left else {
@@ -105,170 +194,124 @@ impl Shared {
         };
         left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok()
     }
+
+    /// Instantiates user `user_id` and makes it one of `class`.
+    async fn start_user(
+        &self,
+        user_id: u64,
+        class: &ClassPlan,
+    ) -> Result<VirtualUser, StartFailure> {
+        let mut user = match VirtualUser::new(&self.component, &self.services, user_id).await {
+            Ok(user) => user,
+            Err(error) => {
+                self.report(user_id, class, "instantiate", &error);
+                return Err(StartFailure::Trapped);
+            }
+        };
+        match user.on_start(class.index).await {
+            Ok(()) => Ok(user),
+            Err(error) => {
+                self.report(user_id, class, "on-start", &error);
+                Err(match error {
+                    GuestError::Failed(_) => StartFailure::Refused,
+                    GuestError::Trapped(_) => StartFailure::Trapped,
+                })
+            }
+        }
+    }
+
+    /// Runs one task of the user's class, picked by weight.
+    async fn run_task(&self, user: &mut VirtualUser, user_id: u64, class: &ClassPlan) -> TaskEnd {
+        self.progress.tasks.fetch_add(1, Ordering::Relaxed);
+        let task = class.pick_task(user.rng());
+        match user.run_task(task.index).await {
+            Ok(()) => TaskEnd::Succeeded,
+            Err(error) => {
+                self.report(user_id, class, &task.name, &error);
+                match error {
+                    GuestError::Failed(_) => TaskEnd::Failed,
+                    GuestError::Trapped(_) => TaskEnd::Trapped,
+                }
+            }
+        }
+    }
+
+    /// Lets a user clean up before it goes.
+    async fn stop_user(&self, mut user: VirtualUser, user_id: u64, class: &ClassPlan) {
+        if let Err(error) = user.on_stop().await {
+            self.report(user_id, class, "on-stop", &error);
+        }
+    }
 }
 
 /// Runs the load until it stops by time, iterations, `stop` being
-/// cancelled (signals), or every user ending by itself. Running tasks then
-/// get the stop timeout, unless `kill` is cancelled: that ends them at once.
+/// cancelled (signals, a shape), or every user ending by itself. Running
+/// tasks then get the stop timeout, unless `kill` is cancelled: that ends
+/// them at once.
 pub async fn run(
     component: Arc<UserComponent>,
     services: RunServices,
     classes: Vec<ClassPlan>,
-    plan: &LoadPlan,
+    plan: LoadPlan,
     progress: Arc<Progress>,
     stop: CancellationToken,
     kill: CancellationToken,
 ) -> RunOutcome {
-    let assignment = assign_classes(&classes, plan.users);
     let shared = Arc::new(Shared {
         component,
         services,
         classes,
         progress,
         stop: stop.clone(),
+        kill,
+        stop_timeout: plan.stop_timeout,
+        run_time: plan.run_time,
         iterations_left: plan.iterations.map(AtomicU64::new),
         reported: Mutex::default(),
     });
-    let started = Instant::now();
-    if let Some(run_time) = plan.run_time {
-        let stop = stop.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(run_time).await;
-            stop.cancel();
-        });
-    }
-
-    let mut users = JoinSet::new();
-    for (user_id, class) in assignment.into_iter().enumerate() {
-        let due = started + Duration::from_secs_f64(user_id as f64 / plan.spawn_rate);
-        tokio::select! {
-            _ = tokio::time::sleep_until(due.into()) => {}
-            _ = stop.cancelled() => break,
-        }
-        let shared = Arc::clone(&shared);
-        let kill = kill.clone();
-        users.spawn(async move {
-            tokio::select! {
-                _ = kill.cancelled() => {}
-                _ = drive_user(&shared, user_id as u64, class) => {}
-            }
-        });
-    }
-
-    tokio::select! {
-        _ = drain(&mut users) => {}
-        _ = stop.cancelled() => {
-            tokio::select! {
-                _ = tokio::time::timeout(plan.stop_timeout, drain(&mut users)) => {}
-                _ = kill.cancelled() => {}
-            }
-            kill.cancel();
-            drain(&mut users).await;
-        }
-    }
+    let started = match plan.model {
+        Model::Closed(load) => closed::run(&shared, load, plan.max_users).await,
+        Model::Open(load) => open::run(&shared, load, &plan.pool).await,
+    };
     stop.cancel();
     RunOutcome { duration: started.elapsed() }
 }
 
-async fn drain(users: &mut JoinSet<()>) {
-    while users.join_next().await.is_some() {}
-}
-
 /// Counts a user as running for as long as it lives, even if aborted.
-struct Running<'a>(&'a Progress);
+struct Running(Arc<Progress>);
 
-impl<'a> Running<'a> {
-    fn enter(progress: &'a Progress) -> Self {
+impl Running {
+    fn enter(progress: &Arc<Progress>) -> Self {
         let now = progress.running.fetch_add(1, Ordering::Relaxed) + 1;
         progress.peak.fetch_max(now, Ordering::Relaxed);
-        Running(progress)
+        Running(Arc::clone(progress))
     }
 }
 
-impl Drop for Running<'_> {
+impl Drop for Running {
     fn drop(&mut self) {
         self.0.running.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
-/// One user's life: instantiate, `on-start`, tasks and waits, `on-stop`.
-/// A trap (or a call over `--task-timeout`) discards the instance; a fresh
-/// one takes its place after a back-off that grows while traps repeat.
-async fn drive_user(shared: &Shared, user_id: u64, class_slot: usize) {
-    let _running = Running::enter(&shared.progress);
-    let class = &shared.classes[class_slot];
-    let mut backoff = Backoff::default();
-    while !shared.stop.is_cancelled() {
-        match live(shared, user_id, class, &mut backoff).await {
-            Life::Ended => return,
-            Life::Trapped => {
-                shared.progress.restarts.fetch_add(1, Ordering::Relaxed);
-                tokio::select! {
-                    _ = tokio::time::sleep(backoff.next()) => {}
-                    _ = shared.stop.cancelled() => return,
-                }
-            }
-        }
+/// Waits for spawned work to end: all of it, or once `stop` is cancelled,
+/// for at most the stop timeout (less if `kill` comes first), then aborts
+/// what is left.
+async fn drain(shared: &Shared, tasks: &mut tokio::task::JoinSet<()>) {
+    async fn all(tasks: &mut tokio::task::JoinSet<()>) {
+        while tasks.join_next().await.is_some() {}
     }
-}
-
-/// How one instance's life ended.
-enum Life {
-    /// Stopped (run over, `on-start` refused): the user is done.
-    Ended,
-    /// Trapped: replace the instance.
-    Trapped,
-}
-
-/// One instance: from instantiation to `on-stop`, or to a trap.
-async fn live(shared: &Shared, user_id: u64, class: &ClassPlan, backoff: &mut Backoff) -> Life {
-    let report = |task: &str, error: &GuestError| shared.report(user_id, class, task, error);
-    let mut user = match VirtualUser::new(&shared.component, &shared.services, user_id).await {
-        Ok(user) => user,
-        Err(error) => {
-            report("instantiate", &error);
-            return Life::Trapped;
-        }
-    };
-    match user.on_start(class.index).await {
-        Ok(()) => {}
-        Err(error @ GuestError::Failed(_)) => {
-            report("on-start", &error);
-            return Life::Ended;
-        }
-        Err(error @ GuestError::Trapped(_)) => {
-            report("on-start", &error);
-            return Life::Trapped;
-        }
+    tokio::select! {
+        _ = all(tasks) => return,
+        _ = shared.stop.cancelled() => {}
     }
-    while !shared.stop.is_cancelled() {
-        if !shared.claim_iteration() {
-            shared.stop.cancel();
-            break;
-        }
-        shared.progress.tasks.fetch_add(1, Ordering::Relaxed);
-        let task = class.pick_task(user.rng());
-        let task_started = Instant::now();
-        match user.run_task(task.index).await {
-            Ok(()) => backoff.reset(),
-            Err(error @ GuestError::Failed(_)) => report(&task.name, &error),
-            Err(error @ GuestError::Trapped(_)) => {
-                report(&task.name, &error);
-                return Life::Trapped;
-            }
-        }
-        let delay = class.wait.delay(task_started.elapsed(), user.rng());
-        if !delay.is_zero() {
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = shared.stop.cancelled() => {}
-            }
-        }
+    tokio::select! {
+        _ = tokio::time::timeout(shared.stop_timeout, all(tasks)) => {}
+        _ = shared.kill.cancelled() => {}
     }
-    if let Err(error) = user.on_stop().await {
-        report("on-stop", &error);
-    }
-    Life::Ended
+    shared.kill.cancel();
+    tasks.abort_all();
+    all(tasks).await;
 }
 
 /// Waits between replacements of a trapping user: 100 ms, doubling while

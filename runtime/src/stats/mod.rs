@@ -10,10 +10,10 @@ mod summary;
 
 pub use history::{History, HistoryRow, PERCENTILES};
 pub use shard::Shard;
-pub use summary::{decode_histogram, MetricRow, RequestRow, Summary};
+pub use summary::{decode_histogram, MetricRow, RequestRow, ResponseTimes, Summary};
 
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::sync::lock;
@@ -36,10 +36,15 @@ pub struct RequestEvent<'a> {
 #[derive(Clone)]
 pub struct Recorder {
     registry: Arc<Registry>,
+    /// A user's lateness in µs: how far behind its intended start the
+    /// current iteration began (open model only).
+    lateness: Option<Arc<AtomicU64>>,
 }
 
 struct Registry {
     id: u64,
+    /// Whether response times are also measured from intended starts.
+    corrected: AtomicBool,
     shards: Mutex<Vec<Arc<Mutex<Shard>>>>,
 }
 
@@ -63,19 +68,54 @@ impl Default for Recorder {
 }
 
 impl Recorder {
-    /// A recorder with no events yet.
+    /// A recorder with no events yet, timing requests from their send.
     pub fn new() -> Self {
         Recorder {
             registry: Arc::new(Registry {
                 id: NEXT_REGISTRY_ID.fetch_add(1, Ordering::Relaxed),
+                corrected: AtomicBool::new(false),
                 shards: Mutex::new(Vec::new()),
             }),
+            lateness: None,
+        }
+    }
+
+    /// From now on, users made are timed from their iterations' intended
+    /// starts as well as from the send (the open model).
+    pub fn correct_for_omission(&self) {
+        self.registry.corrected.store(true, Ordering::Relaxed);
+    }
+
+    fn corrects(&self) -> bool {
+        self.registry.corrected.load(Ordering::Relaxed)
+    }
+
+    /// A handle for one user, whose clones share its lateness.
+    pub fn for_user(&self) -> Recorder {
+        Recorder {
+            registry: Arc::clone(&self.registry),
+            lateness: self.corrects().then(Arc::default),
+        }
+    }
+
+    /// Sets how late this user's current iteration started; a no-op unless
+    /// the run corrects for coordinated omission.
+    pub fn set_lateness(&self, lateness: Duration) {
+        if let Some(cell) = &self.lateness {
+            let micros = u64::try_from(lateness.as_micros()).unwrap_or(u64::MAX);
+            cell.store(micros, Ordering::Relaxed);
         }
     }
 
     /// Records one request event.
     pub fn record(&self, event: &RequestEvent<'_>) {
-        self.with_local_shard(|shard| shard.record(event));
+        let lateness = match (&self.lateness, self.corrects()) {
+            (Some(cell), _) => Some(Duration::from_micros(cell.load(Ordering::Relaxed))),
+            // Not a user's (e.g. a shape's): on time by definition.
+            (None, true) => Some(Duration::ZERO),
+            (None, false) => None,
+        };
+        self.with_local_shard(|shard| shard.record(event, lateness));
     }
 
     /// Records a task that returned an error or trapped.

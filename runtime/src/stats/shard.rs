@@ -1,6 +1,7 @@
 //! One thread's share of the run's events.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
@@ -9,26 +10,41 @@ use super::RequestEvent;
 /// Response times of one (type, name) group in microseconds, plus counters.
 #[derive(Clone)]
 pub struct Entry {
+    /// The response times reports show: in the open model, measured from
+    /// each iteration's intended start (corrected for coordinated omission).
     histogram: Histogram<u64>,
+    /// In the open model, the same requests measured from the actual send.
+    uncorrected: Option<Histogram<u64>>,
     failures: u64,
     total_length: u64,
 }
 
 impl Default for Entry {
     fn default() -> Self {
-        Entry { histogram: new_histogram(), failures: 0, total_length: 0 }
+        Entry { histogram: new_histogram(), uncorrected: None, failures: 0, total_length: 0 }
     }
 }
 
 impl Entry {
     /// An entry with these response times (µs), failures and total length.
-    pub(super) fn from_parts(histogram: Histogram<u64>, failures: u64, total_length: u64) -> Entry {
-        Entry { histogram, failures, total_length }
+    pub(super) fn from_parts(
+        histogram: Histogram<u64>,
+        uncorrected: Option<Histogram<u64>>,
+        failures: u64,
+        total_length: u64,
+    ) -> Entry {
+        Entry { histogram, uncorrected, failures, total_length }
     }
 
-    /// Response times in microseconds; its length is the request count.
+    /// Response times in microseconds (corrected in the open model); its
+    /// length is the request count.
     pub fn histogram(&self) -> &Histogram<u64> {
         &self.histogram
+    }
+
+    /// Open model only: response times from the actual send.
+    pub fn uncorrected(&self) -> Option<&Histogram<u64>> {
+        self.uncorrected.as_ref()
     }
 
     /// How many of the requests failed.
@@ -41,12 +57,40 @@ impl Entry {
         self.total_length
     }
 
-    /// Adds another group's requests to this one.
+    /// Adds another group's requests to this one. If either side was
+    /// corrected, the other's own times stand in for its uncorrected ones.
     pub fn merge(&mut self, other: &Entry) {
-        // Both histograms auto-resize, so adding never fails on range.
+        if self.uncorrected.is_some() || other.uncorrected.is_some() {
+            let mine = self.uncorrected.get_or_insert_with(|| self.histogram.clone());
+            // Both histograms auto-resize, so adding never fails on range.
+            let _ = mine.add(other.uncorrected.as_ref().unwrap_or(&other.histogram));
+        }
         let _ = self.histogram.add(&other.histogram);
         self.failures += other.failures;
         self.total_length += other.total_length;
+    }
+
+    fn record(&mut self, response_time: Duration, lateness: Option<Duration>) {
+        match lateness {
+            Some(lateness) => {
+                record_micros(&mut self.histogram, response_time + lateness);
+                record_micros(self.uncorrected.get_or_insert_with(new_histogram), response_time);
+            }
+            None => record_micros(&mut self.histogram, response_time),
+        }
+    }
+}
+
+/// Records a duration in whole microseconds (at least 1).
+fn record_micros(histogram: &mut Histogram<u64>, duration: Duration) {
+    record_value(histogram, u64::try_from(duration.as_micros()).unwrap_or(u64::MAX).max(1));
+}
+
+fn record_value(histogram: &mut Histogram<u64>, value: u64) {
+    // `record` grows the histogram as needed; `saturating_record` would
+    // clamp to its current range instead.
+    if histogram.record(value).is_err() {
+        histogram.saturating_record(value);
     }
 }
 
@@ -76,7 +120,7 @@ pub struct Shard {
 }
 
 impl Shard {
-    pub(super) fn record(&mut self, event: &RequestEvent<'_>) {
+    pub(super) fn record(&mut self, event: &RequestEvent<'_>, lateness: Option<Duration>) {
         let by_name = match self.requests.get_mut(event.kind) {
             Some(by_name) => by_name,
             None => self.requests.entry(event.kind.to_owned()).or_default(),
@@ -85,12 +129,7 @@ impl Shard {
             Some(entry) => entry,
             None => by_name.entry(event.name.to_owned()).or_default(),
         };
-        let micros = u64::try_from(event.response_time.as_micros()).unwrap_or(u64::MAX);
-        // `record` grows the histogram as needed; `saturating_record` would
-        // clamp to its current range instead.
-        if entry.histogram.record(micros.max(1)).is_err() {
-            entry.histogram.saturating_record(micros.max(1));
-        }
+        entry.record(event.response_time, lateness);
         entry.total_length += event.response_length;
         if let Some(error) = event.error {
             entry.failures += 1;
@@ -129,9 +168,7 @@ impl Shard {
             Some(trend) => trend,
             None => self.trends.entry(name.to_owned()).or_insert_with(new_histogram),
         };
-        if trend.record(thousandths).is_err() {
-            trend.saturating_record(thousandths);
-        }
+        record_value(trend, thousandths);
     }
 
     /// Custom counters: name and total.

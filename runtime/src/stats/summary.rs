@@ -22,6 +22,10 @@ pub struct Summary {
     /// User instances discarded and replaced after a trap or a task over
     /// `--task-timeout`.
     pub user_restarts: u64,
+    /// Open model: iterations that were due but found no free user within
+    /// `--max-delay` (or were still waiting when the run ended).
+    #[serde(default)]
+    pub dropped_iterations: u64,
     pub totals: Totals,
     /// One row per (type, name), sorted by name then type.
     pub requests: Vec<RequestRow>,
@@ -76,17 +80,45 @@ pub struct RequestRow {
     pub count: u64,
     pub failures: u64,
     pub rps: f64,
+    /// In the open model, measured from each iteration's intended start.
+    #[serde(flatten)]
+    pub times: ResponseTimes,
+    /// Average response length in bytes.
+    pub avg_length: f64,
+    /// Open model only: the same requests measured from the actual send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncorrected: Option<ResponseTimes>,
+}
+
+/// Percentiles of a set of response times, in milliseconds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ResponseTimes {
     pub p50_ms: f64,
     pub p90_ms: f64,
     pub p95_ms: f64,
     pub p99_ms: f64,
     pub max_ms: f64,
     pub avg_ms: f64,
-    /// Average response length in bytes.
-    pub avg_length: f64,
-    /// Response times in microseconds: an HdrHistogram in the V2 deflate
+    /// The times in microseconds: an HdrHistogram in the V2 deflate
     /// encoding, base64 (standard alphabet, padded).
     pub histogram: String,
+}
+
+impl ResponseTimes {
+    fn new(histogram: &Histogram<u64>) -> Result<ResponseTimes> {
+        let empty = histogram.is_empty();
+        let ms = |micros: u64| if empty { 0.0 } else { micros as f64 / 1000.0 };
+        let percentile = |q: f64| ms(histogram.value_at_quantile(q));
+        Ok(ResponseTimes {
+            p50_ms: percentile(0.50),
+            p90_ms: percentile(0.90),
+            p95_ms: percentile(0.95),
+            p99_ms: percentile(0.99),
+            max_ms: ms(histogram.max()),
+            avg_ms: if empty { 0.0 } else { histogram.mean() / 1000.0 },
+            histogram: encode_histogram(histogram)?,
+        })
+    }
 }
 
 /// One failure group.
@@ -143,6 +175,7 @@ impl Summary {
             users: peak_users,
             duration_s: seconds,
             user_restarts,
+            dropped_iterations: 0,
             totals: Totals {
                 requests: aggregated.count,
                 failures: aggregated.failures,
@@ -160,51 +193,38 @@ impl Summary {
 
 impl RequestRow {
     fn new(kind: &str, name: &str, entry: &Entry, seconds: f64) -> Result<RequestRow> {
-        let histogram = entry.histogram();
-        let count = histogram.len();
-        let ms = |micros: u64| micros as f64 / 1000.0;
-        let percentile = |q: f64| {
-            if count == 0 {
-                0.0
-            } else {
-                ms(histogram.value_at_quantile(q))
-            }
-        };
+        let count = entry.histogram().len();
         Ok(RequestRow {
             kind: kind.to_owned(),
             name: name.to_owned(),
             count,
             failures: entry.failures(),
             rps: if seconds > 0.0 { count as f64 / seconds } else { 0.0 },
-            p50_ms: percentile(0.50),
-            p90_ms: percentile(0.90),
-            p95_ms: percentile(0.95),
-            p99_ms: percentile(0.99),
-            max_ms: if count == 0 { 0.0 } else { ms(histogram.max()) },
-            avg_ms: if count == 0 { 0.0 } else { histogram.mean() / 1000.0 },
+            times: ResponseTimes::new(entry.histogram())?,
             avg_length: if count == 0 { 0.0 } else { entry.total_length() as f64 / count as f64 },
-            histogram: encode_histogram(histogram)?,
+            uncorrected: entry.uncorrected().map(ResponseTimes::new).transpose()?,
         })
     }
 }
 
 impl Summary {
     /// Merges runs that happened side by side (e.g. segments of one test):
-    /// histograms are added, not percentiles averaged; users and restarts
-    /// add up; the duration is the longest. Histories cannot be merged
+    /// histograms are added, not percentiles averaged; users, restarts and
+    /// dropped iterations add up; the duration is the longest. Histories cannot be merged
     /// exactly and are left out.
     pub fn merge(summaries: &[Summary]) -> Result<Summary> {
         let mut shard = Shard::default();
         for summary in summaries {
             for row in &summary.requests {
-                let histogram = decode_histogram(&row.histogram)
-                    .with_context(|| format!("the histogram of {} {}", row.kind, row.name))?;
+                let decode = |times: &ResponseTimes| {
+                    decode_histogram(&times.histogram)
+                        .with_context(|| format!("the histogram of {} {}", row.kind, row.name))
+                };
+                let uncorrected = row.uncorrected.as_ref().map(decode).transpose()?;
                 let total_length = (row.avg_length * row.count as f64).round() as u64;
-                shard.add_entry(
-                    &row.kind,
-                    &row.name,
-                    &Entry::from_parts(histogram, row.failures, total_length),
-                );
+                let entry =
+                    Entry::from_parts(decode(&row.times)?, uncorrected, row.failures, total_length);
+                shard.add_entry(&row.kind, &row.name, &entry);
             }
             for error in &summary.errors {
                 let key = (error.kind.clone(), error.name.clone(), error.error.clone());
@@ -225,7 +245,10 @@ impl Summary {
         let users = summaries.iter().map(|summary| summary.users).sum();
         let restarts = summaries.iter().map(|summary| summary.user_restarts).sum();
         let longest = summaries.iter().map(|summary| summary.duration_s).fold(0.0, f64::max);
-        Summary::new(&shard, users, restarts, Duration::from_secs_f64(longest))
+        let mut merged = Summary::new(&shard, users, restarts, Duration::from_secs_f64(longest))?;
+        merged.dropped_iterations =
+            summaries.iter().map(|summary| summary.dropped_iterations).sum();
+        Ok(merged)
     }
 }
 
@@ -323,7 +346,7 @@ mod tests {
         let row = &merged.requests[0];
         assert_eq!((row.count, row.failures, merged.users, merged.user_restarts), (100, 1, 4, 2));
         // 1 of 100 requests took a second: p99 stays fast, max does not.
-        assert!(row.p99_ms < 2.0 && row.max_ms > 999.0, "{row:?}");
+        assert!(row.times.p99_ms < 2.0 && row.times.max_ms > 999.0, "{row:?}");
         assert_eq!(row.avg_length, 10.0);
         assert_eq!(merged.errors[0].occurrences, 1);
         assert_eq!(merged.totals.rps, 10.0);

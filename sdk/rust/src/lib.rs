@@ -47,20 +47,22 @@ pub mod events;
 pub mod grpc;
 pub mod http;
 pub mod rest;
+pub mod shape;
 pub mod tcp;
 pub mod udp;
 mod user;
 pub mod xmlrpc;
 
 pub use error::{ensure, Error, Result};
+pub use shape::{Load, Shape};
 pub use user::{Class, Task, User, Wait};
 
 /// Everything a user module usually needs.
 pub mod prelude {
     pub use crate::rest::rest;
     pub use crate::{
-        context, ensure, events, grpc, http, tcp, udp, xmlrpc, Class, Error, Result, Task, User,
-        Wait,
+        context, ensure, events, grpc, http, tcp, udp, xmlrpc, Class, Error, Load, Result, Shape,
+        Task, User, Wait,
     };
 }
 
@@ -79,19 +81,28 @@ pub mod bindings {
 /// Support for the [`users!`] macro; not a stable API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::bindings::exports::wasmload::user::behaviour::{Guest, UserClass};
+    pub use crate::bindings::exports::wasmload::user::behaviour::{Guest, LoadTarget, UserClass};
+    pub use crate::shape::tick as shape_tick;
     pub use crate::user::{describe, on_start, on_stop, run_task, ErasedClass};
     pub use wit_bindgen;
 }
 
-/// Exports the given user types as this component's user classes.
+/// Exports the given user types as this component's user classes, and
+/// optionally a [`Shape`] that sets the load over time.
 ///
 /// ```ignore
 /// wasmload_sdk::users!(Shopper, Admin);
+/// wasmload_sdk::users!(Shopper, Admin; shape = Spike);
 /// ```
 #[macro_export]
 macro_rules! users {
     ($($user:ty),+ $(,)?) => {
+        $crate::users!(@export [$($user),+] |_run_time_us| $crate::__private::LoadTarget::Unshaped);
+    };
+    ($($user:ty),+ ; shape = $shape:ty) => {
+        $crate::users!(@export [$($user),+] $crate::__private::shape_tick::<$shape>);
+    };
+    (@export [$($user:ty),+] $shape:expr) => {
         struct __WasmloadUsers;
 
         impl __WasmloadUsers {
@@ -115,6 +126,10 @@ macro_rules! users {
 
             fn on_stop() -> ::std::result::Result<(), ::std::string::String> {
                 $crate::__private::on_stop()
+            }
+
+            fn shape(run_time_us: u64) -> $crate::__private::LoadTarget {
+                ($shape)(run_time_us)
             }
         }
 

@@ -91,6 +91,7 @@ fn micros(duration: Duration) -> u64 {
 pub struct Class<U> {
     name: String,
     weight: u32,
+    fixed_count: Option<u32>,
     tasks: Vec<Task<U>>,
     wait: Wait,
 }
@@ -98,12 +99,26 @@ pub struct Class<U> {
 impl<U: User> Class<U> {
     /// A class of weight 1 with no tasks and no wait.
     pub fn new(name: impl Into<String>) -> Self {
-        Class { name: name.into(), weight: 1, tasks: Vec::new(), wait: Wait::none() }
+        Class {
+            name: name.into(),
+            weight: 1,
+            fixed_count: None,
+            tasks: Vec::new(),
+            wait: Wait::none(),
+        }
     }
 
     /// Relative share of spawned users (default 1).
     pub fn weight(mut self, weight: u32) -> Self {
         self.weight = weight;
+        self
+    }
+
+    /// Exactly this many users of the class, spawned before the weighted
+    /// ones; the weight is then ignored (Locust's `fixed_count`, closed
+    /// model only).
+    pub fn fixed_count(mut self, users: u32) -> Self {
+        self.fixed_count = Some(users);
         self
     }
 
@@ -153,6 +168,7 @@ impl<U: User> ErasedClass for ClassOf<U> {
         UserClass {
             name: class.name,
             weight: class.weight,
+            fixed_count: class.fixed_count,
             tasks: class
                 .tasks
                 .into_iter()

@@ -1,4 +1,5 @@
 //! Two user classes, weights 1 and 3; each user announces its class once.
+//! `-e ADMINS=N` makes the admin class a fixed count of N users.
 
 use wasmload_sdk::prelude::*;
 
@@ -7,7 +8,11 @@ struct Member;
 
 impl User for Admin {
     fn class() -> Class<Self> {
-        Class::new("admin").task(Task::new("audit", |_| get("/audit")))
+        let class = Class::new("admin").task(Task::new("audit", |_| get("/audit")));
+        match context::param("ADMINS").and_then(|n| n.parse().ok()) {
+            Some(admins) => class.fixed_count(admins),
+            None => class,
+        }
     }
 
     fn on_start() -> Result<Self> {

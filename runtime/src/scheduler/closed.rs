@@ -1,0 +1,215 @@
+//! The closed model: a number of users that may change over time, each
+//! running tasks back to back with its class's wait between them.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use super::shape::Target;
+use super::{
+    assign_classes, drain, Backoff, Running, Shared, Stages, StartFailure, TaskEnd, UserLoad,
+};
+
+/// How often the user count is brought toward its target.
+const TICK: Duration = Duration::from_millis(10);
+
+/// Runs users until the run stops, or until every user of a fixed count
+/// has ended by itself.
+pub(super) async fn run(shared: &Arc<Shared>, load: UserLoad, max_users: u32) -> Instant {
+    let started = shared.start_clock();
+    let mut targets = Targets::new(load, max_users, started, &shared.stop);
+    let positions = assign_classes(&shared.classes, targets.ceiling());
+    let mut users = JoinSet::new();
+    // One retire token per spawned user, newest last: users stop LIFO, so
+    // the class mix of the users left stays what their positions say.
+    let mut slots: Vec<CancellationToken> = Vec::new();
+    let mut next_id = 0u64;
+    // The first user starts at once, as in Locust.
+    let mut allowance = 1.0;
+    let mut last = started;
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = shared.stop.cancelled() => break,
+        }
+        let now = Instant::now();
+        let Some((target, spawn_rate)) = targets.at(now - started) else {
+            shared.stop.cancel();
+            break;
+        };
+        let target = target.min(positions.len());
+        allowance = if spawn_rate.is_infinite() {
+            f64::INFINITY
+        } else {
+            allowance + spawn_rate * (now - last).as_secs_f64()
+        };
+        last = now;
+        while slots.len() < target && allowance >= 1.0 {
+            let retire = shared.stop.child_token();
+            let class = positions[slots.len()];
+            slots.push(retire.clone());
+            users.spawn(user_task(Arc::clone(shared), next_id, class, retire));
+            next_id += 1;
+            allowance -= 1.0;
+        }
+        while slots.len() > target && allowance >= 1.0 {
+            if let Some(retire) = slots.pop() {
+                retire.cancel();
+            }
+            allowance -= 1.0;
+        }
+        if slots.len() == target {
+            // No saving up spawns while the count holds.
+            allowance = allowance.min(1.0);
+        }
+        while users.try_join_next().is_some() {}
+        if targets.is_fixed() && slots.len() == target && users.is_empty() {
+            break;
+        }
+    }
+    drain(shared, &mut users).await;
+    started
+}
+
+/// The user count wanted at each moment, and how fast to get there.
+enum Targets {
+    Fixed { users: u32, spawn_rate: f64 },
+    Stages(Stages),
+    Shaped { targets: watch::Receiver<Target>, ceiling: u32, warned: bool },
+}
+
+impl Targets {
+    fn new(load: UserLoad, max_users: u32, started: Instant, stop: &CancellationToken) -> Targets {
+        match load {
+            UserLoad::Fixed { users, spawn_rate } => Targets::Fixed { users, spawn_rate },
+            UserLoad::Stages(stages) => Targets::Stages(stages),
+            UserLoad::Shaped(shape) => Targets::Shaped {
+                targets: shape.drive(started, stop.clone()),
+                ceiling: max_users,
+                warned: false,
+            },
+        }
+    }
+
+    /// The most users this load can ask for.
+    fn ceiling(&self) -> u32 {
+        match self {
+            Targets::Fixed { users, .. } => *users,
+            Targets::Stages(stages) => stages.peak().round() as u32,
+            Targets::Shaped { ceiling, .. } => *ceiling,
+        }
+    }
+
+    fn is_fixed(&self) -> bool {
+        matches!(self, Targets::Fixed { .. })
+    }
+
+    /// (users, users started or stopped per second) `elapsed` into the
+    /// run; `None` once the load is over.
+    fn at(&mut self, elapsed: Duration) -> Option<(usize, f64)> {
+        match self {
+            Targets::Fixed { users, spawn_rate } => Some((*users as usize, *spawn_rate)),
+            // The ramp itself paces the spawns.
+            Targets::Stages(stages) => {
+                stages.at(elapsed).map(|users| (users.round() as usize, f64::INFINITY))
+            }
+            Targets::Shaped { targets, ceiling, warned } => match *targets.borrow() {
+                Target::Users { users, spawn_rate } => {
+                    if users > *ceiling && !*warned {
+                        *warned = true;
+                        eprintln!(
+                            "wasmload: the load shape asks for {users} users; running {ceiling} (raise --max-users)"
+                        );
+                    }
+                    Some((users.min(*ceiling) as usize, spawn_rate))
+                }
+                Target::Rate(_) | Target::Stop => None,
+            },
+        }
+    }
+}
+
+/// One spawned user until it ends, is killed, or outlives the stop
+/// timeout after being retired.
+async fn user_task(shared: Arc<Shared>, user_id: u64, class: usize, retire: CancellationToken) {
+    let grace = async {
+        retire.cancelled().await;
+        tokio::time::sleep(shared.stop_timeout).await;
+    };
+    tokio::select! {
+        _ = shared.kill.cancelled() => {}
+        _ = drive_user(&shared, user_id, class, &retire) => {}
+        _ = grace => {}
+    }
+}
+
+/// One user's life: instantiate, `on-start`, tasks and waits, `on-stop`.
+/// A trap (or a call over `--task-timeout`) discards the instance; a fresh
+/// one takes its place after a back-off that grows while traps repeat.
+async fn drive_user(shared: &Shared, user_id: u64, class: usize, retire: &CancellationToken) {
+    let _running = Running::enter(&shared.progress);
+    let class = &shared.classes[class];
+    let mut backoff = Backoff::default();
+    while !retire.is_cancelled() {
+        match live(shared, user_id, class, &mut backoff, retire).await {
+            Life::Ended => return,
+            Life::Trapped => {
+                shared.progress.restarts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff.next()) => {}
+                    _ = retire.cancelled() => return,
+                }
+            }
+        }
+    }
+}
+
+/// How one instance's life ended.
+enum Life {
+    /// Stopped (run over, user retired, `on-start` refused): the user is done.
+    Ended,
+    /// Trapped: replace the instance.
+    Trapped,
+}
+
+/// One instance: from instantiation to `on-stop`, or to a trap.
+async fn live(
+    shared: &Shared,
+    user_id: u64,
+    class: &super::ClassPlan,
+    backoff: &mut Backoff,
+    retire: &CancellationToken,
+) -> Life {
+    let mut user = match shared.start_user(user_id, class).await {
+        Ok(user) => user,
+        Err(StartFailure::Refused) => return Life::Ended,
+        Err(StartFailure::Trapped) => return Life::Trapped,
+    };
+    while !retire.is_cancelled() {
+        if !shared.claim_iteration() {
+            shared.stop.cancel();
+            break;
+        }
+        let task_started = Instant::now();
+        match shared.run_task(&mut user, user_id, class).await {
+            TaskEnd::Succeeded => backoff.reset(),
+            TaskEnd::Failed => {}
+            TaskEnd::Trapped => return Life::Trapped,
+        }
+        let delay = class.wait.delay(task_started.elapsed(), user.rng());
+        if !delay.is_zero() {
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = retire.cancelled() => {}
+            }
+        }
+    }
+    shared.stop_user(user, user_id, class).await;
+    Life::Ended
+}
