@@ -221,6 +221,15 @@ pub struct GuestArgs {
     #[arg(long)]
     pub seed: Option<u64>,
 
+    /// Keep compiled components here, so the next run of the same .wasm
+    /// skips compiling [default: $XDG_CACHE_HOME/wasmload or ~/.cache/wasmload].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile the component afresh and keep nothing on disk.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+
     /// Lowest level of guest log lines that are printed.
     #[arg(long, value_enum, default_value_t = LogLevel::Info)]
     pub loglevel: LogLevel,
@@ -247,6 +256,21 @@ impl From<LogLevel> for Level {
 }
 
 impl GuestArgs {
+    /// Where compiled components are kept, if anywhere.
+    pub fn compile_cache(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        if let Some(dir) = &self.cache_dir {
+            return Some(dir.clone());
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+        Some(base.join("wasmload"))
+    }
+
     /// `-e` parameters as a map; a later KEY wins.
     pub fn param_map(&self) -> HashMap<String, String> {
         self.params.iter().cloned().collect()

@@ -1,5 +1,6 @@
 //! The wasmtime engine, and loading a user component into it.
 
+use std::hash::{Hash, Hasher};
 use std::path::Path;
 use std::sync::Arc;
 use std::thread;
@@ -30,16 +31,15 @@ pub struct UserComponent {
 }
 
 impl UserComponent {
-    /// Compiles and links the component at `path` for up to `users`
-    /// simultaneous instances (plus one for `describe`), each allowed
-    /// `max_memory` bytes of linear memory.
-    pub fn load(path: &Path, users: u32, max_memory: usize) -> Result<Self> {
+    /// Compiles (or finds in `cache`) and links the component at `path` for
+    /// up to `users` simultaneous instances (plus one for `describe`), each
+    /// allowed `max_memory` bytes of linear memory.
+    pub fn load(path: &Path, users: u32, max_memory: usize, cache: Option<&Path>) -> Result<Self> {
         let shown = path.display();
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {shown}"))?;
         check_component_header(&bytes).with_context(|| format!("{shown} cannot be run"))?;
         let engine = new_engine(users.saturating_add(1), max_memory)?;
-        let component = Component::from_binary(&engine, &bytes)
-            .map_err(anyhow::Error::from)
+        let component = compile(&engine, &bytes, cache)
             .with_context(|| format!("{shown} is not a valid component"))?;
         check_pool_fits(&component, max_memory)
             .with_context(|| format!("{shown} cannot be run"))?;
@@ -94,6 +94,43 @@ fn new_engine(instances: u32, max_memory: usize) -> Result<Engine> {
     Engine::new(&config)
         .map_err(anyhow::Error::from)
         .context("cannot create the wasm engine (is vm.max_map_count or the address space too small for this many users?)")
+}
+
+/// Compiles a component, or loads the machine code an earlier run left in
+/// `cache` for the same bytes and engine settings (Python and JavaScript
+/// components take seconds to compile). Entries are named by a hash of
+/// both, written whole then renamed into place; one that will not load is
+/// compiled again and replaced.
+fn compile(engine: &Engine, bytes: &[u8], cache: Option<&Path>) -> Result<Component> {
+    let from_binary = || Component::from_binary(engine, bytes).map_err(anyhow::Error::from);
+    let Some(cache) = cache else {
+        return from_binary();
+    };
+    let mut key = std::hash::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut key);
+    bytes.hash(&mut key);
+    let entry = cache.join(format!("{:016x}.cwasm", key.finish()));
+    if entry.exists() {
+        // SAFETY: wasmtime runs this machine code as is. The entry is one
+        // this program serialized for an engine with the same settings
+        // (the name says so); wasmtime checks its header and version, and a
+        // file that fails that check is compiled afresh below.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &entry) } {
+            return Ok(component);
+        }
+    }
+    let component = from_binary()?;
+    // A cache that cannot be written only costs the next run a compile.
+    if let Ok(code) = component.serialize() {
+        let partial = entry.with_extension(format!("partial-{}", std::process::id()));
+        let written = std::fs::create_dir_all(cache)
+            .and_then(|()| std::fs::write(&partial, code))
+            .and_then(|()| std::fs::rename(&partial, &entry));
+        if written.is_err() {
+            let _ = std::fs::remove_file(&partial);
+        }
+    }
+    Ok(component)
 }
 
 fn new_linker(engine: &Engine) -> Result<Linker<UserState>> {

@@ -17,8 +17,13 @@ use crate::stats::Recorder;
 pub async fn inspect(args: InspectArgs) -> Result<()> {
     let shown = args.component.display().to_string();
     let sandbox = Arc::new(sandbox(&args.guest).await?);
-    let component =
-        UserComponent::load(&args.component, 1, sandbox.max_memory).map_err(BadInput)?;
+    let component = UserComponent::load(
+        &args.component,
+        1,
+        sandbox.max_memory,
+        args.guest.compile_cache().as_deref(),
+    )
+    .map_err(BadInput)?;
     let services = services(&args.guest, Arc::clone(&sandbox), Recorder::new())?;
     let (_, classes) = describe(&component, &services)
         .await

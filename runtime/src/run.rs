@@ -51,8 +51,13 @@ pub async fn run(args: RunArgs) -> Result<()> {
     })?;
     let shown = path.display().to_string();
     let sandbox = Arc::new(sandbox(&args.guest).await?);
-    let component =
-        UserComponent::load(&path, capacity(&args), sandbox.max_memory).map_err(BadInput)?;
+    let component = UserComponent::load(
+        &path,
+        capacity(&args),
+        sandbox.max_memory,
+        args.guest.compile_cache().as_deref(),
+    )
+    .map_err(BadInput)?;
     sandbox
         .check_imports(component.imports().iter().map(String::as_str))
         .with_context(|| format!("{shown} cannot run"))
