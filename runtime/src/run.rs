@@ -211,7 +211,7 @@ fn load_plan(args: &RunArgs, shape: Option<Shape>, classes: &[ClassPlan]) -> Res
     Ok(LoadPlan {
         model,
         max_users,
-        pool: PoolPlan { preallocated: users, max_users, max_delay: args.max_delay },
+        pool: PoolPlan { preallocated: users, max_delay: args.max_delay },
         run_time,
         iterations: args.iterations,
         stop_timeout: args.stop_timeout,

@@ -128,29 +128,26 @@ impl VirtualUser {
     /// Makes this user one of class `class`.
     pub async fn on_start(&mut self, class: u32) -> Result<(), GuestError> {
         let call = self.bindings.wasmload_user_behaviour().call_on_start(&mut self.store, class);
-        within(self.task_timeout, call).await
+        refused(within(self.task_timeout, call).await?)
     }
 
     /// Runs task `task` of this user's class.
     pub async fn run_task(&mut self, task: u32) -> Result<(), GuestError> {
         let call = self.bindings.wasmload_user_behaviour().call_run_task(&mut self.store, task);
-        within(self.task_timeout, call).await
+        refused(within(self.task_timeout, call).await?)
     }
 
     /// Lets the user clean up before it goes.
     pub async fn on_stop(&mut self) -> Result<(), GuestError> {
         let call = self.bindings.wasmload_user_behaviour().call_on_stop(&mut self.store);
-        within(self.task_timeout, call).await
+        refused(within(self.task_timeout, call).await?)
     }
 
     /// The load the component's shape asks for `run_time` into the run.
     pub async fn shape(&mut self, run_time: Duration) -> Result<LoadTarget, GuestError> {
         let micros = u64::try_from(run_time.as_micros()).unwrap_or(u64::MAX);
         let call = self.bindings.wasmload_user_behaviour().call_shape(&mut self.store, micros);
-        match tokio::time::timeout(self.task_timeout, call).await {
-            Ok(outcome) => outcome.map_err(trapped),
-            Err(_) => Err(over_time(self.task_timeout)),
-        }
+        within(self.task_timeout, call).await
     }
 
     /// Marks how late the user's next iteration starts behind its schedule.
@@ -166,24 +163,22 @@ impl VirtualUser {
 
 /// Runs a guest call for at most `timeout`. A guest in an endless loop
 /// still yields at every epoch tick, so the timeout interrupts it too.
-async fn within(
+async fn within<T>(
     timeout: Duration,
-    call: impl Future<Output = wasmtime::Result<Result<(), String>>>,
-) -> Result<(), GuestError> {
+    call: impl Future<Output = wasmtime::Result<T>>,
+) -> Result<T, GuestError> {
     let Ok(outcome) = tokio::time::timeout(timeout, call).await else {
-        return Err(over_time(timeout));
+        let limit = humantime::format_duration(timeout);
+        return Err(GuestError::Trapped(format!(
+            "interrupted: ran longer than {limit} (--task-timeout)"
+        )));
     };
-    match outcome {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(message)) => Err(GuestError::Failed(message)),
-        Err(error) => Err(trapped(error)),
-    }
+    outcome.map_err(trapped)
 }
 
-/// A call interrupted by `--task-timeout`.
-fn over_time(limit: Duration) -> GuestError {
-    let limit = humantime::format_duration(limit);
-    GuestError::Trapped(format!("interrupted: ran longer than {limit} (--task-timeout)"))
+/// A lifecycle call's own error: the guest refused, the user can go on.
+fn refused(outcome: Result<(), String>) -> Result<(), GuestError> {
+    outcome.map_err(GuestError::Failed)
 }
 
 /// A trap as one line: what happened and the innermost guest function of

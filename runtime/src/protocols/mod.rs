@@ -26,3 +26,13 @@ pub(crate) fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     }
     text
 }
+
+/// Runs a socket operation for at most `limit`; past it the result is
+/// `timed_out`, the interface's own timeout error.
+pub(crate) async fn within<T, E>(
+    limit: std::time::Duration,
+    operation: impl std::future::Future<Output = Result<T, E>>,
+    timed_out: E,
+) -> Result<T, E> {
+    tokio::time::timeout(limit, operation).await.unwrap_or(Err(timed_out))
+}

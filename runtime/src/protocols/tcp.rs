@@ -11,6 +11,7 @@ use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::tcp::{self, ConnectOptions, Error};
 use crate::protocols::connect;
+use crate::protocols::within;
 use crate::sandbox::NetworkPolicy;
 use crate::stats::{Recorder, RequestEvent};
 
@@ -151,12 +152,8 @@ impl tcp::HostConnection for TcpUser {
     ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
         let started = Instant::now();
         let tls = options.tls.then_some(&self.config.tls);
-        let opened = tokio::time::timeout(
-            self.timeout(options.timeout_us),
-            Connection::open(&address, tls, &self.config.network),
-        )
-        .await
-        .unwrap_or(Err(Error::Timeout));
+        let open = Connection::open(&address, tls, &self.config.network);
+        let opened = within(self.timeout(options.timeout_us), open, Error::Timeout).await;
         self.record("connect", started, 0, opened.as_ref().err());
         Ok(match opened {
             Ok(connection) => Ok(self.connections.push(connection)?),
@@ -171,9 +168,7 @@ impl tcp::HostConnection for TcpUser {
     ) -> wasmtime::Result<Result<(), Error>> {
         let timeout = self.timeout(None);
         let connection = self.connections.get_mut(&connection)?;
-        Ok(tokio::time::timeout(timeout, connection.send(&data))
-            .await
-            .unwrap_or(Err(Error::Timeout)))
+        Ok(within(timeout, connection.send(&data), Error::Timeout).await)
     }
 
     async fn receive(
@@ -184,9 +179,7 @@ impl tcp::HostConnection for TcpUser {
     ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
         let timeout = self.timeout(timeout_us);
         let connection = self.connections.get_mut(&connection)?;
-        Ok(tokio::time::timeout(timeout, connection.receive(max as usize))
-            .await
-            .unwrap_or(Err(Error::Timeout)))
+        Ok(within(timeout, connection.receive(max as usize), Error::Timeout).await)
     }
 
     async fn receive_until(
@@ -199,7 +192,7 @@ impl tcp::HostConnection for TcpUser {
         let timeout = self.timeout(timeout_us);
         let connection = self.connections.get_mut(&connection)?;
         let received = connection.receive_until(&delimiter, max as usize);
-        Ok(tokio::time::timeout(timeout, received).await.unwrap_or(Err(Error::Timeout)))
+        Ok(within(timeout, received, Error::Timeout).await)
     }
 
     async fn request(
@@ -217,7 +210,7 @@ impl tcp::HostConnection for TcpUser {
             connection.send(&payload).await?;
             connection.receive_until(&until, MAX_RECEIVE).await
         };
-        let outcome = tokio::time::timeout(timeout, exchange).await.unwrap_or(Err(Error::Timeout));
+        let outcome = within(timeout, exchange, Error::Timeout).await;
         let length = outcome.as_ref().map_or(0, Vec::len);
         self.record(&name, started, length, outcome.as_ref().err());
         Ok(outcome)

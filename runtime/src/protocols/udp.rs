@@ -9,6 +9,7 @@ use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 use crate::bindings::udp::{self, Error};
 use crate::protocols::connect;
 use crate::protocols::tcp::split_address;
+use crate::protocols::within;
 use crate::sandbox::NetworkPolicy;
 use crate::stats::{Recorder, RequestEvent};
 
@@ -103,9 +104,7 @@ impl udp::HostSocket for UdpUser {
     ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
         let timeout = self.timeout(timeout_us);
         let socket = self.sockets.get(&socket)?;
-        Ok(tokio::time::timeout(timeout, socket.receive(max as usize))
-            .await
-            .unwrap_or(Err(Error::Timeout)))
+        Ok(within(timeout, socket.receive(max as usize), Error::Timeout).await)
     }
 
     async fn request(
@@ -122,7 +121,7 @@ impl udp::HostSocket for UdpUser {
             socket.0.send(&payload).await.map_err(io_error)?;
             socket.receive(MAX_DATAGRAM).await
         };
-        let outcome = tokio::time::timeout(timeout, exchange).await.unwrap_or(Err(Error::Timeout));
+        let outcome = within(timeout, exchange, Error::Timeout).await;
         let error = outcome.as_ref().err().map(describe);
         self.recorder.record(&RequestEvent {
             kind: "udp",

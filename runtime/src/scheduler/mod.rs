@@ -54,7 +54,7 @@ pub enum RateLoad {
 /// How much load to generate and when to stop.
 pub struct LoadPlan {
     pub model: Model,
-    /// Closed-model shapes: the most users at once.
+    /// The most users at once: the open model's pool, a shape's ceiling.
     pub max_users: u32,
     /// The open model's pool of users.
     pub pool: PoolPlan,
@@ -66,14 +66,13 @@ pub struct LoadPlan {
     pub stop_timeout: Duration,
 }
 
-/// The open model's users: k6's preAllocatedVUs and maxVUs, plus how long
-/// an iteration may wait for a busy user.
+/// The open model's users: k6's preAllocatedVUs (its maxVUs is
+/// [`LoadPlan::max_users`]), plus how long an iteration may wait for a
+/// busy user.
 #[derive(Debug, Clone, Copy)]
 pub struct PoolPlan {
     /// Users instantiated before the first iteration.
     pub preallocated: u32,
-    /// The most users at once.
-    pub max_users: u32,
     /// How long a due iteration may wait for a free user before it is
     /// dropped (0: dropped at once, like k6).
     pub max_delay: Duration,
@@ -271,7 +270,7 @@ pub async fn run(
     });
     let started = match plan.model {
         Model::Closed(load) => closed::run(&shared, load, plan.max_users).await,
-        Model::Open(load) => open::run(&shared, load, &plan.pool).await,
+        Model::Open(load) => open::run(&shared, load, &plan.pool, plan.max_users).await,
     };
     stop.cancel();
     RunOutcome { duration: started.elapsed() }

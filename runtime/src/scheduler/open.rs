@@ -22,8 +22,13 @@ use crate::user::VirtualUser;
 
 /// Makes the pool, then starts iterations on schedule until the run stops;
 /// returns when the schedule's clock started.
-pub(super) async fn run(shared: &Arc<Shared>, load: RateLoad, plan: &PoolPlan) -> Instant {
-    let pool = Arc::new(Pool::new(shared.classes.len(), plan));
+pub(super) async fn run(
+    shared: &Arc<Shared>,
+    load: RateLoad,
+    plan: &PoolPlan,
+    max_users: u32,
+) -> Instant {
+    let pool = Arc::new(Pool::new(shared.classes.len(), plan, max_users));
     pool.preallocate(shared, plan.preallocated).await;
     let started = shared.start_clock();
     let (mut rates, mut shaped) = match load {
@@ -140,11 +145,11 @@ impl PooledUser {
 }
 
 impl Pool {
-    fn new(classes: usize, plan: &PoolPlan) -> Pool {
+    fn new(classes: usize, plan: &PoolPlan, max_users: u32) -> Pool {
         Pool {
             classes: (0..classes).map(|_| Mutex::default()).collect(),
             allocated: AtomicU32::new(0),
-            max_users: plan.max_users,
+            max_users,
             max_delay: plan.max_delay,
             next_id: AtomicU64::new(0),
         }
@@ -184,7 +189,7 @@ impl Pool {
         let user = class_pool.idle.pop();
         if user.is_none() && !self.reserve() {
             class_pool.waiting.push_back(due);
-            self.next_waiting(shared, &mut class_pool, None);
+            self.drop_expired(shared, &mut class_pool, Instant::now());
             return;
         }
         drop(class_pool);
@@ -220,7 +225,7 @@ impl Pool {
                 if shared.stop.is_cancelled() {
                     None
                 } else if let Some(next) =
-                    self.next_waiting(shared, &mut class_pool, Some(Instant::now()))
+                    self.take_waiting(shared, &mut class_pool, Instant::now())
                 {
                     Some(next)
                 } else {
@@ -234,23 +239,26 @@ impl Pool {
         }
     }
 
-    /// Takes the oldest waiting iteration that has not waited too long,
-    /// dropping those that have; with `taker` `None`, only drops.
-    fn next_waiting(
+    /// Takes the oldest waiting iteration that has not waited too long.
+    fn take_waiting(
         &self,
         shared: &Shared,
         class_pool: &mut ClassPool,
-        taker: Option<Instant>,
+        now: Instant,
     ) -> Option<Instant> {
-        let now = taker.unwrap_or_else(Instant::now);
+        self.drop_expired(shared, class_pool, now);
+        class_pool.waiting.pop_front()
+    }
+
+    /// Counts as dropped the waiting iterations that waited past `--max-delay`.
+    fn drop_expired(&self, shared: &Shared, class_pool: &mut ClassPool, now: Instant) {
         while let Some(&due) = class_pool.waiting.front() {
             if now.duration_since(due) <= self.max_delay {
-                return taker.and_then(|_| class_pool.waiting.pop_front());
+                return;
             }
             class_pool.waiting.pop_front();
             shared.progress.drop_iterations(1);
         }
-        None
     }
 
     /// Makes a user of `class` whose slot is already reserved; on failure
