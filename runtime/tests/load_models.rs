@@ -160,7 +160,7 @@ fn flags_beat_environment_variables_which_beat_the_config_file() {
     std::fs::create_dir_all(&dir).expect("a temporary directory");
     let component = guest("http-hammer");
     let file = format!(
-        "component = {:?}\nhost = {:?}\nusers = 2\niterations = 30\n[param]\nPATH = \"/from-file\"\n",
+        "component = {:?}\nhost = {:?}\nusers = 2\niterations = 30\n[param]\nPATH = \"/from-file\"\nWAIT_MS = \"10\"\n",
         component.display().to_string(),
         server.url()
     );

@@ -4,11 +4,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("the testkit lives one level below the repository root")
+/// The repository root: the nearest directory above the package under test
+/// that holds `wit/user.wit`.
+///
+/// Read at run time, not baked in with `env!`: cargo may reuse a testkit
+/// compiled in another checkout that shares the target dir, and would then
+/// build that checkout's guests.
+fn repo_root() -> PathBuf {
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::current_dir().expect("a working directory"));
+    package
+        .ancestors()
+        .find(|dir| dir.join("wit/user.wit").is_file())
+        .unwrap_or_else(|| panic!("no wit/user.wit above {}", package.display()))
         .to_path_buf()
 }
 

@@ -54,7 +54,10 @@ pub(super) async fn run(shared: &Arc<Shared>, load: UserLoad, max_users: u32) ->
             let retire = shared.stop.child_token();
             let class = positions[slots.len()];
             slots.push(retire.clone());
-            users.spawn(user_task(Arc::clone(shared), next_id, class, retire));
+            // Counted from the spawn, not from its first poll: on a busy
+            // machine an early user can finish before a later one is polled.
+            let running = Running::enter(&shared.progress);
+            users.spawn(user_task(Arc::clone(shared), next_id, class, retire, running));
             next_id += 1;
             allowance -= 1.0;
         }
@@ -137,7 +140,13 @@ impl Targets {
 
 /// One spawned user until it ends, is killed, or outlives the stop
 /// timeout after being retired.
-async fn user_task(shared: Arc<Shared>, user_id: u64, class: usize, retire: CancellationToken) {
+async fn user_task(
+    shared: Arc<Shared>,
+    user_id: u64,
+    class: usize,
+    retire: CancellationToken,
+    _running: Running,
+) {
     let grace = async {
         retire.cancelled().await;
         tokio::time::sleep(shared.stop_timeout).await;
@@ -153,7 +162,6 @@ async fn user_task(shared: Arc<Shared>, user_id: u64, class: usize, retire: Canc
 /// A trap (or a call over `--task-timeout`) discards the instance; a fresh
 /// one takes its place after a back-off that grows while traps repeat.
 async fn drive_user(shared: &Shared, user_id: u64, class: usize, retire: &CancellationToken) {
-    let _running = Running::enter(&shared.progress);
     let class = &shared.classes[class];
     let mut backoff = Backoff::default();
     while !retire.is_cancelled() {
