@@ -67,6 +67,18 @@ fn run_time_stops_the_run() {
 }
 
 #[test]
+fn the_run_ends_with_its_last_iteration_not_after_the_wait_that_follows() {
+    let server = TargetServer::start();
+    // Each user waits 10 minutes after its task; the last of the 3
+    // iterations ends the run, and the waiting users are stopped.
+    let run = load("http-hammer", &server.url(), "-u 3 -i 3 -t 20m -e WAIT_MS=600000");
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(server.count("GET", "/"), 3);
+    let seconds = run.summary()["duration_s"].as_f64().unwrap();
+    assert!(seconds < 600.0, "ran {seconds} s: it waited for the users' wait");
+}
+
+#[test]
 fn spawn_rate_spreads_user_starts() {
     let server = TargetServer::start();
     // One user per second for 2.5 s: users start at 0 s, 1 s and 2 s.

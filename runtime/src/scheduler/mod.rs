@@ -138,10 +138,23 @@ struct Shared {
     kill: CancellationToken,
     stop_timeout: Duration,
     run_time: Option<Duration>,
-    /// Tasks still allowed to start under `--iterations`.
-    iterations_left: Option<AtomicU64>,
+    /// The `--iterations` budget.
+    iterations: Option<IterationBudget>,
     /// Traps already shown on stderr: (class, task, message).
     reported: Mutex<HashSet<(u32, String, String)>>,
+}
+
+/// `--iterations`: how many tasks may still start, and how many of the
+/// whole budget have not yet ended.
+struct IterationBudget {
+    left: AtomicU64,
+    unfinished: AtomicU64,
+}
+
+impl IterationBudget {
+    fn new(iterations: u64) -> Self {
+        IterationBudget { left: AtomicU64::new(iterations), unfinished: AtomicU64::new(iterations) }
+    }
 }
 
 /// How a task run ended.
@@ -188,10 +201,10 @@ impl Shared {
 
     /// Claims one task run; false once `--iterations` are used up.
     fn claim_iteration(&self) -> bool {
-        let Some(left) = &self.iterations_left else {
+        let Some(budget) = &self.iterations else {
             return true;
         };
-        left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok()
+        budget.left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok()
     }
 
     /// Instantiates user `user_id` and makes it one of `class`.
@@ -223,7 +236,15 @@ impl Shared {
     async fn run_task(&self, user: &mut VirtualUser, user_id: u64, class: &ClassPlan) -> TaskEnd {
         self.progress.tasks.fetch_add(1, Ordering::Relaxed);
         let task = class.pick_task(user.rng());
-        match user.run_task(task.index).await {
+        let result = user.run_task(task.index).await;
+        if let Some(budget) = &self.iterations {
+            // The last iteration has ended: users waiting between tasks
+            // have nothing left to do, so the run need not wait for them.
+            if budget.unfinished.fetch_sub(1, Ordering::AcqRel) == 1 {
+                self.stop.cancel();
+            }
+        }
+        match result {
             Ok(()) => TaskEnd::Succeeded,
             Err(error) => {
                 self.report(user_id, class, &task.name, &error);
@@ -265,7 +286,7 @@ pub async fn run(
         kill,
         stop_timeout: plan.stop_timeout,
         run_time: plan.run_time,
-        iterations_left: plan.iterations.map(AtomicU64::new),
+        iterations: plan.iterations.map(IterationBudget::new),
         reported: Mutex::default(),
     });
     let started = match plan.model {
