@@ -133,6 +133,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let mut summary =
         Summary::new(&recorder.snapshot(), progress.peak(), progress.restarts(), outcome.duration)?;
     summary.dropped_iterations = progress.dropped();
+    summary.all_users_started_s = progress.all_started_after().map(|after| after.as_secs_f64());
     summary.history = sampler.await.map(History::into_rows).unwrap_or_default();
     print!("{}", report::table::render(&summary));
     if let Some(path) = &args.json {

@@ -105,6 +105,8 @@ fn user_stages_reach_each_target_and_end_the_run() {
     let run = load("http-hammer", &server.url(), "--stages 1s:3,2s:3,1s:6,2s:6 -e WAIT_MS=100");
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert_eq!(run.summary()["users"], 6);
+    // Stages have no moment when "all" users have started.
+    assert!(run.summary().get("all_users_started_s").is_none());
     let users = users_over_time(&run);
     assert!(users.contains(&3) && users.contains(&6), "users per second: {users:?}");
     let first_six = users.iter().position(|&n| n == 6).expect("6 users");

@@ -21,6 +21,7 @@ fn iterations_stop_after_exactly_n_and_tasks_follow_their_weights() {
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     let (a, b) = (run.count("GET", "/a"), run.count("GET", "/b"));
     assert_eq!(a + b, 4000);
+    assert!(run.summary()["all_users_started_s"].is_f64(), "{}", run.summary());
     assert_eq!((server.count("GET", "/a"), server.count("GET", "/b")), (a, b));
     // Weights 3:1, so /a is 75% of the tasks; 4000 draws stay within ±4%.
     let share = a as f64 / 4000.0;

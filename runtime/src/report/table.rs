@@ -13,6 +13,9 @@ const REQUEST_HEADER: [&str; 11] =
 pub fn render(summary: &Summary) -> String {
     let mut text =
         format!("Response times in ms; {} users over {:.1} s", summary.users, summary.duration_s);
+    if let Some(seconds) = summary.all_users_started_s {
+        text.push_str(&format!(" (all started in {seconds:.2} s)"));
+    }
     if summary.user_restarts > 0 {
         text.push_str(&format!("; {} user instances replaced after traps", summary.user_restarts));
     }

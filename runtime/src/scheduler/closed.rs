@@ -11,7 +11,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::shape::Target;
 use super::{
-    assign_classes, drain, Backoff, Running, Shared, Stages, StartFailure, TaskEnd, UserLoad,
+    assign_classes, drain, Backoff, Running, Shared, Stages, StartFailure, Started, TaskEnd,
+    UserLoad,
 };
 
 /// How often the user count is brought toward its target.
@@ -22,6 +23,9 @@ const TICK: Duration = Duration::from_millis(10);
 pub(super) async fn run(shared: &Arc<Shared>, load: UserLoad, max_users: u32) -> Instant {
     let started = shared.start_clock();
     let mut targets = Targets::new(load, max_users, started, &shared.stop);
+    if let Targets::Fixed { users, .. } = targets {
+        let _ = shared.progress.fixed_users.set((u64::from(users), started));
+    }
     let positions = assign_classes(&shared.classes, targets.ceiling());
     let mut users = JoinSet::new();
     // One retire token per spawned user, newest last: users stop LIFO, so
@@ -199,6 +203,7 @@ async fn live(
         Err(StartFailure::Refused) => return Life::Ended,
         Err(StartFailure::Trapped) => return Life::Trapped,
     };
+    let _started = Started::enter(&shared.progress);
     while !retire.is_cancelled() {
         if !shared.claim_iteration() {
             shared.stop.cancel();

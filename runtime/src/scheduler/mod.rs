@@ -16,7 +16,7 @@ pub use shape::{Shape, ShapeModel};
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
@@ -86,6 +86,11 @@ pub struct Progress {
     restarts: AtomicU64,
     tasks: AtomicU64,
     dropped: AtomicU64,
+    /// Users whose instance is through `on-start` and not yet gone.
+    started: AtomicU64,
+    /// A fixed user count, and when its first user was spawned.
+    fixed_users: OnceLock<(u64, Instant)>,
+    all_started_after: OnceLock<Duration>,
 }
 
 impl Progress {
@@ -112,6 +117,12 @@ impl Progress {
     /// Open model: iterations that were due but found no user in time.
     pub fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Closed model with a fixed user count: how long after the first spawn
+    /// every user had started (instantiated and through `on-start`).
+    pub fn all_started_after(&self) -> Option<Duration> {
+        self.all_started_after.get().copied()
     }
 
     fn drop_iterations(&self, count: u64) {
@@ -311,6 +322,28 @@ impl Running {
 impl Drop for Running {
     fn drop(&mut self) {
         self.0.running.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Counts a user as started while its instance, through `on-start`, lives.
+struct Started<'a>(&'a Progress);
+
+impl<'a> Started<'a> {
+    fn enter(progress: &'a Progress) -> Self {
+        let now = progress.started.fetch_add(1, Ordering::Relaxed) + 1;
+        if let Some((users, since)) = progress.fixed_users.get() {
+            if now >= *users {
+                // Only the first time counts.
+                let _ = progress.all_started_after.set(since.elapsed());
+            }
+        }
+        Started(progress)
+    }
+}
+
+impl Drop for Started<'_> {
+    fn drop(&mut self) {
+        self.0.started.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -26,6 +26,10 @@ pub struct Summary {
     /// `--max-delay` (or were still waiting when the run ended).
     #[serde(default)]
     pub dropped_iterations: u64,
+    /// Closed model with a fixed user count: seconds until every user was
+    /// instantiated and through `on-start` (Locust's "All users spawned").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub all_users_started_s: Option<f64>,
     pub totals: Totals,
     /// One row per (type, name), sorted by name then type.
     pub requests: Vec<RequestRow>,
@@ -176,6 +180,7 @@ impl Summary {
             duration_s: seconds,
             user_restarts,
             dropped_iterations: 0,
+            all_users_started_s: None,
             totals: Totals {
                 requests: aggregated.count,
                 failures: aggregated.failures,
@@ -248,8 +253,19 @@ impl Summary {
         let mut merged = Summary::new(&shard, users, restarts, Duration::from_secs_f64(longest))?;
         merged.dropped_iterations =
             summaries.iter().map(|summary| summary.dropped_iterations).sum();
+        // Generators started on their own: the slowest one is when all had.
+        merged.all_users_started_s = summaries
+            .iter()
+            .map(|summary| summary.all_users_started_s)
+            .reduce(max_started)
+            .flatten();
         Ok(merged)
     }
+}
+
+/// The later of two start times; unknown if either is.
+fn max_started(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    Some(a?.max(b?))
 }
 
 /// Counters, then trends, each sorted by name.
