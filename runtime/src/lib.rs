@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 mod engine;
 pub mod inspect;
+mod limits;
 mod protocols;
 pub mod report;
 pub mod run;

@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{GuestArgs, RunArgs};
 use crate::engine::UserComponent;
+use crate::limits;
 use crate::protocols::context::ContextConfig;
 use crate::protocols::grpc::GrpcConfig;
 use crate::protocols::http::HttpConfig;
@@ -51,6 +52,11 @@ pub async fn run(args: RunArgs) -> Result<()> {
     })?;
     let shown = path.display().to_string();
     let sandbox = Arc::new(sandbox(&args.guest).await?);
+    let asked = asked_users(&args);
+    limits::check_map_count(asked).map_err(|error| BadInput(error.into()))?;
+    if let Some(warning) = limits::raise_open_files(asked) {
+        eprintln!("{warning}");
+    }
     let component = UserComponent::load(
         &path,
         capacity(&args),
@@ -152,11 +158,19 @@ pub async fn run(args: RunArgs) -> Result<()> {
 /// shape, unknown until the component is loaded, may ask for up to
 /// `--max-users`.
 fn capacity(args: &RunArgs) -> u32 {
+    max_users(args).max(asked_users(args)).saturating_add(1)
+}
+
+/// The most users the flags ask for by name (`-u`, `--max-users`, user
+/// stages): what the kernel's limits must allow. Unlike [`capacity`], no
+/// default ceiling, whose slots cost address space but no maps or files
+/// until used.
+fn asked_users(args: &RunArgs) -> u32 {
     let stage_users = match &args.stages {
         Some(stages) if stages.unit == StageUnit::Users => stages.peak().round() as u32,
         _ => 0,
     };
-    max_users(args).max(args.users.unwrap_or(1)).max(stage_users).saturating_add(1)
+    args.users.unwrap_or(1).max(args.max_users.unwrap_or(0)).max(stage_users)
 }
 
 /// `--max-users`, by default `-u` but at least 1,000.

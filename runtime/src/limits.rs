@@ -1,0 +1,96 @@
+//! The kernel limits that many users run into, checked before a run so
+//! that a large one fails with a hint, not deep inside wasmtime or hyper.
+
+use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+
+/// Memory maps one live user takes: its fiber stack and that stack's guard
+/// page, its linear memory and that memory's guard region (4, measured on
+/// Linux with 2,000 users), plus one to spare.
+const MAPS_PER_USER: u64 = 5;
+/// Maps the process needs whatever the users: binary, libraries, heap,
+/// thread stacks.
+const BASE_MAPS: u64 = 2048;
+/// Open files the process needs besides one socket per user.
+const BASE_FILES: u64 = 256;
+
+/// A limit too low for the run asked for.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{users} users need about {needed} memory maps, but vm.max_map_count is {limit}; \
+     raise it with `sudo sysctl -w vm.max_map_count={suggested}` (or run fewer users)"
+)]
+pub struct MapCountTooLow {
+    users: u32,
+    needed: u64,
+    limit: u64,
+    suggested: u64,
+}
+
+/// Refuses `users` live users when the kernel's `vm.max_map_count` is too
+/// low for them. Without that, instantiation fails part way through the
+/// run with an out-of-memory error that does not say why.
+pub fn check_map_count(users: u32) -> Result<(), MapCountTooLow> {
+    match std::fs::read_to_string("/proc/sys/vm/max_map_count") {
+        Ok(text) => match text.trim().parse() {
+            Ok(limit) => check_map_count_against(users, limit),
+            Err(_) => Ok(()),
+        },
+        // Not Linux, or no /proc: nothing to check.
+        Err(_) => Ok(()),
+    }
+}
+
+fn check_map_count_against(users: u32, limit: u64) -> Result<(), MapCountTooLow> {
+    let needed = u64::from(users) * MAPS_PER_USER + BASE_MAPS;
+    if needed <= limit {
+        return Ok(());
+    }
+    let suggested = needed.next_power_of_two().max(1 << 20);
+    Err(MapCountTooLow { users, needed, limit, suggested })
+}
+
+/// Raises the soft open-files limit to the hard one, as a load generator
+/// needs a socket per user. Returns a warning when even the hard limit is
+/// below what `users` each holding a connection need.
+pub fn raise_open_files(users: u32) -> Option<String> {
+    if let Rlimit { current: Some(soft), maximum: Some(hard) } = getrlimit(Resource::Nofile) {
+        if soft < hard {
+            // A lower soft limit would only make later sockets fail.
+            let _ =
+                setrlimit(Resource::Nofile, Rlimit { current: Some(hard), maximum: Some(hard) });
+        }
+    }
+    let allowed = getrlimit(Resource::Nofile).current?;
+    open_files_warning(users, allowed)
+}
+
+fn open_files_warning(users: u32, allowed: u64) -> Option<String> {
+    let needed = u64::from(users) + BASE_FILES;
+    (allowed < needed).then(|| {
+        format!(
+            "wasmload: at most {allowed} open files (ulimit -n); {users} users that each hold \
+             a connection need about {needed}, so connections past that will fail"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enough_maps_pass_and_too_few_say_how_to_raise_the_limit() {
+        assert!(check_map_count_against(10_000, 65_530).is_ok());
+        let error = check_map_count_against(100_000, 65_530).unwrap_err().to_string();
+        assert!(error.contains("100000 users need about 502048 memory maps"), "{error}");
+        assert!(error.contains("vm.max_map_count is 65530"), "{error}");
+        assert!(error.contains("sudo sysctl -w vm.max_map_count=1048576"), "{error}");
+    }
+
+    #[test]
+    fn open_files_warn_only_below_one_per_user() {
+        assert_eq!(open_files_warning(1_000, 20_000), None);
+        let warning = open_files_warning(100_000, 20_000).unwrap_or_default();
+        assert!(warning.contains("at most 20000 open files"), "{warning}");
+    }
+}
