@@ -12,7 +12,7 @@ ensure_wasm_target() {
 
 build_examples() {
     cargo build --release --target wasm32-wasip2 \
-        --manifest-path guest-examples/rust/Cargo.toml --target-dir "$GUEST_TARGET_DIR"
+        --manifest-path guest-examples/rust/Cargo.toml --target-dir "$GUEST_TARGET_DIR" "$@"
 }
 
 # Real servers some end-to-end tests talk to, from Debian's packages.

@@ -88,6 +88,19 @@ fn cookies_are_kept_per_user_and_not_shared() {
 }
 
 #[test]
+fn each_user_keeps_its_connection_alive_unless_asked_to_close() {
+    let server = TargetServer::start();
+    let kept = load("http-hammer", &server.url(), "-u 3 -i 60 -e WAIT_MS=5");
+    assert_eq!(kept.code, Some(0), "stderr: {}", kept.stderr);
+    assert_eq!(server.count("GET", "/"), 60);
+    assert_eq!(server.connections(), 3);
+
+    let closing = load("http-hammer", &server.url(), "-u 3 -i 30 -e WAIT_MS=5 -e CLOSE=1");
+    assert_eq!((closing.count("GET", "/"), closing.failures("GET", "/")), (30, 0));
+    assert_eq!(server.connections(), 3 + 30);
+}
+
+#[test]
 fn tls_targets_are_served_over_http2_when_offered() {
     let server = TargetServer::start_tls();
     let ca = std::env::temp_dir().join(format!("wasmload-ca-{}.pem", std::process::id()));
@@ -98,6 +111,7 @@ fn tls_targets_are_served_over_http2_when_offered() {
     assert_eq!((run.count("GET", "/"), run.failures("GET", "/")), (30, 0));
     assert_eq!(server.count("GET", "/"), 30);
     assert_eq!(server.http2_requests(), 30);
+    assert_eq!(server.connections(), 3);
 
     // Without trusting the certificate, every request fails to connect.
     let untrusted = load("http-hammer", &server.url(), "-i 3");

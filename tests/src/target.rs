@@ -49,6 +49,8 @@ struct Seen {
     sessions_on_me: HashSet<String>,
     /// Requests that arrived over HTTP/2.
     http2_requests: u64,
+    /// Connections accepted.
+    connections: u64,
     /// While set and in the future, every answer waits until then.
     stalled_until: Option<tokio::time::Instant>,
 }
@@ -119,6 +121,11 @@ impl TargetServer {
         self.seen.lock().expect("server state").http2_requests
     }
 
+    /// Connections accepted so far.
+    pub fn connections(&self) -> u64 {
+        self.seen.lock().expect("server state").connections
+    }
+
     /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with TLS.
     pub fn url(&self) -> String {
         match self.certificate {
@@ -156,6 +163,7 @@ async fn accept_loop(listener: TcpListener, tls: Option<TlsAcceptor>, seen: Arc<
             continue;
         };
         let _ = stream.set_nodelay(true);
+        seen.lock().expect("server state").connections += 1;
         let seen = Arc::clone(&seen);
         let tls = tls.clone();
         tokio::spawn(async move {

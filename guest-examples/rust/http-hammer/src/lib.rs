@@ -1,5 +1,7 @@
 //! The benchmark user: `GET /` (or `-e PATH=...`), then waits
-//! `-e WAIT_MS=N` (default 0).
+//! `-e WAIT_MS=N` (default 0), or with `-e PACING_MS=N` starts a task every
+//! N ms. `-e CLOSE=1` asks for a new connection per request
+//! (`Connection: close`), for more users than the open-files limit.
 
 use std::time::Duration;
 
@@ -7,24 +9,33 @@ use wasmload_sdk::prelude::*;
 
 struct Hammer {
     path: String,
+    close: bool,
 }
 
 impl User for Hammer {
     fn class() -> Class<Self> {
-        let wait_ms = context::param_or("WAIT_MS", "0").parse().unwrap_or(0);
-        Class::new("hammer")
-            .wait(Wait::constant(Duration::from_millis(wait_ms)))
-            .task(Task::new("get", Self::get))
+        let millis =
+            |name| Duration::from_millis(context::param_or(name, "0").parse().unwrap_or(0));
+        let wait = match millis("PACING_MS") {
+            pacing if pacing.is_zero() => Wait::constant(millis("WAIT_MS")),
+            pacing => Wait::constant_pacing(pacing),
+        };
+        Class::new("hammer").wait(wait).task(Task::new("get", Self::get))
     }
 
     fn on_start() -> Result<Self> {
-        Ok(Hammer { path: context::param_or("PATH", "/") })
+        Ok(Hammer {
+            path: context::param_or("PATH", "/"),
+            close: context::param_or("CLOSE", "0") == "1",
+        })
     }
 }
 
 impl Hammer {
     fn get(&mut self) -> Result<()> {
-        http::get(&self.path).send()?;
+        let request = http::get(&self.path);
+        let request = if self.close { request.header("connection", "close") } else { request };
+        request.send()?;
         Ok(())
     }
 }

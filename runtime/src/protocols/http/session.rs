@@ -8,14 +8,11 @@ use cookie_store::CookieStore;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use url::Url;
 
+use super::pool::Pool;
 use crate::bindings::http::Request;
-use crate::protocols::connect::{self, PolicyResolver};
+use crate::protocols::connect;
 use crate::protocols::error_chain;
 use crate::sandbox::NetworkPolicy;
 use crate::sync::lock;
@@ -54,7 +51,7 @@ pub struct Fetched {
 /// wasi:http requests made on other tasks stay in the user's session.
 #[derive(Clone)]
 pub struct Session {
-    client: Client<HttpsConnector<HttpConnector<PolicyResolver>>, Full<Bytes>>,
+    connections: Arc<Pool>,
     cookies: Arc<Mutex<CookieStore>>,
     network: Arc<NetworkPolicy>,
     max_body: usize,
@@ -101,11 +98,12 @@ impl Session {
             .enable_http1()
             .enable_http2()
             .wrap_connector(tcp);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .build(connector);
-        Session { client, cookies: Arc::default(), network: Arc::clone(network), max_body }
+        Session {
+            connections: Arc::new(Pool::new(connector)),
+            cookies: Arc::default(),
+            network: Arc::clone(network),
+            max_body,
+        }
     }
 
     /// Sends `request` to `url`, following redirects, within `timeout`.
@@ -133,12 +131,9 @@ impl Session {
             let (Some(location), true) =
                 (location, request.follow_redirects && status.is_redirection())
             else {
-                let (parts, incoming) = response.into_parts();
-                let body = self.read_body(incoming).await?;
+                let (parts, body) = response.into_parts();
                 return Ok(Fetched { status: parts.status, url, headers: parts.headers, body });
             };
-            // Drain the body so the connection goes back to the pool.
-            self.read_body(response.into_body()).await?;
             let location = location
                 .to_str()
                 .map_err(|_| SendError::Transport("redirect location is not text".into()))?;
@@ -172,9 +167,7 @@ impl Session {
         timeout: Duration,
     ) -> Result<Fetched, SendError> {
         let exchange = async {
-            let response = self.exchange_once(method, &url, headers, body).await?;
-            let (parts, incoming) = response.into_parts();
-            let body = self.read_body(incoming).await?;
+            let (parts, body) = self.exchange_once(method, &url, headers, body).await?.into_parts();
             Ok(Fetched { status: parts.status, url: url.clone(), headers: parts.headers, body })
         };
         tokio::time::timeout(timeout, exchange).await.unwrap_or(Err(SendError::Timeout))
@@ -186,7 +179,7 @@ impl Session {
         url: &Url,
         headers: &HeaderMap,
         body: Bytes,
-    ) -> Result<http::Response<hyper::body::Incoming>, SendError> {
+    ) -> Result<http::Response<Bytes>, SendError> {
         let host = url.host_str().unwrap_or_default();
         let port = url.port_or_known_default().unwrap_or_default();
         self.network
@@ -202,21 +195,18 @@ impl Session {
             all_headers.insert(COOKIE, cookie);
         }
         *request.headers_mut() = all_headers;
-        let response = self.client.request(request).await.map_err(|e| {
-            let reason = error_chain(&e);
-            if e.is_connect() {
-                SendError::Connect(reason)
-            } else {
-                SendError::Transport(reason)
-            }
-        })?;
+        let (response, connection) = self.connections.send(request).await?;
         for set_cookie in response.headers().get_all(SET_COOKIE) {
             if let Ok(text) = set_cookie.to_str() {
                 // A cookie the jar refuses is ignored, as browsers do.
                 let _ = self.jar().parse(text, url);
             }
         }
-        Ok(response)
+        let (parts, incoming) = response.into_parts();
+        let body = self.read_body(incoming).await?;
+        // Read to the end, the connection can take the next request.
+        self.connections.give_back(connection);
+        Ok(http::Response::from_parts(parts, body))
     }
 
     /// The `Cookie` header for `url`: the jar's cookies after any the guest

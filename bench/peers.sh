@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the load testers wasmload is compared with, from the package
+# registries: wrk and nginx (Debian), oha (crates.io), Locust (PyPI) and
+# Goose (crates.io, built from bench/goose). k6 is not in any registry we
+# reach, so it is left out. Safe to run again: what is there is kept.
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+mkdir -p "$PEERS"
+
+if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq wrk nginx-light >/dev/null
+fi
+
+if [ ! -x "$PEERS/oha/bin/oha" ]; then
+    cargo install --locked --quiet oha@1.16.0 --root "$PEERS/oha"
+fi
+
+if [ ! -x "$PEERS/venv/bin/locust" ]; then
+    python3 -m venv "$PEERS/venv"
+    "$PEERS/venv/bin/pip" install -q locust==2.47.0
+fi
+
+CARGO_TARGET_DIR="$PEERS/goose-target" cargo build --release -q --manifest-path bench/goose/Cargo.toml
+
+echo "peers: $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), $(nginx -v 2>&1), $("$PEERS/oha/bin/oha" --version)," \
+    "$("$PEERS/venv/bin/locust" --version 2>&1 | cut -d' ' -f1-2), goose $(grep -A1 '^name = "goose"' bench/goose/Cargo.lock | tail -1 | cut -d'"' -f2)"
