@@ -25,8 +25,9 @@ s = json.load(open(sys.argv[1]))
 users, run_time = int(sys.argv[3]), float(sys.argv[4])
 expected = users * run_time / 5
 requests, failures = s["totals"]["requests"], s["totals"]["failures"]
+started, duration, peak = s.get("all_users_started_s", 0), s["duration_s"], s["users"]
 rss = int(open(sys.argv[2]).read().split()[-1])
-print(f"{s[\"users\"]} users (all started in {s.get(\"all_users_started_s\", 0):.1f} s) over {s[\"duration_s\"]:.0f} s:"
+print(f"{peak} users (all started in {started:.1f} s) over {duration:.0f} s:"
       f" {requests} requests ({failures} failed) of {expected:.0f} expected = {requests / expected:.1%};"
       f" peak RSS {rss / 1048576:.2f} GiB ({rss / users:.1f} KiB per user)")' \
     "$work/scale.json" "$work/rss" "$USERS" "$RUN_TIME"

@@ -26,7 +26,9 @@ echo "one iteration, from compile cache: $(one_iteration_seconds) s"
     --cache-dir "$work/cache" --json "$work/start.json" >/dev/null
 python3 -c 'import json, sys
 s = json.load(open(sys.argv[1]))
-print(f"{s[\"users\"]} users all started in {s[\"all_users_started_s\"]:.2f} s;"
-      f" their {s[\"totals\"][\"requests\"]} first requests done in {s[\"duration_s\"]:.2f} s")' \
+users, started, duration = s["users"], s["all_users_started_s"], s["duration_s"]
+requests = s["totals"]["requests"]
+print(f"{users} users all started in {started:.2f} s;"
+      f" their {requests} first requests done in {duration:.2f} s")' \
     "$work/start.json"
 rm -rf "$work"
