@@ -62,9 +62,12 @@ CONF
 stop_nginx() {
     local pid="$PEERS/nginx/nginx.pid"
     if [ -f "$pid" ]; then
-        kill "$(cat "$pid")" 2>/dev/null || true
-        rm -f "$pid"
-        sleep 0.2
+        kill "$(cat "$pid")" 2>/dev/null || rm -f "$pid"
+        # nginx removes its pid file as it exits.
+        for _ in $(seq 50); do
+            [ -f "$pid" ] || return 0
+            sleep 0.1
+        done
     fi
 }
 

@@ -13,7 +13,9 @@ build_wasmload
 start_nginx
 work="$(mktemp -d)"
 
-params=(-e PACING_MS=5000)
+# Users start over one 5 s period, so their requests spread evenly over
+# it instead of arriving together every 5 s.
+params=(-e PACING_MS=5000 -r $((USERS / 5)))
 if [ "$(ulimit -Hn)" != unlimited ] && [ "$(ulimit -Hn)" -lt $((USERS + 1024)) ]; then
     echo "open files are limited to $(ulimit -Hn): one connection per request (Connection: close)"
     params+=(-e CLOSE=1)
