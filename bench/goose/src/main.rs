@@ -18,9 +18,6 @@ async fn main() -> Result<(), GooseError> {
     if !wait.is_zero() {
         hammer = hammer.set_wait_time(wait, wait)?;
     }
-    GooseAttack::initialize()?
-        .register_scenario(hammer)
-        .execute()
-        .await?;
+    GooseAttack::initialize()?.register_scenario(hammer).execute().await?;
     Ok(())
 }
