@@ -17,6 +17,7 @@ use hyper::client::conn::{http1, http2};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioExecutor;
+use tokio_util::task::AbortOnDropHandle;
 use tower_service::Service;
 
 use super::session::SendError;
@@ -172,7 +173,11 @@ impl Pool {
             .map_err(|e| SendError::InvalidRequest(e.to_string()))?;
         // Boxed inside the task: the connect future is large, and even
         // moving it into the task would take that much of the fiber stack.
-        let connecting = tokio::spawn(async move { Box::pin(connect(connector, uri)).await });
+        // A request that times out drops the handle, which ends the connect.
+        let connecting =
+            AbortOnDropHandle::new(tokio::spawn(
+                async move { Box::pin(connect(connector, uri)).await },
+            ));
         connecting.await.unwrap_or_else(|e| Err(SendError::Connect(e.to_string())))
     }
 }
