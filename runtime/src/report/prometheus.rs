@@ -21,7 +21,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::scheduler::Progress;
-use crate::stats::Recorder;
+use crate::stats::{Entry, Recorder};
 
 /// Response-time bucket bounds, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -99,31 +99,20 @@ impl Collector for RunCollector {
         )?;
         users.encode_gauge(&(self.progress.running() as i64))?;
 
-        let mut requests = encoder.encode_descriptor(
+        let requests = encoder.encode_descriptor(
             "wasmload_requests",
             "Requests recorded",
             None,
             MetricType::Counter,
         )?;
-        for (kind, name, entry) in &groups {
-            let labels = [("type", *kind), ("name", *name)];
-            requests
-                .encode_family(&labels)?
-                .encode_counter::<NoLabelSet, _, u64>(&entry.histogram().len(), None)?;
-        }
-
-        let mut failures = encoder.encode_descriptor(
+        encode_counts(requests, &groups, |entry| entry.histogram().len())?;
+        let failures = encoder.encode_descriptor(
             "wasmload_failures",
             "Failed requests",
             None,
             MetricType::Counter,
         )?;
-        for (kind, name, entry) in &groups {
-            let labels = [("type", *kind), ("name", *name)];
-            failures
-                .encode_family(&labels)?
-                .encode_counter::<NoLabelSet, _, u64>(&entry.failures(), None)?;
-        }
+        encode_counts(failures, &groups, Entry::failures)?;
 
         let mut dropped = encoder.encode_descriptor(
             "wasmload_dropped_iterations",
@@ -183,6 +172,19 @@ impl Collector for RunCollector {
         }
         Ok(())
     }
+}
+
+/// One counter per (type, name), of what `count` reads from its entry.
+fn encode_counts(
+    mut family: MetricEncoder<'_>,
+    groups: &[(&str, &str, &Entry)],
+    count: impl Fn(&Entry) -> u64,
+) -> Result<(), std::fmt::Error> {
+    for (kind, name, entry) in groups {
+        let labels = [("type", *kind), ("name", *name)];
+        family.encode_family(&labels)?.encode_counter::<NoLabelSet, _, u64>(&count(entry), None)?;
+    }
+    Ok(())
 }
 
 /// Each (type, name)'s response times as a Prometheus histogram family.

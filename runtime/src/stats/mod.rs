@@ -9,7 +9,7 @@ mod shard;
 mod summary;
 
 pub use history::{History, HistoryRow, PERCENTILES};
-pub use shard::Shard;
+pub use shard::{Entry, Shard};
 pub use summary::{decode_histogram, MetricRow, RequestRow, ResponseTimes, Summary};
 
 use std::cell::RefCell;

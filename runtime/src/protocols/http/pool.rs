@@ -113,7 +113,7 @@ impl Pool {
                 Err((error, None)) => return Err(transport(&error)),
             }
         }
-        let mut sender = self.connect_elsewhere(&origin).await?;
+        let mut sender = self.connect_elsewhere(uri).await?;
         if let Sender::Http2(shared) = &sender {
             self.keep(&origin, Sender::Http2(shared.clone()));
         }
@@ -162,15 +162,10 @@ impl Pool {
         None
     }
 
-    /// Connects to `origin` on a task of its own (see the module comment).
-    async fn connect_elsewhere(&self, origin: &Origin) -> Result<Sender, SendError> {
+    /// Connects to `uri`'s origin on a task of its own (see the module
+    /// comment).
+    async fn connect_elsewhere(&self, uri: Uri) -> Result<Sender, SendError> {
         let connector = self.connector.clone();
-        let uri = Uri::builder()
-            .scheme(origin.0.clone())
-            .authority(origin.1.clone())
-            .path_and_query("/")
-            .build()
-            .map_err(|e| SendError::InvalidRequest(e.to_string()))?;
         // Boxed inside the task: the connect future is large, and even
         // moving it into the task would take that much of the fiber stack.
         // A request that times out drops the handle, which ends the connect.
@@ -207,11 +202,9 @@ fn for_http1(mut request: Request<Body>) -> Request<Body> {
     if let (Some(authority), false) =
         (uri.authority(), request.headers().contains_key(http::header::HOST))
     {
-        let default_port = if uri.scheme() == Some(&Scheme::HTTPS) { 443 } else { 80 };
-        let host = match authority.port_u16() {
-            Some(port) if port != default_port => authority.as_str(),
-            _ => authority.host(),
-        };
+        // Requests come from `Url`s, which leave default ports out; only
+        // user info, if any, must go.
+        let host = authority.as_str().rsplit_once('@').map_or(authority.as_str(), |(_, host)| host);
         if let Ok(value) = HeaderValue::from_str(host) {
             request.headers_mut().insert(http::header::HOST, value);
         }
