@@ -16,11 +16,8 @@ use crate::user::UserState;
 
 /// How often a running guest yields back to the scheduler.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
-/// Pool slots per user, by kind. A Rust guest uses one memory, one or two
-/// tables and a few core instances (its module plus adapter shims).
-const CORE_INSTANCES_PER_USER: u32 = 8;
-const MEMORIES_PER_USER: u32 = 2;
-const TABLES_PER_USER: u32 = 4;
+/// Largest memory image copied into each instance rather than mapped.
+const COPY_MEMORY_IMAGE_UP_TO: u64 = 1 << 20;
 
 /// A compiled, linked user component, ready to instantiate many times.
 pub struct UserComponent {
@@ -38,10 +35,12 @@ impl UserComponent {
         let shown = path.display();
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {shown}"))?;
         check_component_header(&bytes).with_context(|| format!("{shown} cannot be run"))?;
-        let engine = new_engine(users.saturating_add(1), max_memory)?;
+        let footprint =
+            Footprint::of(&bytes).with_context(|| format!("{shown} is not a valid component"))?;
+        let engine = new_engine(users.saturating_add(1), &footprint, max_memory)?;
         let component = compile(&engine, &bytes, cache)
             .with_context(|| format!("{shown} is not a valid component"))?;
-        check_pool_fits(&component, max_memory)
+        check_pool_fits(&component, &footprint, max_memory)
             .with_context(|| format!("{shown} cannot be run"))?;
         let imports =
             component.component_type().imports(&engine).map(|(name, _)| name.to_owned()).collect();
@@ -73,12 +72,12 @@ impl UserComponent {
     }
 }
 
-fn new_engine(instances: u32, max_memory: usize) -> Result<Engine> {
+fn new_engine(instances: u32, footprint: &Footprint, max_memory: usize) -> Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(instances)
-        .total_core_instances(instances.saturating_mul(CORE_INSTANCES_PER_USER))
-        .total_memories(instances.saturating_mul(MEMORIES_PER_USER))
-        .total_tables(instances.saturating_mul(TABLES_PER_USER))
+        .total_core_instances(instances.saturating_mul(footprint.core_instances))
+        .total_memories(instances.saturating_mul(footprint.memories))
+        .total_tables(instances.saturating_mul(footprint.tables))
         .total_stacks(instances)
         .max_memory_size(max_memory)
         // Users that end give their slots back in batches: one TLB
@@ -93,11 +92,7 @@ fn new_engine(instances: u32, max_memory: usize) -> Result<Engine> {
         .memory_reservation(max_memory as u64)
         .memory_guard_size(64 << 10)
         .memory_reservation_for_growth(0)
-        // Copy data segments in rather than map the image per instance:
-        // for small guests a copy is cheaper than an mmap, its TLB
-        // shootdowns and one more memory map per user (10k users start
-        // about 15% sooner).
-        .memory_init_cow(false)
+        .memory_init_cow(footprint.map_memory_image())
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     Engine::new(&config)
         .map_err(anyhow::Error::from)
@@ -155,6 +150,61 @@ fn new_linker(engine: &Engine) -> Result<Linker<UserState>> {
     Ok(linker)
 }
 
+/// What one instance of a component takes, read from its bytes before an
+/// engine is made for it: the pool gives each user exactly that many slots.
+struct Footprint {
+    /// Core instances: its modules and the adapter shims and glue that
+    /// `wasm-tools component new` and the language toolchains add, nested
+    /// components included (a Rust user makes a few, a Python user 40).
+    core_instances: u32,
+    /// Linear memories and tables its modules define (a JavaScript user
+    /// built with stubbed WASI has three memories).
+    memories: u32,
+    tables: u32,
+    /// Bytes of data segments copied into its memories.
+    data_bytes: u64,
+}
+
+impl Footprint {
+    fn of(bytes: &[u8]) -> Result<Self> {
+        let mut footprint = Footprint { core_instances: 0, memories: 0, tables: 0, data_bytes: 0 };
+        for payload in wasmparser::Parser::new(0).parse_all(bytes) {
+            match payload? {
+                wasmparser::Payload::InstanceSection(section) => {
+                    for instance in section {
+                        if let wasmparser::Instance::Instantiate { .. } = instance? {
+                            footprint.core_instances += 1;
+                        }
+                    }
+                }
+                wasmparser::Payload::MemorySection(section) => {
+                    footprint.memories += section.count()
+                }
+                wasmparser::Payload::TableSection(section) => footprint.tables += section.count(),
+                wasmparser::Payload::DataSection(section) => {
+                    for data in section {
+                        footprint.data_bytes += data?.data.len() as u64;
+                    }
+                }
+                _ => {}
+            }
+        }
+        // A slot of each kind at least, so a pool is never empty.
+        footprint.core_instances = footprint.core_instances.max(1);
+        footprint.memories = footprint.memories.max(1);
+        footprint.tables = footprint.tables.max(1);
+        Ok(footprint)
+    }
+
+    /// Map the memory image copy-on-write rather than copy it in: for a
+    /// small guest a copy is cheaper than an mmap, its TLB shootdowns and
+    /// one more memory map per user (10k Rust users start about 15%
+    /// sooner), but an interpreter's megabytes of heap snapshot are not.
+    fn map_memory_image(&self) -> bool {
+        self.data_bytes > COPY_MEMORY_IMAGE_UP_TO
+    }
+}
+
 /// Refuses files that are not components before wasmtime gives a less
 /// helpful message.
 fn check_component_header(bytes: &[u8]) -> Result<()> {
@@ -172,17 +222,19 @@ fn check_component_header(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn check_pool_fits(component: &Component, max_memory: usize) -> Result<()> {
+/// The exact needs wasmtime computes, against the slots the footprint
+/// reserved: a module instantiated twice would need more.
+fn check_pool_fits(component: &Component, footprint: &Footprint, max_memory: usize) -> Result<()> {
     let Some(needs) = component.resources_required() else {
         return Ok(());
     };
-    if needs.num_memories > MEMORIES_PER_USER || needs.num_tables > TABLES_PER_USER {
+    if needs.num_memories > footprint.memories || needs.num_tables > footprint.tables {
         bail!(
-            "it needs {} memories and {} tables per instance; wasmload allows {} and {}",
+            "it needs {} memories and {} tables per instance, more than its modules define ({} and {})",
             needs.num_memories,
             needs.num_tables,
-            MEMORIES_PER_USER,
-            TABLES_PER_USER
+            footprint.memories,
+            footprint.tables
         );
     }
     if needs.max_initial_memory_size.unwrap_or(0) > max_memory as u64 {
