@@ -12,10 +12,22 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 
 /// Imports every user is granted: our interfaces, and the parts of WASI
-/// that carry no ambient authority (the WASI context has no files, no
-/// environment, no arguments; wasi:http goes through the user's session).
-const GRANTED: [&str; 6] =
-    ["wasmload:user/", "wasi:cli/", "wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:http/"];
+/// that carry no ambient authority. The WASI context has no preopened
+/// directories, no environment and no arguments, and its socket check
+/// permits no address, so `wasi:filesystem` finds no file and
+/// `wasi:sockets` reaches no host: users talk to the network only through
+/// wasmload's protocols (wasi:http goes through the user's session). The
+/// Python and JavaScript runtimes import both whether they use them or not.
+const GRANTED: [&str; 8] = [
+    "wasmload:user/",
+    "wasi:cli/",
+    "wasi:io/",
+    "wasi:clocks/",
+    "wasi:random/",
+    "wasi:http/",
+    "wasi:filesystem/",
+    "wasi:sockets/",
+];
 
 /// The run's guest policy.
 #[derive(Debug, Clone)]
@@ -113,17 +125,17 @@ mod tests {
         let default = sandbox(&[]);
         assert_eq!(default.grant("wasmload:user/http@0.1.0"), Grant::Default);
         assert_eq!(default.grant("wasi:io/streams@0.2.6"), Grant::Default);
-        assert_eq!(default.grant("wasi:filesystem/types@0.2.0"), Grant::Denied);
-        assert_eq!(default.grant("wasi:sockets/tcp@0.2.0"), Grant::Denied);
+        assert_eq!(default.grant("wasi:filesystem/types@0.2.0"), Grant::Default);
+        assert_eq!(default.grant("wasi:sockets/tcp@0.2.0"), Grant::Default);
         assert_eq!(default.grant("evil:corp/backdoor"), Grant::Denied);
-        let error = default
-            .check_imports(["wasi:io/poll@0.2.0", "wasi:filesystem/preopens@0.2.0"])
-            .unwrap_err();
-        assert!(error.to_string().contains("wasi:filesystem/preopens@0.2.0"), "{error}");
-        assert!(error.to_string().contains("--allow-import wasi:filesystem"), "{error}");
-        let allowed = sandbox(&["wasi:filesystem"]);
-        assert_eq!(allowed.grant("wasi:filesystem/types@0.2.0"), Grant::Flag);
-        assert!(allowed.check_imports(["wasi:filesystem/types@0.2.0"]).is_ok());
+        assert_eq!(default.grant("wasi:keyvalue/store@0.2.0"), Grant::Denied);
+        let error =
+            default.check_imports(["wasi:io/poll@0.2.0", "wasi:keyvalue/store@0.2.0"]).unwrap_err();
+        assert!(error.to_string().contains("wasi:keyvalue/store@0.2.0"), "{error}");
+        assert!(error.to_string().contains("--allow-import wasi:keyvalue"), "{error}");
+        let allowed = sandbox(&["wasi:keyvalue"]);
+        assert_eq!(allowed.grant("wasi:keyvalue/store@0.2.0"), Grant::Flag);
+        assert!(allowed.check_imports(["wasi:keyvalue/store@0.2.0"]).is_ok());
     }
 
     #[test]
