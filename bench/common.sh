@@ -9,10 +9,6 @@ TARGET="http://127.0.0.1:$NGINX_PORT"
 TARGET_CORE=0
 LOAD_CORE=1
 
-as_root() {
-    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
-}
-
 # The wasmload binary and the benchmark guest, built if needed.
 build_wasmload() {
     ensure_wasm_target

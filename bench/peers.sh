@@ -6,10 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 mkdir -p "$PEERS"
 
-if ! command -v wrk >/dev/null || ! command -v nginx >/dev/null; then
-    as_root apt-get update -qq
-    as_root apt-get install -y -qq wrk nginx-light >/dev/null
-fi
+apt_install wrk nginx-light
 
 if [ ! -x "$PEERS/oha/bin/oha" ]; then
     cargo install --locked --quiet oha@1.16.0 --root "$PEERS/oha"

@@ -15,12 +15,18 @@ build_examples() {
         --manifest-path guest-examples/rust/Cargo.toml --target-dir "$GUEST_TARGET_DIR" "$@"
 }
 
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs Debian packages unless every one of them is installed already.
+apt_install() {
+    dpkg -s "$@" >/dev/null 2>&1 && return
+    as_root apt-get update -qq
+    as_root apt-get install -y -qq "$@" >/dev/null
+}
+
 # Real servers some end-to-end tests talk to, from Debian's packages.
 ensure_test_servers() {
-    command -v redis-server >/dev/null && return
-    if [ "$(id -u)" = 0 ]; then
-        apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
-    else
-        sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null
-    fi
+    apt_install redis-server
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and end-to-end tests that build the guests
-# from source and run them against servers on 127.0.0.1.
+# (Rust, C, Zig, Python and JavaScript) from source and run them against
+# servers on 127.0.0.1.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ensure_wasm_target
 ensure_test_servers
+./scripts/toolchains.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 set +e

@@ -2,27 +2,18 @@
 
 use std::path::Path;
 
+use wasmload_testkit::checks::{self, SAY_HELLO};
 use wasmload_testkit::{run_guest, GrpcServer, Outcome};
 
 fn load(guest: &str, host: &str, flags: &str) -> Outcome {
     run_guest(Path::new(env!("CARGO_BIN_EXE_wasmload")), guest, host, flags)
 }
 
-const SAY_HELLO: &str = "/helloworld.Greeter/SayHello";
-
 #[test]
 fn say_hello_calls_match_what_the_server_received() {
     let server = GrpcServer::start();
     let run = load("grpc-hello", &server.url(), "-u 4 -i 200");
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-    assert_eq!(run.count("grpc", SAY_HELLO), 200);
-    assert_eq!(server.calls(SAY_HELLO), 200);
-    assert_eq!(run.failures("grpc", SAY_HELLO), 0);
-    // Every greeting was checked in the guest.
-    assert!(run.summary()["task_errors"].as_array().unwrap().is_empty(), "{}", run.stdout);
-    // Response length is the reply message's bytes: "Hello user N" plus 2 bytes of framing.
-    let avg = run.row("grpc", SAY_HELLO).unwrap()["avg_length"].as_f64().unwrap();
-    assert!((14.0..=15.0).contains(&avg), "average length {avg}");
+    checks::assert_greeter_run(&run, &server, 200);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use wasmload_testkit::{run_guest, Outcome, TargetServer};
+use wasmload_testkit::{checks, run_guest, Outcome, TargetServer};
 
 fn load(guest: &str, host: &str, flags: &str) -> Outcome {
     run_guest(Path::new(env!("CARGO_BIN_EXE_wasmload")), guest, host, flags)
@@ -13,36 +13,7 @@ fn load(guest: &str, host: &str, flags: &str) -> Outcome {
 fn records_every_request_the_server_saw() {
     let server = TargetServer::start();
     let run = load("http-basic", &server.url(), "-u 10 -i 300 -e WAIT_MS=0-5");
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-
-    // Each task sends one request, each user logs in once.
-    assert_eq!(run.summary()["totals"]["requests"], 310);
-    assert_eq!(run.count("POST", "/login"), 10);
-    assert_eq!(server.logins(), 10);
-
-    let served = server.counts();
-    let served_where = |keep: &dyn Fn(&str) -> bool| -> u64 {
-        served
-            .iter()
-            .filter(|((method, path), _)| method == "GET" && keep(path))
-            .map(|(_, count)| count)
-            .sum()
-    };
-    assert_eq!(run.count("GET", "/items"), server.count("GET", "/items"));
-    assert_eq!(run.count("GET", "/items/[id]"), served_where(&|p| p.starts_with("/items/")));
-    assert_eq!(run.count("GET", "/cart"), server.count("GET", "/cart"));
-    assert_eq!(served.values().sum::<u64>(), 310);
-
-    // The example marks out-of-stock items (every tenth id) as failures.
-    let out_of_stock = served_where(&|path| {
-        path.strip_prefix("/items/")
-            .and_then(|id| id.parse::<u64>().ok())
-            .is_some_and(|id| id % 10 == 0)
-    });
-    assert_eq!(run.failures("GET", "/items/[id]"), out_of_stock);
-    assert_eq!(run.failures("GET", "/items"), 0);
-    assert_eq!(run.failures("GET", "/cart"), 0);
-    assert!(run.stdout.contains("Aggregated"), "no table:\n{}", run.stdout);
+    checks::assert_shopper_run(&run, &server, 10, 300);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use wasmload_testkit::{run_guest, EchoServers, Outcome, RedisServer};
+use wasmload_testkit::{checks, run_guest, EchoServers, Outcome, RedisServer};
 
 fn load(guest: &str, host: &str, flags: &str) -> Outcome {
     run_guest(Path::new(env!("CARGO_BIN_EXE_wasmload")), guest, host, flags)
@@ -17,17 +17,7 @@ fn request_helpers_time_each_tcp_and_udp_exchange() {
         echo.udp_address()
     );
     let run = load("socket-echo", "tcp://127.0.0.1:1", &flags);
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-    assert_eq!(run.count("tcp", "connect"), 3);
-    assert_eq!(echo.tcp_connections(), 3);
-    let (lines, datagrams) = (run.count("tcp", "echo line"), run.count("udp", "echo datagram"));
-    assert_eq!(lines + datagrams, 60);
-    assert_eq!(echo.udp_datagrams(), datagrams);
-    assert_eq!(run.summary()["totals"]["failures"], 0);
-    assert!(run.summary()["task_errors"].as_array().unwrap().is_empty(), "{}", run.stdout);
-    // Each echoed line is as long as the line sent.
-    let line = &run.row("tcp", "echo line").unwrap();
-    assert_eq!(line["avg_length"].as_f64().unwrap(), "hello from user 0\n".len() as f64);
+    checks::assert_echo_run(&run, &echo, 3, 60);
 }
 
 #[test]

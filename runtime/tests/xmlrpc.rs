@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use wasmload_testkit::{run_guest, Outcome, TargetServer, XmlRpcServer};
+use wasmload_testkit::{checks, run_guest, Outcome, TargetServer, XmlRpcServer};
 
 fn load(guest: &str, host: &str, flags: &str) -> Outcome {
     run_guest(Path::new(env!("CARGO_BIN_EXE_wasmload")), guest, host, flags)
@@ -12,14 +12,7 @@ fn load(guest: &str, host: &str, flags: &str) -> Outcome {
 fn calls_match_what_the_server_served_and_values_round_trip() {
     let server = XmlRpcServer::start();
     let run = load("xmlrpc-calc", &server.url(), "-u 4 -i 120");
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-    let (add, echo) = (run.count("xmlrpc", "add"), run.count("xmlrpc", "echo"));
-    assert_eq!(add + echo, 120);
-    assert_eq!(server.served("add"), add);
-    assert_eq!(server.served("echo"), echo);
-    assert_eq!(run.summary()["totals"]["failures"], 0);
-    // Every sum was right and every value came back unchanged.
-    assert!(run.summary()["task_errors"].as_array().unwrap().is_empty(), "{}", run.stdout);
+    checks::assert_calculator_run(&run, &server, 120);
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! Guest components, compiled from source once per test process.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// The repository root: the nearest directory above the package under test
 /// that holds `wit/user.wit`.
@@ -23,7 +24,7 @@ fn repo_root() -> PathBuf {
 
 /// Where guests are built: beside the host's target dir, but separate so a
 /// guest build never waits on the lock of the `cargo test` that runs it.
-fn guest_target_dir() -> PathBuf {
+pub fn guest_target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => PathBuf::from(dir).join("guests"),
         None => repo_root().join("target").join("guests"),
@@ -68,4 +69,37 @@ fn build_workspace(workspace: &Path) -> Result<(), String> {
             workspace.display()
         ))
     }
+}
+
+/// Builds the examples of `language` (c, zig, python or js) with
+/// `scripts/guests.sh` once per test process, then returns the path of
+/// example `name`. A missing toolchain fails the test, naming the script
+/// that installs it.
+pub fn example(language: &str, name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, Result<(), String>>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Mutex::default);
+    let mut built = built.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let outcome = built.entry(language.to_owned()).or_insert_with(|| build_language(language));
+    if let Err(error) = outcome {
+        panic!("building the {language} examples failed: {error}");
+    }
+    let path = guest_target_dir().join(language).join(format!("{name}.wasm"));
+    assert!(path.exists(), "no {language} example at {}", path.display());
+    path
+}
+
+fn build_language(language: &str) -> Result<(), String> {
+    let output = Command::new(repo_root().join("scripts/guests.sh"))
+        .arg(language)
+        .env("CARGO_TARGET_DIR", guest_target_dir().parent().expect("guests sit in a target dir"))
+        .output()
+        .map_err(|e| format!("cannot run scripts/guests.sh: {e}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    Err(format!(
+        "{}\n{}\nis its toolchain installed? (scripts/toolchains.sh {language})",
+        output.status,
+        String::from_utf8_lossy(&output.stderr).trim()
+    ))
 }

@@ -1,9 +1,12 @@
 //! Support for wasmload's end-to-end tests: a local HTTP target that counts
 //! what it serves, guest components built from source, and a way to run
 //! the `wasmload` binary and read its JSON summary; TCP/UDP echo servers and
-//! a real redis-server for the socket protocols; Python's XML-RPC server; a tonic gRPC server; a server that breaks HTTP.
+//! a real redis-server for the socket protocols; Python's XML-RPC server; a
+//! tonic gRPC server; a server that breaks HTTP; and the checks the examples
+//! of every language must pass.
 
 mod background;
+pub mod checks;
 pub mod echo;
 pub mod faulty;
 pub mod grpc;
@@ -16,10 +19,11 @@ pub mod xmlrpc;
 pub use echo::EchoServers;
 pub use faulty::FaultyServer;
 pub use grpc::GrpcServer;
-pub use guests::guest;
+pub use guests::{example, guest, guest_target_dir};
 pub use redis::RedisServer;
 pub use runner::{
-    run_guest, run_wasmload, run_wasmload_in, run_wasmload_signalled, Outcome, Setting,
+    run_component, run_guest, run_wasmload, run_wasmload_in, run_wasmload_signalled, Outcome,
+    Setting,
 };
 pub use target::TargetServer;
 pub use xmlrpc::XmlRpcServer;

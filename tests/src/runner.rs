@@ -46,7 +46,11 @@ impl Outcome {
 /// `guest` (its crate name) against `host`, with `flags` split on
 /// whitespace, e.g. `"-u 4 -i 100"`.
 pub fn run_guest(exe: &Path, guest: &str, host: &str, flags: &str) -> Outcome {
-    let component = crate::guest(guest);
+    run_component(exe, &crate::guest(guest), host, flags)
+}
+
+/// Like [`run_guest`], for the component at `component`.
+pub fn run_component(exe: &Path, component: &Path, host: &str, flags: &str) -> Outcome {
     let mut args = vec!["run", component.to_str().expect("a UTF-8 path"), "--host", host];
     args.extend(flags.split_whitespace());
     run_wasmload(exe, &args)

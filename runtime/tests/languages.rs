@@ -1,0 +1,141 @@
+//! Users written in C, Zig, Python and JavaScript: each example is built
+//! from source with its language's toolchain (scripts/toolchains.sh) and
+//! the SDK under sdk/, then run end to end against a real server, and must
+//! show the same exact counts as the Rust examples.
+
+use std::path::Path;
+use std::process::Command;
+
+use wasmload_testkit::{
+    checks, example, guest_target_dir, run_component, run_wasmload, EchoServers, GrpcServer,
+    Outcome, TargetServer, XmlRpcServer,
+};
+
+fn load(language: &str, name: &str, host: &str, flags: &str) -> Outcome {
+    let component = example(language, name);
+    run_component(Path::new(env!("CARGO_BIN_EXE_wasmload")), &component, host, flags)
+}
+
+fn shopper(language: &str) {
+    let server = TargetServer::start();
+    let run = load(language, "http-basic", &server.url(), "-u 10 -i 300 -e WAIT_MS=0-5");
+    checks::assert_shopper_run(&run, &server, 10, 300);
+}
+
+fn echoer(language: &str) {
+    let echo = EchoServers::start();
+    let flags = format!(
+        "-u 3 -i 60 --allow-host 127.0.0.1 -e TCP={} -e UDP={}",
+        echo.tcp_address(),
+        echo.udp_address()
+    );
+    let run = load(language, "socket-echo", "tcp://127.0.0.1:1", &flags);
+    checks::assert_echo_run(&run, &echo, 3, 60);
+}
+
+#[test]
+fn c_shopper_matches_the_server() {
+    shopper("c");
+}
+
+#[test]
+fn c_echoer_talks_tcp_and_udp() {
+    echoer("c");
+}
+
+#[test]
+fn zig_shopper_matches_the_server() {
+    shopper("zig");
+}
+
+#[test]
+fn zig_greeter_calls_grpc() {
+    let server = GrpcServer::start();
+    let run = load("zig", "grpc-hello", &server.url(), "-u 4 -i 200");
+    checks::assert_greeter_run(&run, &server, 200);
+}
+
+#[test]
+fn python_shopper_matches_the_server() {
+    shopper("python");
+}
+
+#[test]
+fn python_calculator_calls_xmlrpc() {
+    let server = XmlRpcServer::start();
+    let run = load("python", "xmlrpc-calc", &server.url(), "-u 4 -i 120");
+    checks::assert_calculator_run(&run, &server, 120);
+}
+
+#[test]
+fn js_shopper_matches_the_server() {
+    shopper("js");
+}
+
+#[test]
+fn js_echoer_talks_tcp_and_udp() {
+    echoer("js");
+}
+
+/// `wasmload new --lang LANGUAGE` writes a project that builds with its own
+/// build.sh and runs as is.
+fn starter(language: &str) {
+    let dir = std::env::temp_dir().join(format!("wasmload-new-{language}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let project = dir.join("visits");
+    let created = run_wasmload(
+        Path::new(env!("CARGO_BIN_EXE_wasmload")),
+        &["new", "--lang", language, project.to_str().unwrap()],
+    );
+    assert_eq!(created.code, Some(0), "{}", created.stderr);
+    assert!(created.stdout.contains("./build.sh"), "{}", created.stdout);
+
+    // Rust starters share the guests' target dir, so dependencies build once.
+    let guests = guest_target_dir();
+    let built =
+        Command::new(project.join("build.sh")).env("CARGO_TARGET_DIR", &guests).output().unwrap();
+    assert!(
+        built.status.success(),
+        "the {language} starter did not build: {}\n(is its toolchain installed? scripts/toolchains.sh {language})",
+        String::from_utf8_lossy(&built.stderr)
+    );
+
+    let server = TargetServer::start();
+    let run = run_component(
+        Path::new(env!("CARGO_BIN_EXE_wasmload")),
+        &project.join("visits.wasm"),
+        &server.url(),
+        "-u 2 -i 4",
+    );
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!((run.count("GET", "home"), run.failures("GET", "home")), (4, 0));
+    assert_eq!(server.count("GET", "/"), 4);
+    checks::assert_no_task_errors(&run);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rust_starter_builds_and_runs() {
+    starter("rust");
+}
+
+#[test]
+fn c_starter_builds_and_runs() {
+    starter("c");
+}
+
+#[test]
+fn zig_starter_builds_and_runs() {
+    starter("zig");
+}
+
+#[test]
+fn python_starter_builds_and_runs() {
+    starter("python");
+}
+
+#[test]
+fn js_starter_builds_and_runs() {
+    starter("js");
+}
