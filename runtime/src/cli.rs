@@ -10,6 +10,7 @@ use url::Url;
 use crate::bindings::context::Level;
 use crate::report::thresholds::Threshold;
 use crate::scheduler::Stages;
+use crate::starter::Language;
 
 /// Load testing where each virtual user is a WebAssembly component.
 #[derive(Debug, Parser)]
@@ -30,6 +31,18 @@ pub enum Command {
     Report(ReportArgs),
     /// Merge JSON summaries of runs made side by side (histograms added exactly).
     Merge(MergeArgs),
+    /// Make a starter project for a user in Rust, C, Zig, Python or JavaScript.
+    New(NewArgs),
+}
+
+/// Flags of `wasmload new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The language of the user.
+    #[arg(long, value_enum, default_value = "rust")]
+    pub lang: Language,
+    /// The project's directory, created; its last part names the project.
+    pub name: PathBuf,
 }
 
 /// Flags of `wasmload run`.
@@ -213,7 +226,7 @@ pub struct GuestArgs {
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub task_timeout: Duration,
 
-    /// Grant imports beyond the defaults, by prefix (e.g. wasi:filesystem); repeatable.
+    /// Grant imports beyond the defaults, by prefix (e.g. wasi:keyvalue); repeatable.
     #[arg(long, value_name = "PREFIX")]
     pub allow_import: Vec<String>,
 

@@ -15,6 +15,7 @@ pub mod run;
 mod sandbox;
 pub mod saved;
 mod scheduler;
+pub mod starter;
 mod stats;
 mod sync;
 mod user;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use wasmload::cli::Command;
-use wasmload::{config, inspect, run, saved};
+use wasmload::{config, inspect, run, saved, starter};
 
 /// Exit code for input the user must fix (flags, files, components).
 const EXIT_BAD_INPUT: u8 = 2;
@@ -37,6 +37,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => runtime.block_on(inspect::inspect(*args)),
         Command::Report(args) => saved::report(args),
         Command::Merge(args) => saved::merge(args),
+        Command::New(args) => starter::new(args).map_err(|error| run::BadInput(error).into()),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

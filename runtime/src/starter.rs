@@ -1,0 +1,205 @@
+//! `wasmload new`: a starter project in any language wasmload supports,
+//! with the WIT contract and that language's SDK written beside it, so it
+//! builds and runs as is.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _, Result};
+use clap::ValueEnum;
+
+use crate::cli::NewArgs;
+
+/// A language users can be written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Language {
+    Rust,
+    C,
+    Zig,
+    Python,
+    Js,
+}
+
+/// One file of a starter: where it goes and what it holds, `{{name}}` and
+/// the other placeholders still to fill in.
+struct File {
+    path: &'static str,
+    text: &'static str,
+}
+
+/// A file from the repository, embedded into the binary.
+macro_rules! file {
+    ($path:literal, $source:literal) => {
+        File { path: $path, text: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/", $source)) }
+    };
+}
+
+const COMMON: &[File] =
+    &[file!("wit/user.wit", "../wit/user.wit"), file!("README.md", "templates/README.md.tmpl")];
+
+const C_SDK: &[File] = &[
+    file!("sdk/c/wasmload.h", "../sdk/c/wasmload.h"),
+    file!("sdk/c/wasmload.c", "../sdk/c/wasmload.c"),
+    file!("sdk/c/json.c", "../sdk/c/json.c"),
+    file!("sdk/c/build.sh", "../sdk/c/build.sh"),
+];
+
+impl Language {
+    /// The files only this language's starter has.
+    fn files(self) -> Vec<&'static [File]> {
+        match self {
+            Language::Rust => vec![&[
+                file!("Cargo.toml", "templates/rust/Cargo.toml.tmpl"),
+                file!("build.sh", "templates/rust/build.sh.tmpl"),
+                file!("src/lib.rs", "templates/rust/src/lib.rs.tmpl"),
+                file!("sdk/rust/Cargo.toml", "templates/rust/sdk.Cargo.toml.tmpl"),
+                file!("sdk/rust/src/context.rs", "../sdk/rust/src/context.rs"),
+                file!("sdk/rust/src/error.rs", "../sdk/rust/src/error.rs"),
+                file!("sdk/rust/src/events.rs", "../sdk/rust/src/events.rs"),
+                file!("sdk/rust/src/grpc.rs", "../sdk/rust/src/grpc.rs"),
+                file!("sdk/rust/src/http.rs", "../sdk/rust/src/http.rs"),
+                file!("sdk/rust/src/lib.rs", "../sdk/rust/src/lib.rs"),
+                file!("sdk/rust/src/rest.rs", "../sdk/rust/src/rest.rs"),
+                file!("sdk/rust/src/shape.rs", "../sdk/rust/src/shape.rs"),
+                file!("sdk/rust/src/tcp.rs", "../sdk/rust/src/tcp.rs"),
+                file!("sdk/rust/src/udp.rs", "../sdk/rust/src/udp.rs"),
+                file!("sdk/rust/src/user.rs", "../sdk/rust/src/user.rs"),
+                file!("sdk/rust/src/xmlrpc.rs", "../sdk/rust/src/xmlrpc.rs"),
+            ]],
+            Language::C => vec![
+                &[
+                    file!("user.c", "templates/c/user.c.tmpl"),
+                    file!("build.sh", "templates/c/build.sh.tmpl"),
+                ],
+                C_SDK,
+            ],
+            Language::Zig => vec![
+                &[
+                    file!("user.zig", "templates/zig/user.zig.tmpl"),
+                    file!("build.sh", "templates/zig/build.sh.tmpl"),
+                    file!("sdk/zig/wasmload.zig", "../sdk/zig/wasmload.zig"),
+                    file!("sdk/zig/build.sh", "../sdk/zig/build.sh"),
+                ],
+                C_SDK,
+            ],
+            Language::Python => vec![&[
+                file!("app.py", "templates/python/app.py.tmpl"),
+                file!("build.sh", "templates/python/build.sh.tmpl"),
+                file!("sdk/python/build.sh", "../sdk/python/build.sh"),
+                file!("sdk/python/wasmload/__init__.py", "../sdk/python/wasmload/__init__.py"),
+                file!("sdk/python/wasmload/_time.py", "../sdk/python/wasmload/_time.py"),
+                file!("sdk/python/wasmload/context.py", "../sdk/python/wasmload/context.py"),
+                file!("sdk/python/wasmload/errors.py", "../sdk/python/wasmload/errors.py"),
+                file!("sdk/python/wasmload/events.py", "../sdk/python/wasmload/events.py"),
+                file!("sdk/python/wasmload/grpc.py", "../sdk/python/wasmload/grpc.py"),
+                file!("sdk/python/wasmload/http.py", "../sdk/python/wasmload/http.py"),
+                file!("sdk/python/wasmload/shape.py", "../sdk/python/wasmload/shape.py"),
+                file!("sdk/python/wasmload/tcp.py", "../sdk/python/wasmload/tcp.py"),
+                file!("sdk/python/wasmload/udp.py", "../sdk/python/wasmload/udp.py"),
+                file!("sdk/python/wasmload/user.py", "../sdk/python/wasmload/user.py"),
+                file!("sdk/python/wasmload/xmlrpc.py", "../sdk/python/wasmload/xmlrpc.py"),
+            ]],
+            Language::Js => vec![&[
+                file!("user.js", "templates/js/user.js.tmpl"),
+                file!("build.sh", "templates/js/build.sh.tmpl"),
+                file!("sdk/js/build.sh", "../sdk/js/build.sh"),
+                file!("sdk/js/package.json", "../sdk/js/package.json"),
+                file!("sdk/js/wasmload.js", "../sdk/js/wasmload.js"),
+            ]],
+        }
+    }
+
+    /// How the README names the language.
+    fn title(self) -> &'static str {
+        match self {
+            Language::Rust => "Rust",
+            Language::C => "C",
+            Language::Zig => "Zig",
+            Language::Python => "Python",
+            Language::Js => "JavaScript",
+        }
+    }
+
+    /// The argument of `scripts/toolchains.sh` that installs its tools.
+    fn toolchain(self) -> &'static str {
+        match self {
+            Language::Rust => "(none: rustup target add wasm32-wasip2)",
+            Language::C => "c",
+            Language::Zig => "zig",
+            Language::Python => "python",
+            Language::Js => "js",
+        }
+    }
+}
+
+/// Writes the starter project `args.name` in `args.lang`.
+pub fn new(args: NewArgs) -> Result<()> {
+    let name = project_name(&args.name)?;
+    if args.name.exists() {
+        bail!("{} already exists; pick a new directory", args.name.display());
+    }
+    let fill = |text: &str| {
+        text.replace("{{name}}", &name)
+            .replace("{{crate}}", &name.replace('-', "_"))
+            .replace("{{language}}", args.lang.title())
+            .replace("{{toolchain}}", args.lang.toolchain())
+    };
+    for file in args.lang.files().into_iter().flatten().chain(COMMON) {
+        write(&args.name.join(file.path), &fill(file.text))?;
+    }
+    println!(
+        "created {} ({}): build it with `cd {} && ./build.sh`, then `wasmload run {name}.wasm --host URL`",
+        args.name.display(),
+        args.lang.title(),
+        args.name.display()
+    );
+    Ok(())
+}
+
+/// The project's name: the directory's last part, usable as a package name.
+fn project_name(dir: &Path) -> Result<String> {
+    let name = dir.file_name().and_then(|name| name.to_str()).unwrap_or_default();
+    let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        bail!(
+            "`{}` is not a project name: use letters, digits, - and _, starting with a letter",
+            dir.display()
+        );
+    }
+    Ok(name.to_owned())
+}
+
+fn write(path: &PathBuf, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    if path.extension().is_some_and(|extension| extension == "sh") {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+            .with_context(|| format!("cannot make {} executable", path.display()))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn project_names_must_suit_every_language() {
+        assert_eq!(project_name(Path::new("/tmp/my-user")).unwrap(), "my-user");
+        assert!(project_name(Path::new("1user")).is_err());
+        assert!(project_name(Path::new("my user")).is_err());
+        assert!(project_name(Path::new("/")).is_err());
+    }
+
+    #[test]
+    fn every_starter_has_the_contract_and_a_build_script() {
+        for language in Language::value_variants() {
+            let files: Vec<&File> = language.files().into_iter().flatten().chain(COMMON).collect();
+            assert!(files.iter().any(|file| file.path == "build.sh"), "{language:?}");
+            assert!(files.iter().any(|file| file.path == "wit/user.wit"), "{language:?}");
+        }
+    }
+}
