@@ -75,7 +75,7 @@ impl UserComponent {
 fn new_engine(instances: u32, footprint: &Footprint, max_memory: usize) -> Result<Engine> {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(instances)
-        .total_core_instances(instances.saturating_mul(footprint.core_instances))
+        .total_core_instances(instances.saturating_mul(footprint.core_instance_slots()))
         .total_memories(instances.saturating_mul(footprint.memories))
         .total_tables(instances.saturating_mul(footprint.tables))
         .total_stacks(instances)
@@ -194,6 +194,14 @@ impl Footprint {
         footprint.memories = footprint.memories.max(1);
         footprint.tables = footprint.tables.max(1);
         Ok(footprint)
+    }
+
+    /// Core instances to allow per user. wasmtime also instantiates the
+    /// adapter modules it generates between nested components (a
+    /// JavaScript user has five), which are not in the bytes; a slot is
+    /// only a count, not memory, so leave ample room.
+    fn core_instance_slots(&self) -> u32 {
+        self.core_instances.saturating_mul(4).saturating_add(32)
     }
 
     /// Map the memory image copy-on-write rather than copy it in: for a

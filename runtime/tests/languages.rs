@@ -18,7 +18,10 @@ fn load(language: &str, name: &str, host: &str, flags: &str) -> Outcome {
 
 fn shopper(language: &str) {
     let server = TargetServer::start();
-    let run = load(language, "http-basic", &server.url(), "-u 10 -i 300 -e WAIT_MS=0-5");
+    // --max-users sizes the instance pool to exactly these users, so a
+    // component that needs more slots than its footprint says fails here.
+    let flags = "-u 10 --max-users 10 -i 300 -e WAIT_MS=0-5";
+    let run = load(language, "http-basic", &server.url(), flags);
     checks::assert_shopper_run(&run, &server, 10, 300);
 }
 
