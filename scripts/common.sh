@@ -30,3 +30,20 @@ apt_install() {
 ensure_test_servers() {
     apt_install redis-server
 }
+
+# Starts demo-target on a free loopback port (pinned with `taskset -c CORE`
+# when a core is given), sets DEMO_HOST to its URL and stops it on exit.
+start_demo_target() {
+    local url_file pinning=()
+    url_file=$(mktemp)
+    [ $# -gt 0 ] && pinning=(taskset -c "$1")
+    "${pinning[@]}" "$BIN/demo-target" 127.0.0.1:0 >"$url_file" &
+    DEMO_TARGET_PID=$!
+    trap 'kill $DEMO_TARGET_PID 2>/dev/null' EXIT
+    for _ in $(seq 50); do
+        [ -s "$url_file" ] && break
+        sleep 0.1
+    done
+    DEMO_HOST=$(head -n 1 "$url_file")
+    rm -f "$url_file"
+}

@@ -8,16 +8,8 @@ ensure_wasm_target
 cargo build --release -p wasmload -p wasmload-testkit
 build_examples
 
-url_file=$(mktemp)
-"$BIN/demo-target" 127.0.0.1:0 >"$url_file" &
-target_pid=$!
-trap 'kill $target_pid 2>/dev/null; rm -f "$url_file"' EXIT
-for _ in $(seq 50); do
-    [ -s "$url_file" ] && break
-    sleep 0.1
-done
-host=$(head -n 1 "$url_file")
-echo "demo target at $host; running 20 users for 15 s" >&2
+start_demo_target
+echo "demo target at $DEMO_HOST; running 20 users for 15 s" >&2
 
 "$BIN/wasmload" run "$GUESTS/http_basic.wasm" \
-    --host "$host" -u 20 -r 10 -t 15s -e WAIT_MS=100-500 "$@"
+    --host "$DEMO_HOST" -u 20 -r 10 -t 15s -e WAIT_MS=100-500 "$@"

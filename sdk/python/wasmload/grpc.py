@@ -31,7 +31,15 @@ class Reply:
         return self.messages[0] if self.messages else b""
 
 
-def _call(function, method: str, message: bytes, endpoint, metadata, timeout) -> Reply:
+def _call(
+    function,
+    method: str,
+    message: bytes,
+    *,
+    endpoint: Optional[str] = None,
+    metadata: Optional[Dict[str, str]] = None,
+    timeout: Optional[float] = None,
+) -> Reply:
     pairs = list(metadata.items()) if isinstance(metadata, dict) else list(metadata or [])
     try:
         reply = function(method, message, host.CallOptions(endpoint, pairs, micros(timeout)))
@@ -43,25 +51,13 @@ def _call(function, method: str, message: bytes, endpoint, metadata, timeout) ->
     return Reply(list(reply.messages), list(reply.metadata))
 
 
-def unary(
-    method: str,
-    message: bytes,
-    *,
-    endpoint: Optional[str] = None,
-    metadata: Optional[Dict[str, str]] = None,
-    timeout: Optional[float] = None,
-) -> Reply:
-    """A unary call of `method` (`/package.Service/Method`); raises `GrpcError`."""
-    return _call(host.unary, method, message, endpoint, metadata, timeout)
+def unary(method: str, message: bytes, **options) -> Reply:
+    """A unary call of `method` (`/package.Service/Method`); raises `GrpcError`.
+    Options: `endpoint` (default `--host`), `metadata`, `timeout` (seconds)."""
+    return _call(host.unary, method, message, **options)
 
 
-def server_streaming(
-    method: str,
-    message: bytes,
-    *,
-    endpoint: Optional[str] = None,
-    metadata: Optional[Dict[str, str]] = None,
-    timeout: Optional[float] = None,
-) -> Reply:
-    """A server-streaming call: every message the server sends, collected."""
-    return _call(host.server_streaming, method, message, endpoint, metadata, timeout)
+def server_streaming(method: str, message: bytes, **options) -> Reply:
+    """A server-streaming call: every message the server sends, collected.
+    Options as for `unary`."""
+    return _call(host.server_streaming, method, message, **options)
