@@ -36,6 +36,18 @@ fn echoer(language: &str) {
     checks::assert_echo_run(&run, &echo, 3, 60);
 }
 
+fn greeter(language: &str) {
+    let server = GrpcServer::start();
+    let run = load(language, "grpc-hello", &server.url(), "-u 4 -i 200");
+    checks::assert_greeter_run(&run, &server, 200);
+}
+
+fn calculator(language: &str) {
+    let server = XmlRpcServer::start();
+    let run = load(language, "xmlrpc-calc", &server.url(), "-u 4 -i 120");
+    checks::assert_calculator_run(&run, &server, 120);
+}
+
 #[test]
 fn c_shopper_matches_the_server() {
     shopper("c");
@@ -47,15 +59,23 @@ fn c_echoer_talks_tcp_and_udp() {
 }
 
 #[test]
+fn c_greeter_calls_grpc() {
+    greeter("c");
+}
+
+#[test]
+fn c_calculator_calls_xmlrpc() {
+    calculator("c");
+}
+
+#[test]
 fn zig_shopper_matches_the_server() {
     shopper("zig");
 }
 
 #[test]
 fn zig_greeter_calls_grpc() {
-    let server = GrpcServer::start();
-    let run = load("zig", "grpc-hello", &server.url(), "-u 4 -i 200");
-    checks::assert_greeter_run(&run, &server, 200);
+    greeter("zig");
 }
 
 #[test]
@@ -65,9 +85,17 @@ fn python_shopper_matches_the_server() {
 
 #[test]
 fn python_calculator_calls_xmlrpc() {
-    let server = XmlRpcServer::start();
-    let run = load("python", "xmlrpc-calc", &server.url(), "-u 4 -i 120");
-    checks::assert_calculator_run(&run, &server, 120);
+    calculator("python");
+}
+
+#[test]
+fn python_greeter_calls_grpc() {
+    greeter("python");
+}
+
+#[test]
+fn python_echoer_talks_tcp_and_udp() {
+    echoer("python");
 }
 
 #[test]
@@ -78,6 +106,16 @@ fn js_shopper_matches_the_server() {
 #[test]
 fn js_echoer_talks_tcp_and_udp() {
     echoer("js");
+}
+
+#[test]
+fn js_greeter_calls_grpc() {
+    greeter("js");
+}
+
+#[test]
+fn js_calculator_calls_xmlrpc() {
+    calculator("js");
 }
 
 /// `wasmload new --lang LANGUAGE` writes a project that builds with its own
