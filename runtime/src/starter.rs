@@ -119,15 +119,17 @@ impl Language {
         }
     }
 
-    /// The argument of `scripts/toolchains.sh` that installs its tools.
-    fn toolchain(self) -> &'static str {
-        match self {
-            Language::Rust => "(none: rustup target add wasm32-wasip2)",
-            Language::C => "c",
-            Language::Zig => "zig",
-            Language::Python => "python",
-            Language::Js => "js",
+    /// How to get the tools its build.sh needs, for the README.
+    fn setup(self) -> String {
+        if self == Language::Rust {
+            return "It needs Rust's WebAssembly target: `rustup target add wasm32-wasip2`.".into();
         }
+        let name = self.to_possible_value().map(|value| value.get_name().to_owned());
+        format!(
+            "Its tools come from wasmload's `scripts/toolchains.sh {}`, which installs them in \
+             `~/.cache/wasmload-tools` (or `$WASMLOAD_TOOLS` when set).",
+            name.unwrap_or_default()
+        )
     }
 }
 
@@ -141,7 +143,7 @@ pub fn new(args: NewArgs) -> Result<()> {
         text.replace("{{name}}", &name)
             .replace("{{crate}}", &name.replace('-', "_"))
             .replace("{{language}}", args.lang.title())
-            .replace("{{toolchain}}", args.lang.toolchain())
+            .replace("{{setup}}", &args.lang.setup())
     };
     for file in args.lang.files().into_iter().flatten().chain(COMMON) {
         write(&args.name.join(file.path), &fill(file.text))?;
