@@ -67,6 +67,15 @@ stop_nginx() {
     fi
 }
 
+# Seconds a command takes, its output discarded.
+seconds_of() {
+    local start end
+    start="$(date +%s.%N)"
+    "$@" >/dev/null 2>&1
+    end="$(date +%s.%N)"
+    python3 -c "print(f'{$end - $start:.3f}')"
+}
+
 on_load_core() {
     taskset -c "$LOAD_CORE" "$@"
 }

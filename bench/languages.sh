@@ -30,14 +30,6 @@ component_of() {
     if [ "$1" = rust ]; then echo "$GUESTS/http_basic.wasm"; else echo "$GUEST_TARGET_DIR/$1/http-basic.wasm"; fi
 }
 
-seconds_of() {
-    local start end
-    start="$(date +%s.%N)"
-    "$@" >/dev/null 2>&1
-    end="$(date +%s.%N)"
-    python3 -c "print($end - $start)"
-}
-
 # Peak RSS of a run of `users` users waiting a second after each task, KiB.
 peak_kb() {
     /usr/bin/time -f '%M' -o "$work/rss" taskset -c "$LOAD_CORE" "$BIN/wasmload" run "$1" -H "$host" \

@@ -10,11 +10,7 @@ start_nginx
 work="$(mktemp -d)"
 
 one_iteration_seconds() {
-    local start end
-    start="$(date +%s.%N)"
-    "$WASMLOAD" run "$HAMMER" -i 1 -H "$TARGET" --cache-dir "$work/cache" >/dev/null
-    end="$(date +%s.%N)"
-    python3 -c "print(f'{$end - $start:.3f}')"
+    seconds_of "$WASMLOAD" run "$HAMMER" -i 1 -H "$TARGET" --cache-dir "$work/cache"
 }
 
 echo "$(date -u +%F), $(du -k "$HAMMER" | cut -f1) KiB component"

@@ -151,7 +151,7 @@ fn new_linker(engine: &Engine) -> Result<Linker<UserState>> {
 }
 
 /// What one instance of a component takes, read from its bytes before an
-/// engine is made for it: the pool gives each user exactly that many slots.
+/// engine is made for it; the pool gives each user slots to match.
 struct Footprint {
     /// Core instances: its modules and the adapter shims and glue that
     /// `wasm-tools component new` and the language toolchains add, nested

@@ -2,7 +2,7 @@
 //! with the WIT contract and that language's SDK written beside it, so it
 //! builds and runs as is.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context as _, Result};
 use clap::ValueEnum;
@@ -171,7 +171,7 @@ fn project_name(dir: &Path) -> Result<String> {
     Ok(name.to_owned())
 }
 
-fn write(path: &PathBuf, text: &str) -> Result<()> {
+fn write(path: &Path, text: &str) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
@@ -196,12 +196,55 @@ mod tests {
         assert!(project_name(Path::new("/")).is_err());
     }
 
+    /// The repository's files under `dir`, as paths from the repository
+    /// root, leaving out build output and the C adapter tool (not SDK).
+    fn repository_files(dir: &str) -> Vec<String> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut found = Vec::new();
+        let mut pending = vec![root.join(dir)];
+        while let Some(dir) = pending.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                let name = path.file_name().unwrap().to_string_lossy().into_owned();
+                if path.is_dir() && !matches!(name.as_str(), "__pycache__" | "adapter" | "target") {
+                    pending.push(path);
+                } else if path.is_file() {
+                    let relative = path.strip_prefix(&root).unwrap();
+                    found.push(relative.to_string_lossy().into_owned());
+                }
+            }
+        }
+        found
+    }
+
     #[test]
-    fn every_starter_has_the_contract_and_a_build_script() {
-        for language in Language::value_variants() {
-            let files: Vec<&File> = language.files().into_iter().flatten().chain(COMMON).collect();
-            assert!(files.iter().any(|file| file.path == "build.sh"), "{language:?}");
-            assert!(files.iter().any(|file| file.path == "wit/user.wit"), "{language:?}");
+    fn every_starter_carries_its_whole_sdk_the_contract_and_a_build_script() {
+        let sdk_dirs = |language| match language {
+            // The SDK's Cargo.toml is a template: the repository's uses the workspace.
+            Language::Rust => vec!["sdk/rust/src"],
+            Language::C => vec!["sdk/c"],
+            Language::Zig => vec!["sdk/zig", "sdk/c"],
+            Language::Python => vec!["sdk/python"],
+            Language::Js => vec!["sdk/js"],
+        };
+        for &language in Language::value_variants() {
+            let files: Vec<&str> = language
+                .files()
+                .into_iter()
+                .flatten()
+                .chain(COMMON)
+                .map(|file| file.path)
+                .collect();
+            for dir in sdk_dirs(language) {
+                for file in repository_files(dir) {
+                    assert!(
+                        files.contains(&file.as_str()),
+                        "the {language:?} starter lacks {file}"
+                    );
+                }
+            }
+            assert!(files.contains(&"build.sh"), "{language:?}");
+            assert!(files.contains(&"wit/user.wit"), "{language:?}");
         }
     }
 }

@@ -1,4 +1,4 @@
-/* wasmload's C SDK: write one virtual user in C (or Zig, through @cImport).
+/* wasmload's C SDK: write one virtual user in C (or Zig: sdk/zig wraps it).
  *
  *     #include "wasmload.h"
  *

@@ -1,5 +1,7 @@
 """The exceptions the SDK raises."""
 
+from componentize_py_types import Err
+
 
 class WasmloadError(Exception):
     """A protocol call got no answer; the host has already recorded a failed event."""
@@ -19,8 +21,6 @@ def describe_variant(error) -> str:
 
 def unwrap(call, *args):
     """Calls a WIT import, turning its `Err` into a `WasmloadError`."""
-    from componentize_py_types import Err
-
     try:
         return call(*args)
     except Err as error:

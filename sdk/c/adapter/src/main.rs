@@ -1,6 +1,6 @@
 //! Writes WASI's preview1 "proxy" adapter to the path given. Unlike the
-//! reactor adapter it imports no filesystem, so C users need no
-//! `--allow-import`: their stdout and stderr still work.
+//! reactor adapter it imports neither filesystem nor sockets, so a C user
+//! imports only what it uses; its stdout and stderr still work.
 
 fn main() -> std::io::Result<()> {
     let Some(path) = std::env::args_os().nth(1) else {
