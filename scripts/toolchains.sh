@@ -2,25 +2,56 @@
 # Installs what builds users in C, Zig, Python and JavaScript, from the
 # package registries, into $WASMLOAD_TOOLS (default ~/.cache/wasmload-tools):
 #
-#     scripts/toolchains.sh [c] [zig] [python] [js]     (none: all four)
+#     toolchains.sh [c] [zig] [python] [js]     (none: all four)
 #
-#   c       clang, lld and wasi-libc (Debian); wit-bindgen and wasm-tools
-#           (crates.io); WASI's proxy adapter (crates.io, sdk/c/adapter)
+#   c       clang, lld, wasi-libc and clang's wasm32 runtime (Debian);
+#           wit-bindgen and wasm-tools (crates.io); WASI's proxy adapter
+#           (crates.io, the release matching wasmload's wasmtime)
 #   zig     Zig (PyPI's ziglang) and the C tools but clang
 #   python  componentize-py (PyPI)
 #   js      componentize-qjs (npm)
 #
-# Safe to run again: a tool already at its pinned version is kept.
-source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+# Stands alone: `wasmload new` copies it into every starter project, so a
+# machine with only `wasmload` can build one. Needs bash, and per language
+# cargo (c, zig), python3 (zig, python) or npm (js); Debian packages come
+# from apt-get, as root or through sudo. Safe to run again: a tool already
+# at its pinned version is kept.
+set -euo pipefail
 TOOLS=${WASMLOAD_TOOLS:-$HOME/.cache/wasmload-tools}
 WIT_BINDGEN=0.63.0
 WASM_TOOLS=1.263.0
+WASI_ADAPTER=48.0.8
 ZIG=0.17.1
 COMPONENTIZE_PY=0.25.1
 COMPONENTIZE_QJS=0.4.5
+# clang 14's wasm32 builtins (libclang_rt.builtins-wasm32.a) are a package
+# of their own; without it every C user fails to link.
+C_PACKAGES=(clang lld wasi-libc libclang-rt-14-dev-wasm32)
 mkdir -p "$TOOLS/bin"
 
-# Runs `install` unless `stamp` says this version is in place already.
+fail() {
+    echo "toolchains.sh: $*" >&2
+    exit 1
+}
+
+needs() {
+    command -v "$1" >/dev/null || fail "$1 is needed to install the $2 toolchain: $3"
+}
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs Debian packages unless every one of them is installed already.
+apt_install() {
+    dpkg -s "$@" >/dev/null 2>&1 && return
+    command -v apt-get >/dev/null || fail "no apt-get here: install the packages $* (or their equivalents) yourself"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# Runs the rest of the line unless the stamp named first says this
+# version is in place already.
 once() {
     local stamp=$TOOLS/.installed-$1
     [ -e "$stamp" ] && return
@@ -29,20 +60,53 @@ once() {
 }
 
 cargo_tool() {
+    needs cargo "$language" "install Rust from https://rustup.rs"
     cargo install --locked --quiet --root "$TOOLS" "$@"
+}
+
+# WASI's preview1 "proxy" adapter, which turns a C module into a component.
+# Unlike the reactor adapter it imports neither filesystem nor sockets, so a
+# C user imports only what it uses. crates.io ships it inside a crate: a
+# two-line program writes it out.
+wasi_adapter() {
+    needs cargo "$language" "install Rust from https://rustup.rs"
+    local src=$TOOLS/src/wasi-adapter
+    mkdir -p "$src/src"
+    cat >"$src/Cargo.toml" <<TOML
+[package]
+name = "wasi-adapter"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+wasi-preview1-component-adapter-provider = "=$WASI_ADAPTER"
+TOML
+    cat >"$src/src/main.rs" <<'RUST'
+fn main() -> std::io::Result<()> {
+    let path = std::env::args_os().nth(1).expect("usage: wasi-adapter OUT.wasm");
+    std::fs::write(path, wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_PROXY_ADAPTER)
+}
+RUST
+    cargo run --quiet --release --manifest-path "$src/Cargo.toml" --target-dir "$src/target" \
+        -- "$TOOLS/wasi_snapshot_preview1.proxy.wasm"
+    rm -rf "$TOOLS/src"
 }
 
 component_tools() {
     once "wit-bindgen-$WIT_BINDGEN" cargo_tool "wit-bindgen-cli@$WIT_BINDGEN" --no-default-features --features c
     once "wasm-tools-$WASM_TOOLS" cargo_tool "wasm-tools@$WASM_TOOLS" --no-default-features --features component
-    if [ ! -e "$TOOLS/wasi_snapshot_preview1.proxy.wasm" ]; then
-        cargo run --quiet --release --manifest-path sdk/c/adapter/Cargo.toml \
-            --target-dir "$CARGO_TARGET_DIR/tools" -- "$TOOLS/wasi_snapshot_preview1.proxy.wasm"
-    fi
+    once "wasi-adapter-$WASI_ADAPTER" wasi_adapter
 }
 
 python_venv() {
-    [ -x "$TOOLS/python/bin/pip" ] || python3 -m venv "$TOOLS/python"
+    [ -x "$TOOLS/python/bin/pip" ] && return
+    needs python3 "$language" "install Python 3 (Debian: apt-get install python3)"
+    # Debian's own python3 keeps venv in a package of its own.
+    python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
+    python3 -m venv "$TOOLS/python"
 }
 
 pip_tool() {
@@ -56,12 +120,8 @@ install_zig() {
     chmod +x "$TOOLS/bin/zig"
 }
 
-install_c() {
-    apt_install clang lld wasi-libc
-    component_tools
-}
-
 install_js() {
+    needs npm js "install Node.js and npm (Debian: apt-get install nodejs npm)"
     mkdir -p "$TOOLS/js"
     npm install --silent --no-audit --no-fund --prefix "$TOOLS/js" "componentize-qjs@$COMPONENTIZE_QJS"
 }
@@ -70,13 +130,10 @@ languages=("$@")
 [ ${#languages[@]} -gt 0 ] || languages=(c zig python js)
 for language in "${languages[@]}"; do
     case $language in
-        c) install_c ;;
+        c) apt_install "${C_PACKAGES[@]}" && component_tools ;;
         zig) component_tools && once "zig-$ZIG" install_zig ;;
         python) once "componentize-py-$COMPONENTIZE_PY" pip_tool "componentize-py==$COMPONENTIZE_PY" ;;
         js) once "componentize-qjs-$COMPONENTIZE_QJS" install_js ;;
-        *)
-            echo "$0: no toolchain for '$language' (choose from c, zig, python, js)" >&2
-            exit 2
-            ;;
+        *) fail "no toolchain for '$language' (choose from c, zig, python, js)" ;;
     esac
 done
