@@ -32,7 +32,7 @@ fn host_calls(c: &mut Criterion) {
 }
 
 fn record_event(c: &mut Criterion) {
-    let recorder = Recorder::new();
+    let recorder = Recorder::new(1000);
     let event = RequestEvent {
         kind: "GET",
         name: "/items/[id]",

@@ -4,10 +4,9 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use clap::Parser;
-
-use crate::cli::{Cli, Command};
 use crate::engine::UserComponent;
+use crate::run::{RunLog, RunSetting, RunSpec};
+use crate::sandbox::RunBudget;
 pub use crate::stats::{Recorder, RequestEvent};
 use crate::user::{GuestError, VirtualUser};
 
@@ -21,12 +20,18 @@ impl BenchUser {
     /// Instantiates the component at `path` and starts a user of its
     /// first class.
     pub async fn start(path: &Path) -> anyhow::Result<BenchUser> {
-        let Command::Run(args) = Cli::try_parse_from(["wasmload", "run"])?.command else {
-            unreachable!("parsed a run command")
+        let guest = RunSpec::default().guest;
+        let sandbox = Arc::new(crate::run::sandbox(&guest, true).await?);
+        let component = UserComponent::load_file(path, 2, sandbox.max_memory, None)?;
+        let setting = RunSetting {
+            name: path.display().to_string(),
+            log: RunLog::stderr(),
+            ca_files: Vec::new(),
+            trust_host_addresses: true,
         };
-        let sandbox = Arc::new(crate::run::sandbox(&args.guest).await?);
-        let component = UserComponent::load(path, 1, sandbox.max_memory, None)?;
-        let services = crate::run::services(&args.guest, sandbox, Recorder::new())?;
+        let budget = RunBudget::new(guest.budgets.clone(), crate::limits::open_files());
+        let recorder = Recorder::new(guest.budgets.max_names);
+        let services = crate::run::services(&guest, &setting, sandbox, recorder, budget)?;
         let mut user = VirtualUser::new(&component, &services, 0).await?;
         user.on_start(0).await?;
         Ok(BenchUser { user, _component: component })

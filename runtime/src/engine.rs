@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _, Result};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::bindings::UserPre;
 use crate::protocols;
@@ -19,46 +19,123 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Largest memory image copied into each instance rather than mapped.
 const COPY_MEMORY_IMAGE_UP_TO: u64 = 1 << 20;
 
-/// A compiled, linked user component, ready to instantiate many times.
-pub struct UserComponent {
-    engine: Engine,
-    pre: UserPre<UserState>,
-    imports: Vec<String>,
+/// The process's wasmtime engine: one pooling allocator sized for every
+/// user instance the process may hold at once, one linker with every host
+/// interface, one epoch ticker. Runs of different components share it.
+pub struct Engine {
+    engine: wasmtime::Engine,
+    linker: Linker<UserState>,
+    limits: EngineLimits,
     _ticker: EpochTicker,
 }
 
+/// What the engine's instance pool holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EngineLimits {
+    /// User instances at once, every run together.
+    pub instances: u32,
+    /// Slots each instance may use; a component needing more is refused.
+    pub per_instance: Slots,
+    /// Largest linear memory of any user, in bytes.
+    pub max_memory: usize,
+    /// Map memory images copy-on-write instead of copying them in.
+    pub map_memory_images: bool,
+}
+
+/// Pool slots one user instance takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slots {
+    pub core_instances: u32,
+    pub memories: u32,
+    pub tables: u32,
+}
+
+impl Slots {
+    /// Ample slots for the components of every SDK: a JavaScript user has
+    /// 3 memories, a Python one some 40 core instances.
+    pub const ANY_COMPONENT: Slots = Slots { core_instances: 256, memories: 8, tables: 16 };
+}
+
+impl Engine {
+    /// An engine whose pool holds what `limits` says.
+    pub fn new(limits: EngineLimits) -> Result<Arc<Engine>> {
+        let engine = new_engine(&limits)?;
+        let linker = new_linker(&engine)?;
+        let ticker = EpochTicker::start(&engine)?;
+        Ok(Arc::new(Engine { engine, linker, limits, _ticker: ticker }))
+    }
+
+    /// An engine sized exactly for `instances` of the component `bytes`,
+    /// each with up to `max_memory` bytes of linear memory.
+    pub fn for_component(bytes: &[u8], instances: u32, max_memory: usize) -> Result<Arc<Engine>> {
+        let footprint = Footprint::of(bytes).context("it is not a valid component")?;
+        Engine::new(EngineLimits {
+            instances,
+            per_instance: footprint.slots(),
+            max_memory,
+            map_memory_images: footprint.map_memory_image(),
+        })
+    }
+
+    /// What the pool holds.
+    pub fn limits(&self) -> EngineLimits {
+        self.limits
+    }
+}
+
+/// A compiled, linked user component, ready to instantiate many times.
+pub struct UserComponent {
+    engine: Arc<Engine>,
+    pre: UserPre<UserState>,
+    imports: Vec<String>,
+}
+
 impl UserComponent {
-    /// Compiles (or finds in `cache`) and links the component at `path` for
-    /// up to `users` simultaneous instances (plus one for `describe`), each
-    /// allowed `max_memory` bytes of linear memory.
-    pub fn load(path: &Path, users: u32, max_memory: usize, cache: Option<&Path>) -> Result<Self> {
+    /// Reads the component at `path` and loads it into an engine of its
+    /// own, sized for `instances` users of up to `max_memory` bytes each.
+    pub fn load_file(
+        path: &Path,
+        instances: u32,
+        max_memory: usize,
+        cache: Option<&Path>,
+    ) -> Result<Self> {
         let shown = path.display();
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {shown}"))?;
         check_component_header(&bytes).with_context(|| format!("{shown} cannot be run"))?;
-        let footprint =
-            Footprint::of(&bytes).with_context(|| format!("{shown} is not a valid component"))?;
-        let engine = new_engine(users.saturating_add(1), &footprint, max_memory)?;
-        let component = compile(&engine, &bytes, cache)
-            .with_context(|| format!("{shown} is not a valid component"))?;
-        check_pool_fits(&component, &footprint, max_memory)
+        let engine = Engine::for_component(&bytes, instances, max_memory)
             .with_context(|| format!("{shown} cannot be run"))?;
-        let imports =
-            component.component_type().imports(&engine).map(|(name, _)| name.to_owned()).collect();
-        let linker = new_linker(&engine)?;
-        let instance_pre = linker
+        Self::load(&engine, &bytes, cache).with_context(|| format!("{shown} cannot be run"))
+    }
+
+    /// Compiles (or finds in `cache`) and links the component `bytes` for
+    /// `engine`, refusing one whose instances would need more pool slots
+    /// than the engine gives each.
+    pub fn load(engine: &Arc<Engine>, bytes: &[u8], cache: Option<&Path>) -> Result<Self> {
+        check_component_header(bytes)?;
+        let footprint = Footprint::of(bytes).context("it is not a valid component")?;
+        footprint.check_fits(&engine.limits.per_instance)?;
+        let component =
+            compile(&engine.engine, bytes, cache).context("it is not a valid component")?;
+        check_pool_fits(&component, &engine.limits)?;
+        let imports = component
+            .component_type()
+            .imports(&engine.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        let instance_pre = engine
+            .linker
             .instantiate_pre(&component)
             .map_err(anyhow::Error::from)
-            .with_context(|| format!("{shown} does not fit the `wasmload:user/user` world"))?;
+            .context("it does not fit the `wasmload:user/user` world")?;
         let pre = UserPre::new(instance_pre)
             .map_err(anyhow::Error::from)
-            .with_context(|| format!("{shown} does not fit the `wasmload:user/user` world"))?;
-        let ticker = EpochTicker::start(&engine)?;
-        Ok(UserComponent { engine, pre, imports, _ticker: ticker })
+            .context("it does not fit the `wasmload:user/user` world")?;
+        Ok(UserComponent { engine: Arc::clone(engine), pre, imports })
     }
 
     /// The engine the component was compiled for.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
+    pub fn engine(&self) -> &wasmtime::Engine {
+        &self.engine.engine
     }
 
     /// The names of the component's imports, e.g. `wasi:io/poll@0.2.6`.
@@ -72,14 +149,16 @@ impl UserComponent {
     }
 }
 
-fn new_engine(instances: u32, footprint: &Footprint, max_memory: usize) -> Result<Engine> {
+fn new_engine(limits: &EngineLimits) -> Result<wasmtime::Engine> {
+    let instances = limits.instances;
+    let slots = limits.per_instance;
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(instances)
-        .total_core_instances(instances.saturating_mul(footprint.core_instance_slots()))
-        .total_memories(instances.saturating_mul(footprint.memories))
-        .total_tables(instances.saturating_mul(footprint.tables))
+        .total_core_instances(instances.saturating_mul(slots.core_instances))
+        .total_memories(instances.saturating_mul(slots.memories))
+        .total_tables(instances.saturating_mul(slots.tables))
         .total_stacks(instances)
-        .max_memory_size(max_memory)
+        .max_memory_size(limits.max_memory)
         // Users that end give their slots back in batches: one TLB
         // shootdown per batch, not per user (10k users end 0.3 s sooner).
         .decommit_batch_size(256);
@@ -89,12 +168,12 @@ fn new_engine(instances: u32, footprint: &Footprint, max_memory: usize) -> Resul
         .epoch_interruption(true)
         // Reserve only what a user may use, so 100k users fit in the
         // address space; bounds checks replace the 4 GiB guard region.
-        .memory_reservation(max_memory as u64)
+        .memory_reservation(limits.max_memory as u64)
         .memory_guard_size(64 << 10)
         .memory_reservation_for_growth(0)
-        .memory_init_cow(footprint.map_memory_image())
+        .memory_init_cow(limits.map_memory_images)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
-    Engine::new(&config)
+    wasmtime::Engine::new(&config)
         .map_err(anyhow::Error::from)
         .context("cannot create the wasm engine (is vm.max_map_count or the address space too small for this many users?)")
 }
@@ -104,7 +183,7 @@ fn new_engine(instances: u32, footprint: &Footprint, max_memory: usize) -> Resul
 /// components take seconds to compile). Entries are named by a hash of
 /// both, written whole then renamed into place; one that will not load is
 /// compiled again and replaced.
-fn compile(engine: &Engine, bytes: &[u8], cache: Option<&Path>) -> Result<Component> {
+fn compile(engine: &wasmtime::Engine, bytes: &[u8], cache: Option<&Path>) -> Result<Component> {
     let from_binary = || Component::from_binary(engine, bytes).map_err(anyhow::Error::from);
     let Some(cache) = cache else {
         return from_binary();
@@ -136,7 +215,7 @@ fn compile(engine: &Engine, bytes: &[u8], cache: Option<&Path>) -> Result<Compon
     Ok(component)
 }
 
-fn new_linker(engine: &Engine) -> Result<Linker<UserState>> {
+fn new_linker(engine: &wasmtime::Engine) -> Result<Linker<UserState>> {
     let mut linker = Linker::<UserState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
@@ -195,12 +274,37 @@ impl Footprint {
         Ok(footprint)
     }
 
-    /// Core instances to allow per user. wasmtime also instantiates the
-    /// adapter modules it generates between nested components (a
-    /// JavaScript user has five), which are not in the bytes; a slot is
-    /// only a count, not memory, so leave ample room.
-    fn core_instance_slots(&self) -> u32 {
-        self.core_instances.saturating_mul(4).saturating_add(32)
+    /// The pool slots one instance may take. wasmtime also instantiates
+    /// the adapter modules it generates between nested components (a
+    /// JavaScript user has five), which are not in the bytes; a core
+    /// instance slot is only a count, not memory, so leave ample room.
+    fn slots(&self) -> Slots {
+        Slots {
+            core_instances: self.core_instances.saturating_mul(4).saturating_add(32),
+            memories: self.memories,
+            tables: self.tables,
+        }
+    }
+
+    /// Refuses a component that needs more slots than `allowed`.
+    fn check_fits(&self, allowed: &Slots) -> Result<()> {
+        let needed = self.slots();
+        if needed.core_instances > allowed.core_instances
+            || needed.memories > allowed.memories
+            || needed.tables > allowed.tables
+        {
+            bail!(
+                "each of its users needs {} core instance, {} memory and {} table slots; \
+                 this engine gives {}, {} and {}",
+                needed.core_instances,
+                needed.memories,
+                needed.tables,
+                allowed.core_instances,
+                allowed.memories,
+                allowed.tables
+            );
+        }
+        Ok(())
     }
 
     /// Map the memory image copy-on-write rather than copy it in: for a
@@ -230,21 +334,24 @@ fn check_component_header(bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// The exact needs wasmtime computes, against the slots the footprint
-/// reserved: a module instantiated twice would need more.
-fn check_pool_fits(component: &Component, footprint: &Footprint, max_memory: usize) -> Result<()> {
+/// The exact needs wasmtime computes, against the slots the pool gives
+/// each instance: a module instantiated twice would need more than its
+/// bytes define.
+fn check_pool_fits(component: &Component, limits: &EngineLimits) -> Result<()> {
     let Some(needs) = component.resources_required() else {
         return Ok(());
     };
-    if needs.num_memories > footprint.memories || needs.num_tables > footprint.tables {
+    let slots = limits.per_instance;
+    if needs.num_memories > slots.memories || needs.num_tables > slots.tables {
         bail!(
-            "it needs {} memories and {} tables per instance, more than its modules define ({} and {})",
+            "it needs {} memories and {} tables per instance, more than the {} and {} each user may have",
             needs.num_memories,
             needs.num_tables,
-            footprint.memories,
-            footprint.tables
+            slots.memories,
+            slots.tables
         );
     }
+    let max_memory = limits.max_memory;
     if needs.max_initial_memory_size.unwrap_or(0) > max_memory as u64 {
         bail!("its initial memory is larger than the {max_memory} bytes a user may have (--max-memory)");
     }
@@ -257,7 +364,7 @@ struct EpochTicker {
 }
 
 impl EpochTicker {
-    fn start(engine: &Engine) -> Result<Self> {
+    fn start(engine: &wasmtime::Engine) -> Result<Self> {
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let engine = engine.clone();
         let stopped = Arc::clone(&stop);

@@ -1,22 +1,21 @@
 //! The wasmload runtime: runs WebAssembly components as virtual users of a
-//! load test. The `wasmload` binary is its command line.
+//! load test. The library is the engine, the users, their protocols, the
+//! scheduler, the stats and the reports; a run is a value of [`run`].
+//! The commands of the `wasmload` binary are clients of it, in [`cli`].
 
 #[doc(hidden)]
 pub mod benching;
 mod bindings;
 pub mod cli;
-pub mod config;
-mod engine;
-pub mod inspect;
+pub mod engine;
 mod limits;
 mod protocols;
 pub mod report;
 pub mod run;
-mod sandbox;
-pub mod saved;
+pub mod sandbox;
 mod scheduler;
-pub mod starter;
-mod stats;
+pub mod serve;
+pub mod stats;
 mod sync;
 mod user;
 

@@ -64,6 +64,11 @@ pub fn raise_open_files(users: u32) -> Option<String> {
     open_files_warning(users, allowed)
 }
 
+/// The open files this process may have now (the soft limit).
+pub fn open_files() -> u64 {
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
+}
+
 fn open_files_warning(users: u32, allowed: u64) -> Option<String> {
     let needed = u64::from(users) + BASE_FILES;
     (allowed < needed).then(|| {

@@ -4,13 +4,13 @@
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
-use wasmload::cli::Command;
-use wasmload::{config, inspect, run, saved, starter};
+use wasmload::cli::submit::{self, SubmitFailed};
+use wasmload::cli::{config, inspect, new, run as run_command, saved, Command};
+use wasmload::run::{self, EXIT_THRESHOLDS_FAILED};
+use wasmload::serve::ServeConfig;
 
 /// Exit code for input the user must fix (flags, files, components).
 const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code of a completed run whose `--threshold`s did not all hold.
-const EXIT_THRESHOLDS_FAILED: u8 = 99;
 
 fn main() -> ExitCode {
     let cli = match config::parse(std::env::args_os().collect()) {
@@ -33,17 +33,27 @@ fn main() -> ExitCode {
         }
     };
     let outcome = match cli.command {
-        Command::Run(args) => runtime.block_on(run::run(*args)),
+        Command::Run(args) => runtime.block_on(run_command::run(*args)),
         Command::Inspect(args) => runtime.block_on(inspect::inspect(*args)),
         Command::Report(args) => saved::report(args),
         Command::Merge(args) => saved::merge(args),
-        Command::New(args) => starter::new(args).map_err(|error| run::BadInput(error).into()),
+        Command::New(args) => new::new(args).map_err(|error| run::BadInput(error).into()),
+        Command::Submit(args) => runtime.block_on(submit::submit(*args)),
+        Command::Serve(args) => runtime.block_on(wasmload::serve::serve(ServeConfig {
+            listen: args.listen,
+            data: args.data,
+            max_users: args.max_users,
+            max_memory: args.max_memory,
+            admin_token: std::env::var("WASMLOAD_ADMIN_TOKEN").ok(),
+        })),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("wasmload: {}", one_line(&format!("{error:#}")));
-            if error.is::<run::BadInput>() {
+            if let Some(failed) = error.downcast_ref::<SubmitFailed>() {
+                ExitCode::from(failed.code)
+            } else if error.is::<run::BadInput>() {
                 ExitCode::from(EXIT_BAD_INPUT)
             } else if error.is::<run::ThresholdsFailed>() {
                 ExitCode::from(EXIT_THRESHOLDS_FAILED)

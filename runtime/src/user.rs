@@ -18,7 +18,8 @@ use crate::protocols::http::{HttpConfig, HttpUser};
 use crate::protocols::tcp::{TcpConfig, TcpUser};
 use crate::protocols::udp::{UdpConfig, UdpUser};
 use crate::protocols::wasi_http::WasiHttpUser;
-use crate::sandbox::Sandbox;
+use crate::run::RunLog;
+use crate::sandbox::{RunBudget, Sandbox};
 use crate::stats::Recorder;
 
 /// Everything a user's host calls need; the data of its store.
@@ -57,7 +58,16 @@ pub struct RunServices {
     pub udp: Arc<UdpConfig>,
     pub context: Arc<ContextConfig>,
     pub sandbox: Arc<Sandbox>,
+    /// The run's budgets and what its users use of them.
+    pub budget: Arc<RunBudget>,
+    /// Where the run's messages go.
+    pub log: RunLog,
 }
+
+/// WASI resources (streams, pollables, wasi:http requests and fields) a
+/// user may hold per `--max-resources`: one wasi:http exchange takes
+/// several.
+const WASI_RESOURCES_PER_BUDGETED: usize = 8;
 
 /// How a call into the guest went wrong.
 #[derive(Debug, thiserror::Error)]
@@ -88,19 +98,33 @@ impl VirtualUser {
         user_id: u64,
     ) -> Result<Self, GuestError> {
         let recorder = services.recorder.for_user();
-        let http = HttpUser::new(Arc::clone(&services.http), recorder.clone());
+        let budget = services.budget.for_user();
+        let max_resources = services.budget.budgets().max_resources as usize;
+        let http = HttpUser::new(Arc::clone(&services.http), recorder.clone(), &budget);
+        let mut wasi_table = ResourceTable::new();
+        wasi_table.set_max_capacity(max_resources.saturating_mul(WASI_RESOURCES_PER_BUDGETED));
+        let context = ContextUser::new(
+            Arc::clone(&services.context),
+            user_id,
+            services.log.clone(),
+            Arc::clone(&budget),
+        );
         let state = UserState {
             // No preopens, no environment, no arguments: a guest reaches
-            // the outside world only through our interfaces.
-            wasi: WasiCtx::builder().inherit_stderr().build(),
-            wasi_table: ResourceTable::new(),
+            // the outside world only through our interfaces. Its stdout and
+            // stderr become lines of the run's log, budgeted.
+            wasi: WasiCtx::builder()
+                .stdout(context.output("stdout"))
+                .stderr(context.output("stderr"))
+                .build(),
+            wasi_table,
             wasi_http: WasiHttpUser::new(&http),
             http,
-            grpc: GrpcUser::new(Arc::clone(&services.grpc), recorder.clone()),
-            tcp: TcpUser::new(Arc::clone(&services.tcp), recorder.clone()),
-            udp: UdpUser::new(Arc::clone(&services.udp), recorder.clone()),
-            events: EventsUser::new(recorder.clone()),
-            context: ContextUser::new(Arc::clone(&services.context), user_id),
+            grpc: GrpcUser::new(Arc::clone(&services.grpc), recorder.clone(), &budget),
+            tcp: TcpUser::new(Arc::clone(&services.tcp), recorder.clone(), &budget),
+            udp: UdpUser::new(Arc::clone(&services.udp), recorder.clone(), &budget),
+            events: EventsUser::new(recorder.clone(), &budget),
+            context,
             limits: StoreLimitsBuilder::new()
                 .memory_size(services.sandbox.max_memory)
                 .trap_on_grow_failure(true)

@@ -94,6 +94,20 @@ fn tls_targets_are_served_over_http2_when_offered() {
 }
 
 #[test]
+fn insecure_takes_a_certificate_nobody_trusts_and_says_so_once() {
+    let server = TargetServer::start_tls();
+    // k6's name for the flag works too.
+    for flag in ["--insecure", "--insecure-skip-tls-verify"] {
+        let insecure = load("http-hammer", &server.url(), &format!("-i 3 {flag}"));
+        assert_eq!(insecure.code, Some(0), "stderr: {}", insecure.stderr);
+        assert_eq!((insecure.count("GET", "/"), insecure.failures("GET", "/")), (3, 0));
+        let warnings = insecure.stderr.matches("TLS certificates are not verified").count();
+        assert_eq!(warnings, 1, "{}", insecure.stderr);
+    }
+    assert_eq!(server.count("GET", "/"), 6);
+}
+
+#[test]
 fn an_unreachable_target_is_a_failure_not_a_crash() {
     // Bind and drop a listener to get a loopback port nobody listens on.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -70,10 +70,79 @@ fn users_that_trap_every_few_tasks_are_replaced_and_counted() {
 }
 
 #[test]
-fn a_huge_header_from_a_guest_is_a_failure_not_a_crash() {
+fn a_huge_header_is_refused_before_it_is_sent() {
     let server = TargetServer::start();
     let run = hostile(&server, "-u 2 -t 2s -e MODE=huge-header");
     assert!(run.failures("GET", "/a") > 0, "{}", run.stdout);
+    let errors = run.summary()["errors"].as_array().unwrap().clone();
+    assert!(
+        errors[0]["error"].as_str().unwrap().contains("over --max-call-size 16777216"),
+        "{errors:?}"
+    );
+    // Every request the target saw came from the well-behaved user.
+    assert_eq!(run.count("GET", "/a") - run.failures("GET", "/a"), server.count("GET", "/a"));
+}
+
+#[test]
+fn a_flood_of_names_is_counted_under_one_overflow_row() {
+    let server = TargetServer::start();
+    // Not `hostile()`: the flood may take the budget before `GET /a` is
+    // first seen, and then that name too is counted in the overflow row.
+    let run =
+        run_guest(wasmload(), "hostile", &server.url(), "-u 2 -t 2s --max-names 50 -e MODE=names");
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let rows = run.summary()["requests"].as_array().unwrap().clone();
+    assert!(rows.len() <= 51, "{} rows", rows.len());
+    let overflow = run.row("*", "(names past --max-names 50)").expect("an overflow row");
+    assert!(overflow["count"].as_u64().unwrap() > 100, "{overflow}");
+    let metrics = run.summary()["metrics"].as_array().unwrap().clone();
+    assert!(metrics.len() <= 51, "{} metrics", metrics.len());
+    let counted: u64 = rows.iter().map(|row| row["count"].as_u64().unwrap()).sum();
+    assert_eq!(counted, run.summary()["totals"]["requests"], "every event is counted once");
+}
+
+#[test]
+fn a_user_hoarding_responses_traps_at_its_budget() {
+    let server = TargetServer::start();
+    let run = hostile(&server, "-u 2 -t 3s --max-resources 120 -e MODE=hoard");
+    let (error, traps) = task_error(&run, "work");
+    assert!(
+        error.contains("the user holds 120 live responses, all --max-resources allows"),
+        "{error}"
+    );
+    assert!(traps >= 1);
+    assert_eq!(run.summary()["user_restarts"], traps);
+    // The hoarded bodies count against the user's host memory too.
+    let memory = hostile(&server, "-u 2 -t 2s --max-host-memory 1MiB -e MODE=hoard");
+    let failures = memory.summary()["errors"].as_array().unwrap().clone();
+    let over = "the host would hold 1114112 bytes for the user, over --max-host-memory 1048576";
+    assert!(failures.iter().any(|e| e["error"].as_str().unwrap().contains(over)), "{failures:?}");
+}
+
+#[test]
+fn connections_past_the_users_budget_fail_to_connect() {
+    let server = TargetServer::start();
+    let run = hostile(&server, "-u 2 -t 2s --max-user-connections 5 -e MODE=connections");
+    let (connects, failed) = (run.count("tcp", "connect"), run.failures("tcp", "connect"));
+    assert!(failed > 0 && connects - failed == 5, "{connects} connects, {failed} failed");
+    let errors = run.summary()["errors"].as_array().unwrap().clone();
+    assert!(
+        errors.iter().any(|e| e["error"].as_str().unwrap().contains("--max-user-connections")),
+        "{errors:?}"
+    );
+    // User 0 kept its 5 TCP connections; user 1 has its one HTTP connection.
+    assert_eq!(server.connections(), 5 + 1);
+}
+
+#[test]
+fn a_log_flood_is_dropped_past_the_rate_and_counted() {
+    let server = TargetServer::start();
+    let run = hostile(&server, "-u 2 -t 2s --max-log-rate 8KiB -e MODE=log-flood");
+    let dropped = run.summary()["log_dropped_bytes"].as_u64().unwrap();
+    assert!(dropped > 1 << 20, "{dropped} bytes dropped");
+    // At most two 4 KiB lines a second get through, over some 2 s.
+    let printed = run.stderr.matches("[info] user 0:").count();
+    assert!(printed <= 8, "{printed} lines printed");
 }
 
 #[test]

@@ -13,6 +13,7 @@ pub mod grpc;
 pub mod guests;
 pub mod redis;
 pub mod runner;
+pub mod serve;
 pub mod target;
 pub mod xmlrpc;
 
@@ -25,5 +26,6 @@ pub use runner::{
     run_component, run_guest, run_wasmload, run_wasmload_in, run_wasmload_signalled, Outcome,
     Setting,
 };
+pub use serve::ServeProcess;
 pub use target::TargetServer;
 pub use xmlrpc::XmlRpcServer;

@@ -10,6 +10,7 @@
 //! - `GET /status/{code}`: answers with that status
 //! - `GET /redirect/{n}`: 302 to `/redirect/{n-1}`, and `/redirect/0` to `/`
 //! - `GET /slow/{ms}`: answers after that many milliseconds
+//! - `/bytes/{n}` (any method): a body of `n` bytes
 //! - `POST /logout`: 200
 //! - `POST /xmlrpc/garbage`: a broken XML-RPC answer
 //! - `GET /headers`: the request's `content-type` and `accept` as JSON
@@ -265,6 +266,10 @@ async fn answer(request: Request<Incoming>, seen: &Mutex<Seen>) -> Response<Full
             let mut response = text(StatusCode::FOUND, String::new());
             response.headers_mut().insert("location", next.parse().expect("a valid location"));
             response
+        }
+        (_, ["bytes", length]) => {
+            let length = length.parse::<usize>().unwrap_or(0).min(16 << 20);
+            text(StatusCode::OK, "x".repeat(length))
         }
         ("GET", ["slow", ms]) => {
             tokio::time::sleep(Duration::from_millis(ms.parse().unwrap_or(0))).await;

@@ -1,13 +1,20 @@
 //! `context`: the user's id, clock, sleep, random numbers, log and run
-//! parameters.
+//! parameters; and where a guest's stdout and stderr go.
 
 use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use tokio::io::AsyncWrite;
 use wasmtime::component::{HasSelf, Linker};
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 
 use crate::bindings::context::{self, Level};
+use crate::run::RunLog;
+use crate::sandbox::UserBudget;
 
 /// Run-wide settings shared by every user.
 pub struct ContextConfig {
@@ -28,14 +35,31 @@ pub struct ContextUser {
     config: Arc<ContextConfig>,
     user_id: u64,
     rng: fastrand::Rng,
+    log: RunLog,
+    budget: Arc<UserBudget>,
 }
 
 impl ContextUser {
-    /// The context of user `user_id`.
-    pub fn new(config: Arc<ContextConfig>, user_id: u64) -> Self {
+    /// The context of user `user_id`, logging into `log` within `budget`.
+    pub fn new(
+        config: Arc<ContextConfig>,
+        user_id: u64,
+        log: RunLog,
+        budget: Arc<UserBudget>,
+    ) -> Self {
         let rng =
             fastrand::Rng::with_seed(config.seed ^ user_id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        ContextUser { config, user_id, rng }
+        ContextUser { config, user_id, rng, log, budget }
+    }
+
+    /// The guest's stdout or stderr (`stream`): each line a log line of the
+    /// user's, within the same budget as `context::log`.
+    pub fn output(&self, stream: &'static str) -> GuestOutput {
+        GuestOutput {
+            prefix: format!("[{stream}] user {}: ", self.user_id),
+            log: self.log.clone(),
+            budget: Arc::clone(&self.budget),
+        }
     }
 
     /// This user's random generator, for host-side choices (task pick, wait).
@@ -76,14 +100,14 @@ impl context::Host for ContextUser {
     }
 
     fn log(&mut self, level: Level, message: String) -> wasmtime::Result<()> {
-        if level as u8 >= self.config.log_level as u8 {
+        if level as u8 >= self.config.log_level as u8 && self.budget.allow_log(message.len()) {
             let label = match level {
                 Level::Debug => "debug",
                 Level::Info => "info",
                 Level::Warn => "warn",
                 Level::Error => "error",
             };
-            eprintln!("[{label}] user {}: {message}", self.user_id);
+            self.log.line(&format!("[{label}] user {}: {message}", self.user_id));
         }
         Ok(())
     }
@@ -94,5 +118,75 @@ impl context::Host for ContextUser {
 
     fn host(&mut self) -> wasmtime::Result<Option<String>> {
         Ok(self.config.host.clone())
+    }
+}
+
+/// A guest's stdout or stderr: lines into the run's log, budgeted like
+/// `context::log` (a Rust guest's panic message arrives this way).
+#[derive(Clone)]
+pub struct GuestOutput {
+    prefix: String,
+    log: RunLog,
+    budget: Arc<UserBudget>,
+}
+
+/// The longest line kept whole; a longer one is cut into pieces this long.
+const MAX_OUTPUT_LINE: usize = 4096;
+
+impl IsTerminal for GuestOutput {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for GuestOutput {
+    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
+        Box::new(OutputLines { output: self.clone(), pending: Vec::new() })
+    }
+}
+
+/// Collects written bytes into lines.
+struct OutputLines {
+    output: GuestOutput,
+    pending: Vec<u8>,
+}
+
+impl OutputLines {
+    fn emit(&mut self, end: usize) {
+        let line: Vec<u8> = self.pending.drain(..end).collect();
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\n', '\r']);
+        if self.output.budget.allow_log(text.len()) {
+            self.output.log.line(&format!("{}{text}", self.output.prefix));
+        }
+    }
+}
+
+impl AsyncWrite for OutputLines {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+        bytes: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        self.pending.extend_from_slice(bytes);
+        while let Some(end) = self.pending.iter().position(|byte| *byte == b'\n') {
+            self.emit(end + 1);
+        }
+        while self.pending.len() >= MAX_OUTPUT_LINE {
+            self.emit(MAX_OUTPUT_LINE);
+        }
+        Poll::Ready(Ok(bytes.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if !self.pending.is_empty() {
+            let end = self.pending.len();
+            self.emit(end);
+        }
+        Poll::Ready(Ok(()))
     }
 }

@@ -1,10 +1,12 @@
 //! `events`: request events for work the host does not see itself.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::events::{self, RequestEvent as GuestEvent};
+use crate::sandbox::{budgeted_table, push_budgeted, UserBudget};
 use crate::stats::{Recorder, RequestEvent};
 
 /// One user's events state: its open timers.
@@ -14,9 +16,10 @@ pub struct EventsUser {
 }
 
 impl EventsUser {
-    /// Events of one user, recorded into `recorder`.
-    pub fn new(recorder: Recorder) -> Self {
-        EventsUser { recorder, table: ResourceTable::new() }
+    /// Events of one user, recorded into `recorder`, with as many open
+    /// timers as `budget` allows.
+    pub fn new(recorder: Recorder, budget: &Arc<UserBudget>) -> Self {
+        EventsUser { recorder, table: budgeted_table(budget.budgets().max_resources) }
     }
 }
 
@@ -91,7 +94,7 @@ impl events::HostTimer for EventsUser {
             started: Instant::now(),
             settled: false,
         };
-        Ok(self.table.push(timer)?)
+        push_budgeted(&mut self.table, timer, "timers")
     }
 
     fn success(&mut self, timer: Resource<Timer>, response_length: u64) -> wasmtime::Result<()> {

@@ -15,7 +15,7 @@ use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::grpc::{self, CallOptions, Error, Reply, Status as GuestStatus};
 use crate::protocols::{connect, error_chain};
-use crate::sandbox::NetworkPolicy;
+use crate::sandbox::{ConnectionPermit, NetworkPolicy, UserBudget};
 use crate::stats::{Recorder, RequestEvent};
 
 /// Run-wide gRPC settings.
@@ -30,11 +30,13 @@ pub struct GrpcConfig {
     pub network: Arc<NetworkPolicy>,
 }
 
-/// One user's gRPC state: a channel per endpoint it has called.
+/// One user's gRPC state: a channel per endpoint it has called, each
+/// holding one of the user's connections.
 pub struct GrpcUser {
     config: Arc<GrpcConfig>,
-    channels: HashMap<String, Channel>,
+    channels: HashMap<String, (Channel, ConnectionPermit)>,
     recorder: Recorder,
+    budget: Arc<UserBudget>,
 }
 
 /// The two call shapes.
@@ -45,9 +47,10 @@ enum Shape {
 }
 
 impl GrpcUser {
-    /// A user with no channels yet, recording into `recorder`.
-    pub fn new(config: Arc<GrpcConfig>, recorder: Recorder) -> Self {
-        GrpcUser { config, channels: HashMap::new(), recorder }
+    /// A user with no channels yet, recording into `recorder`, within the
+    /// user's `budget`.
+    pub fn new(config: Arc<GrpcConfig>, recorder: Recorder, budget: &Arc<UserBudget>) -> Self {
+        GrpcUser { config, channels: HashMap::new(), recorder, budget: Arc::clone(budget) }
     }
 
     /// Makes the call and records its event.
@@ -80,6 +83,11 @@ impl GrpcUser {
         message: Vec<u8>,
         options: CallOptions,
     ) -> Result<Reply, Error> {
+        let metadata_size: usize =
+            options.metadata.iter().map(|(key, value)| key.len() + value.len()).sum();
+        self.budget
+            .check_call(method.len() + message.len() + metadata_size)
+            .map_err(|exceeded| Error::InvalidRequest(exceeded.to_string()))?;
         let endpoint = options
             .endpoint
             .or_else(|| self.config.default_endpoint.clone())
@@ -107,7 +115,12 @@ impl GrpcUser {
                     let response = client.server_streaming(request, path, RawCodec).await?;
                     let (metadata, mut stream, _) = response.into_parts();
                     let mut messages = Vec::new();
+                    // The reply is gathered on the host: it counts toward the user's memory.
+                    let mut held = self.budget.hold(0).map_err(exhausted)?;
+                    let mut bytes = 0;
                     while let Some(message) = stream.message().await? {
+                        bytes += message.len();
+                        held.resize(bytes).map_err(exhausted)?;
                         messages.push(message.to_vec());
                     }
                     let mut metadata = pairs(metadata);
@@ -129,7 +142,7 @@ impl GrpcUser {
 
     /// This user's channel to `endpoint`, opened on first use.
     fn channel(&mut self, endpoint: &str) -> Result<Channel, Error> {
-        if let Some(channel) = self.channels.get(endpoint) {
+        if let Some((channel, _)) = self.channels.get(endpoint) {
             return Ok(channel.clone());
         }
         let target = Endpoint::from_shared(endpoint.to_owned())
@@ -145,6 +158,12 @@ impl GrpcUser {
                 })
             },
         )?;
+        let permit = self.budget.connect().map_err(|exceeded| {
+            Error::Status(GuestStatus {
+                code: Code::ResourceExhausted as u32,
+                message: exceeded.to_string(),
+            })
+        })?;
         let tcp = connect::http_connector(&self.config.network);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(self.config.tls.clone())
@@ -152,7 +171,7 @@ impl GrpcUser {
             .enable_http2()
             .wrap_connector(tcp);
         let channel = target.connect_with_connector_lazy(connector);
-        self.channels.insert(endpoint.to_owned(), channel.clone());
+        self.channels.insert(endpoint.to_owned(), (channel.clone(), permit));
         Ok(channel)
     }
 }
@@ -205,6 +224,11 @@ fn pairs(metadata: MetadataMap) -> Vec<(String, String)> {
             (name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned())
         })
         .collect()
+}
+
+/// A budget breach, as gRPC's own status for it.
+fn exhausted(exceeded: crate::sandbox::Exceeded) -> Status {
+    Status::resource_exhausted(exceeded.to_string())
 }
 
 /// The error's text in the stats: the status code's name and message.

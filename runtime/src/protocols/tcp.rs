@@ -12,7 +12,9 @@ use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 use crate::bindings::tcp::{self, ConnectOptions, Error};
 use crate::protocols::connect;
 use crate::protocols::within;
-use crate::sandbox::NetworkPolicy;
+use crate::sandbox::{
+    budgeted_table, push_budgeted, ConnectionPermit, Exceeded, HostBytes, NetworkPolicy, UserBudget,
+};
 use crate::stats::{Recorder, RequestEvent};
 
 /// The most bytes one receive may return; larger guest limits are cut to it.
@@ -35,12 +37,19 @@ pub struct TcpUser {
     config: Arc<TcpConfig>,
     connections: ResourceTable,
     recorder: Recorder,
+    budget: Arc<UserBudget>,
 }
 
 impl TcpUser {
-    /// A user with no connections yet, recording into `recorder`.
-    pub fn new(config: Arc<TcpConfig>, recorder: Recorder) -> Self {
-        TcpUser { config, connections: ResourceTable::new(), recorder }
+    /// A user with no connections yet, recording into `recorder`, within
+    /// the user's `budget`.
+    pub fn new(config: Arc<TcpConfig>, recorder: Recorder, budget: &Arc<UserBudget>) -> Self {
+        TcpUser {
+            config,
+            connections: budgeted_table(budget.budgets().max_resources),
+            recorder,
+            budget: Arc::clone(budget),
+        }
     }
 
     fn timeout(&self, timeout_us: Option<u64>) -> Duration {
@@ -74,6 +83,9 @@ impl<S: AsyncRead + AsyncWrite + Send + Unpin> Stream for S {}
 pub struct Connection {
     stream: Box<dyn Stream>,
     buffered: Vec<u8>,
+    /// The buffer's share of the user's `--max-host-memory`.
+    held: HostBytes,
+    _permit: ConnectionPermit,
 }
 
 impl Connection {
@@ -81,8 +93,11 @@ impl Connection {
         address: &str,
         tls: Option<&TlsConnector>,
         network: &NetworkPolicy,
+        budget: &Arc<UserBudget>,
     ) -> Result<Self, Error> {
         let (host, port) = split_address(address)?;
+        let permit = budget.connect().map_err(|exceeded| Error::Connect(exceeded.to_string()))?;
+        let held = budget.hold(0).map_err(over_budget)?;
         let addresses = connect::resolve(network, host, port).await.map_err(Error::Connect)?;
         let tcp =
             TcpStream::connect(&addresses[..]).await.map_err(|e| Error::Connect(e.to_string()))?;
@@ -99,7 +114,7 @@ impl Connection {
                 Box::new(tls)
             }
         };
-        Ok(Connection { stream, buffered: Vec::new() })
+        Ok(Connection { stream, buffered: Vec::new(), held, _permit: permit })
     }
 
     async fn send(&mut self, data: &[u8]) -> Result<(), Error> {
@@ -110,7 +125,9 @@ impl Connection {
     async fn receive(&mut self, max: usize) -> Result<Vec<u8>, Error> {
         if !self.buffered.is_empty() {
             let take = max.min(self.buffered.len());
-            return Ok(self.buffered.drain(..take).collect());
+            let taken = self.buffered.drain(..take).collect();
+            let _ = self.held.resize(self.buffered.len());
+            return Ok(taken);
         }
         let mut data = vec![0; max.min(MAX_RECEIVE)];
         let read = self.stream.read(&mut data).await.map_err(io_error)?;
@@ -124,7 +141,10 @@ impl Connection {
         loop {
             if let Some(at) = find(&self.buffered[searched..], delimiter) {
                 let end = searched + at + delimiter.len();
-                return Ok(self.buffered.drain(..end).collect());
+                let found = self.buffered.drain(..end).collect();
+                // Shrinking always fits the budget.
+                let _ = self.held.resize(self.buffered.len());
+                return Ok(found);
             }
             if self.buffered.len() >= max {
                 return Err(Error::TooLarge);
@@ -132,9 +152,11 @@ impl Connection {
             // The delimiter may straddle what was read and what comes next.
             searched = self.buffered.len().saturating_sub(delimiter.len().saturating_sub(1));
             let start = self.buffered.len();
+            self.held.resize(start + READ_CHUNK).map_err(over_budget)?;
             self.buffered.resize(start + READ_CHUNK, 0);
             let read = self.stream.read(&mut self.buffered[start..]).await;
             self.buffered.truncate(start + read.as_ref().map_or(0, |read| *read));
+            let _ = self.held.resize(self.buffered.len());
             if read.map_err(io_error)? == 0 {
                 return Err(Error::Closed);
             }
@@ -152,11 +174,13 @@ impl tcp::HostConnection for TcpUser {
     ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
         let started = Instant::now();
         let tls = options.tls.then_some(&self.config.tls);
-        let open = Connection::open(&address, tls, &self.config.network);
+        let open = Connection::open(&address, tls, &self.config.network, &self.budget);
         let opened = within(self.timeout(options.timeout_us), open, Error::Timeout).await;
         self.record("connect", started, 0, opened.as_ref().err());
         Ok(match opened {
-            Ok(connection) => Ok(self.connections.push(connection)?),
+            Ok(connection) => {
+                Ok(push_budgeted(&mut self.connections, connection, "TCP connections")?)
+            }
             Err(error) => Err(error),
         })
     }
@@ -166,6 +190,9 @@ impl tcp::HostConnection for TcpUser {
         connection: Resource<Connection>,
         data: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
+        if let Err(exceeded) = self.budget.check_call(data.len()) {
+            return Ok(Err(over_budget(exceeded)));
+        }
         let timeout = self.timeout(None);
         let connection = self.connections.get_mut(&connection)?;
         Ok(within(timeout, connection.send(&data), Error::Timeout).await)
@@ -204,6 +231,11 @@ impl tcp::HostConnection for TcpUser {
         timeout_us: Option<u64>,
     ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
         let started = Instant::now();
+        if let Err(exceeded) = self.budget.check_call(payload.len() + until.len()) {
+            let error = over_budget(exceeded);
+            self.record(&name, started, 0, Some(&error));
+            return Ok(Err(error));
+        }
         let timeout = self.timeout(timeout_us);
         let connection = self.connections.get_mut(&connection)?;
         let exchange = async {
@@ -242,6 +274,11 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn io_error(error: std::io::Error) -> Error {
     Error::Io(error.to_string())
+}
+
+/// A budget breach, as the interface's error.
+fn over_budget(exceeded: Exceeded) -> Error {
+    Error::Io(exceeded.to_string())
 }
 
 /// The error's text in the stats: stable per kind of failure.

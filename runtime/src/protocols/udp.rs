@@ -10,7 +10,7 @@ use crate::bindings::udp::{self, Error};
 use crate::protocols::connect;
 use crate::protocols::tcp::split_address;
 use crate::protocols::within;
-use crate::sandbox::NetworkPolicy;
+use crate::sandbox::{budgeted_table, push_budgeted, ConnectionPermit, NetworkPolicy, UserBudget};
 use crate::stats::{Recorder, RequestEvent};
 
 /// The largest datagram kept; longer ones are cut (UDP's own limit).
@@ -29,12 +29,24 @@ pub struct UdpUser {
     config: Arc<UdpConfig>,
     sockets: ResourceTable,
     recorder: Recorder,
+    budget: Arc<UserBudget>,
 }
 
 impl UdpUser {
-    /// A user with no sockets yet, recording into `recorder`.
-    pub fn new(config: Arc<UdpConfig>, recorder: Recorder) -> Self {
-        UdpUser { config, sockets: ResourceTable::new(), recorder }
+    /// A user with no sockets yet, recording into `recorder`, within the
+    /// user's `budget`.
+    pub fn new(config: Arc<UdpConfig>, recorder: Recorder, budget: &Arc<UserBudget>) -> Self {
+        UdpUser {
+            config,
+            sockets: budgeted_table(budget.budgets().max_resources),
+            recorder,
+            budget: Arc::clone(budget),
+        }
+    }
+
+    /// Refuses a datagram over `--max-call-size`.
+    fn check_call(&self, size: usize) -> Result<(), Error> {
+        self.budget.check_call(size).map_err(|exceeded| Error::Io(exceeded.to_string()))
     }
 
     fn timeout(&self, timeout_us: Option<u64>) -> Duration {
@@ -42,8 +54,11 @@ impl UdpUser {
     }
 }
 
-/// A socket connected to one peer.
-pub struct Socket(UdpSocket);
+/// A socket connected to one peer, holding one of the user's connections.
+pub struct Socket {
+    socket: UdpSocket,
+    _permit: ConnectionPermit,
+}
 
 /// Adds the `udp` interface to `linker`.
 pub fn add_to_linker<T: Send + 'static>(
@@ -54,21 +69,26 @@ pub fn add_to_linker<T: Send + 'static>(
 }
 
 impl Socket {
-    async fn open(address: &str, network: &NetworkPolicy) -> Result<Self, Error> {
+    async fn open(
+        address: &str,
+        network: &NetworkPolicy,
+        budget: &Arc<UserBudget>,
+    ) -> Result<Self, Error> {
         let (host, port) = split_address(address)
             .map_err(|_| Error::InvalidAddress(format!("`{address}` is not host:port")))?;
+        let permit = budget.connect().map_err(|exceeded| Error::Io(exceeded.to_string()))?;
         let addresses =
             connect::resolve(network, host, port).await.map_err(Error::InvalidAddress)?;
         let peer = addresses[0];
         let local = if peer.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
         let socket = UdpSocket::bind(local).await.map_err(io_error)?;
         socket.connect(peer).await.map_err(io_error)?;
-        Ok(Socket(socket))
+        Ok(Socket { socket, _permit: permit })
     }
 
     async fn receive(&self, max: usize) -> Result<Vec<u8>, Error> {
         let mut data = vec![0; MAX_DATAGRAM];
-        let read = self.0.recv(&mut data).await.map_err(io_error)?;
+        let read = self.socket.recv(&mut data).await.map_err(io_error)?;
         data.truncate(read.min(max));
         Ok(data)
     }
@@ -81,8 +101,8 @@ impl udp::HostSocket for UdpUser {
         &mut self,
         address: String,
     ) -> wasmtime::Result<Result<Resource<Socket>, Error>> {
-        Ok(match Socket::open(&address, &self.config.network).await {
-            Ok(socket) => Ok(self.sockets.push(socket)?),
+        Ok(match Socket::open(&address, &self.config.network, &self.budget).await {
+            Ok(socket) => Ok(push_budgeted(&mut self.sockets, socket, "UDP sockets")?),
             Err(error) => Err(error),
         })
     }
@@ -92,8 +112,11 @@ impl udp::HostSocket for UdpUser {
         socket: Resource<Socket>,
         data: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
+        if let Err(error) = self.check_call(data.len()) {
+            return Ok(Err(error));
+        }
         let socket = self.sockets.get(&socket)?;
-        Ok(socket.0.send(&data).await.map(drop).map_err(io_error))
+        Ok(socket.socket.send(&data).await.map(drop).map_err(io_error))
     }
 
     async fn receive(
@@ -116,9 +139,11 @@ impl udp::HostSocket for UdpUser {
     ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
         let started = Instant::now();
         let timeout = self.timeout(timeout_us);
+        let allowed = self.check_call(payload.len());
         let socket = self.sockets.get(&socket)?;
         let exchange = async {
-            socket.0.send(&payload).await.map_err(io_error)?;
+            allowed?;
+            socket.socket.send(&payload).await.map_err(io_error)?;
             socket.receive(MAX_DATAGRAM).await
         };
         let outcome = within(timeout, exchange, Error::Timeout).await;

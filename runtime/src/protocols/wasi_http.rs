@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http::HeaderName;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use url::Url;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi_http::{
@@ -19,6 +19,7 @@ use wasmtime_wasi_http::{
 };
 
 use crate::protocols::http::{status_failure, Fetched, HttpUser, SendError, Session};
+use crate::sandbox::HostBytes;
 use crate::stats::{Recorder, RequestEvent};
 
 /// One user's wasi:http state.
@@ -87,7 +88,14 @@ impl WasiHttpHooks for SessionHooks {
                 error: error.as_deref(),
             });
             let fetched = outcome.map_err(into_wasi_error)?;
-            let body = Full::new(fetched.body).map_err(|never| match never {}).boxed_unsync();
+            // The body stays on the host until the guest drops the response.
+            let held = session
+                .budget()
+                .hold(fetched.body.len())
+                .map_err(|_| Error::HttpResponseBodySize(Some(fetched.body.len() as u64)))?;
+            let body = HeldBody { body: Full::new(fetched.body), _held: held }
+                .map_err(|never| match never {})
+                .boxed_unsync();
             let mut response = http::Response::new(body);
             *response.status_mut() = fetched.status;
             *response.headers_mut() = fetched.headers;
@@ -104,10 +112,17 @@ async fn forward(
     let (parts, body) = request.into_parts();
     let url = Url::parse(&parts.uri.to_string())
         .map_err(|e| SendError::InvalidRequest(format!("bad URL `{}`: {e}", parts.uri)))?;
-    let body: Bytes = body
+    // The guest streams the body in; stop at the call size, before it is all copied.
+    let limit = session.budget().budgets().max_call_size;
+    let body: Bytes = Limited::new(body, limit)
         .collect()
         .await
-        .map_err(|e| SendError::InvalidRequest(format!("request body: {e:?}")))?
+        .map_err(|e| match e.downcast::<LengthLimitError>() {
+            Ok(_) => {
+                SendError::InvalidRequest(format!("request body over --max-call-size {limit}"))
+            }
+            Err(e) => SendError::InvalidRequest(format!("request body: {e:?}")),
+        })?
         .to_bytes();
     session.fetch_once(&parts.method, url, &parts.headers, body, timeout).await
 }
@@ -120,5 +135,33 @@ fn into_wasi_error(error: SendError) -> Error {
         SendError::Connect(_) => Error::ConnectionRefused,
         SendError::Transport(_) => Error::HttpProtocolError,
         SendError::TooManyRedirects => Error::LoopDetected,
+        SendError::OverBudget(_) => Error::HttpRequestDenied,
+    }
+}
+
+/// A response body that keeps its share of the user's `--max-host-memory`
+/// until the guest drops it.
+struct HeldBody {
+    body: Full<Bytes>,
+    _held: HostBytes,
+}
+
+impl hyper::body::Body for HeldBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(context)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }

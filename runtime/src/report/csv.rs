@@ -58,29 +58,43 @@ const RUN_HEADER: [&str; 7] = [
 /// from the send; `_stats.csv` has them from the intended start), and
 /// `PREFIX_custom_metrics.csv` when guests reported custom metrics.
 pub fn write(summary: &Summary, prefix: &str) -> Result<()> {
-    write_file(&format!("{prefix}_stats.csv"), stats(summary, Times::Default)?)?;
-    if summary.aggregated.uncorrected.is_some() {
-        let uncorrected = stats(summary, Times::Uncorrected)?;
-        write_file(&format!("{prefix}_stats_uncorrected.csv"), uncorrected)?;
+    for (name, rows) in files(summary)? {
+        let path = format!("{prefix}_{name}.csv");
+        std::fs::write(Path::new(&path), text(&rows)?)
+            .with_context(|| format!("cannot write {path}"))?;
     }
-    write_file(&format!("{prefix}_failures.csv"), failures(summary))?;
-    write_file(&format!("{prefix}_stats_history.csv"), history(summary))?;
-    write_file(&format!("{prefix}_run.csv"), run(summary))?;
-    if summary.metrics.is_empty() {
-        return Ok(());
-    }
-    let header = METRIC_HEADER.iter().map(|s| (*s).to_owned()).collect();
-    let rows = std::iter::once(header).chain(summary.metrics.iter().map(metric_cells)).collect();
-    write_file(&format!("{prefix}_custom_metrics.csv"), rows)
+    Ok(())
 }
 
-fn write_file(path: &str, rows: Vec<Vec<String>>) -> Result<()> {
-    let mut writer =
-        csv::Writer::from_path(Path::new(path)).with_context(|| format!("cannot create {path}"))?;
-    for row in rows {
-        writer.write_record(&row).with_context(|| format!("cannot write {path}"))?;
+/// A CSV file's rows, header first.
+pub type Rows = Vec<Vec<String>>;
+
+/// Every CSV file of a summary, by name (`stats`, `failures`, ...): what
+/// [`write`] writes after its prefix.
+pub fn files(summary: &Summary) -> Result<Vec<(&'static str, Rows)>> {
+    let mut files = vec![("stats", stats(summary, Times::Default)?)];
+    if summary.aggregated.uncorrected.is_some() {
+        files.push(("stats_uncorrected", stats(summary, Times::Uncorrected)?));
     }
-    writer.flush().with_context(|| format!("cannot write {path}"))
+    files.push(("failures", failures(summary)));
+    files.push(("stats_history", history(summary)));
+    files.push(("run", run(summary)));
+    if !summary.metrics.is_empty() {
+        let header = METRIC_HEADER.iter().map(|s| (*s).to_owned()).collect();
+        let metrics = std::iter::once(header).chain(summary.metrics.iter().map(metric_cells));
+        files.push(("custom_metrics", metrics.collect()));
+    }
+    Ok(files)
+}
+
+/// Rows as CSV text.
+pub fn text(rows: &[Vec<String>]) -> Result<String> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    for row in rows {
+        writer.write_record(row).context("cannot encode a CSV row")?;
+    }
+    let bytes = writer.into_inner().context("cannot encode CSV")?;
+    String::from_utf8(bytes).context("CSV is not UTF-8")
 }
 
 /// Which response times a stats file shows.

@@ -1,7 +1,8 @@
-//! The live view while a run goes. On a terminal: a progress bar over the
-//! run time or iterations, with users, current RPS, failures and the
-//! busiest names, redrawn in place. Otherwise: a plain status line every
-//! 5 s on stderr.
+//! The live view while a run goes, drawn from its published snapshots (a
+//! local run's, or a server's through `submit`). On a terminal: a progress
+//! bar over the run time or iterations, with users, current RPS, failures
+//! and the busiest names, redrawn in place. Otherwise: a plain status line
+//! every 5 s on stderr.
 
 use std::io::IsTerminal;
 use std::sync::Arc;
@@ -10,73 +11,65 @@ use std::time::{Duration, Instant};
 use comfy_table::presets::NOTHING;
 use comfy_table::Table;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::table::percent;
-use crate::scheduler::Progress;
-use crate::stats::Recorder;
+use crate::run::{Goal, LiveSnapshot};
 
-/// How the bar measures progress.
-#[derive(Debug, Clone, Copy)]
-pub enum Goal {
-    /// Toward `-t`, in seconds.
-    Time(Duration),
-    /// Toward `-i` tasks.
-    Iterations(u64),
-    /// Until stopped.
-    Unbounded,
-}
+/// How often the status line is written when stderr is not a terminal.
+const PLAIN_EVERY: Duration = Duration::from_secs(5);
 
-/// Shows the run's progress on stderr until `done`.
-pub async fn show(
-    recorder: Recorder,
-    progress: Arc<Progress>,
-    goal: Goal,
-    done: CancellationToken,
-) {
+/// Shows each new snapshot on stderr until `done` (or the snapshots end).
+pub async fn show(mut snapshots: watch::Receiver<Arc<LiveSnapshot>>, done: CancellationToken) {
     let terminal = std::io::stderr().is_terminal();
-    let every = if terminal { Duration::from_secs(1) } else { Duration::from_secs(5) };
-    let bar = terminal.then(|| new_bar(goal));
-    let started = Instant::now();
-    let mut ticks = tokio::time::interval_at((started + every).into(), every);
-    let mut last = (0u64, started);
+    let mut bar: Option<ProgressBar> = None;
+    let mut last_plain = Instant::now();
     loop {
         tokio::select! {
-            _ = ticks.tick() => {}
+            changed = snapshots.changed() => if changed.is_err() { break },
             _ = done.cancelled() => break,
         }
-        let (requests, failures) = recorder.totals();
-        let now = Instant::now();
-        let rps = (requests - last.0) as f64 / now.duration_since(last.1).as_secs_f64();
-        last = (requests, now);
-        let mut status = format!(
-            "users {} | {:.1} req/s | requests {requests} | failures {failures} ({:.1}%)",
-            progress.running(),
-            rps,
-            percent(failures, requests),
-        );
-        if progress.dropped() > 0 {
-            status.push_str(&format!(" | dropped iterations {}", progress.dropped()));
-        }
-        match &bar {
-            Some(bar) => {
-                bar.set_position(match goal {
-                    Goal::Time(_) | Goal::Unbounded => started.elapsed().as_secs(),
-                    Goal::Iterations(_) => progress.tasks(),
-                });
-                bar.set_message(format!("{status}\n{}", busiest(&recorder)));
+        let snapshot = Arc::clone(&snapshots.borrow_and_update());
+        let status = status(&snapshot);
+        if !terminal {
+            if last_plain.elapsed() >= PLAIN_EVERY {
+                last_plain = Instant::now();
+                eprintln!("[{:>5.0}s] {status}", snapshot.elapsed_s);
             }
-            None => eprintln!("[{:>5.0}s] {status}", started.elapsed().as_secs_f64()),
+            continue;
         }
+        let bar = bar.get_or_insert_with(|| new_bar(snapshot.goal));
+        bar.set_position(match snapshot.goal {
+            Goal::Time(_) | Goal::Unbounded => snapshot.elapsed_s as u64,
+            Goal::Iterations(_) => snapshot.tasks,
+        });
+        bar.set_message(format!("{status}\n{}", busiest(&snapshot)));
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
 }
 
+/// The one-line status: users, current rate, totals.
+fn status(snapshot: &LiveSnapshot) -> String {
+    let mut status = format!(
+        "users {} | {:.1} req/s | requests {} | failures {} ({:.1}%)",
+        snapshot.users,
+        snapshot.rps,
+        snapshot.requests,
+        snapshot.failures,
+        percent(snapshot.failures, snapshot.requests),
+    );
+    if snapshot.dropped_iterations > 0 {
+        status.push_str(&format!(" | dropped iterations {}", snapshot.dropped_iterations));
+    }
+    status
+}
+
 fn new_bar(goal: Goal) -> ProgressBar {
     let (length, unit) = match goal {
-        Goal::Time(run_time) => (run_time.as_secs().max(1), "s"),
+        Goal::Time(seconds) => ((seconds as u64).max(1), "s"),
         Goal::Iterations(count) => (count, " tasks"),
         Goal::Unbounded => (0, "s"),
     };
@@ -96,12 +89,9 @@ fn new_bar(goal: Goal) -> ProgressBar {
 }
 
 /// The five names with the most requests, as a compact table.
-fn busiest(recorder: &Recorder) -> String {
-    let snapshot = recorder.snapshot();
-    let mut groups: Vec<_> = snapshot.entries().collect();
-    groups.sort_by_key(|(kind, name, entry)| {
-        (std::cmp::Reverse(entry.histogram().len()), *name, *kind)
-    });
+fn busiest(snapshot: &LiveSnapshot) -> String {
+    let mut rows: Vec<_> = snapshot.rows.iter().collect();
+    rows.sort_by_key(|row| (std::cmp::Reverse(row.requests), &row.name, &row.kind));
     let mut table = Table::new();
     table.load_preset(NOTHING).set_header([
         "Type",
@@ -111,16 +101,14 @@ fn busiest(recorder: &Recorder) -> String {
         "Median ms",
         "99% ms",
     ]);
-    for (kind, name, entry) in groups.into_iter().take(5) {
-        let histogram = entry.histogram();
-        let ms = |q: f64| format!("{:.2}", histogram.value_at_quantile(q) as f64 / 1000.0);
+    for row in rows.into_iter().take(5) {
         table.add_row([
-            kind.to_owned(),
-            name.to_owned(),
-            histogram.len().to_string(),
-            entry.failures().to_string(),
-            ms(0.5),
-            ms(0.99),
+            row.kind.clone(),
+            row.name.clone(),
+            row.requests.to_string(),
+            row.failures.to_string(),
+            format!("{:.2}", row.p50_ms),
+            format!("{:.2}", row.p99_ms),
         ]);
     }
     table.to_string()

@@ -20,8 +20,8 @@ use prometheus_client::registry::Registry;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::scheduler::Progress;
-use crate::stats::{Entry, Recorder};
+use crate::run::RunWatch;
+use crate::stats::Entry;
 
 /// Response-time bucket bounds, in seconds.
 const BUCKETS: [f64; 12] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
@@ -30,15 +30,14 @@ const BUCKETS: [f64; 12] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
 /// serves scrapes until `done`.
 pub async fn serve(
     addr: SocketAddr,
-    recorder: Recorder,
-    progress: Arc<Progress>,
+    run: RunWatch,
     done: CancellationToken,
 ) -> Result<tokio::task::JoinHandle<()>> {
     let listener = TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on --metrics-addr {addr}"))?;
     let mut registry = Registry::default();
-    registry.register_collector(Box::new(RunCollector { recorder, progress }));
+    registry.register_collector(Box::new(RunCollector { run }));
     let registry = Arc::new(registry);
     Ok(tokio::spawn(async move {
         loop {
@@ -79,15 +78,20 @@ fn scrape(registry: &Registry) -> http::Response<Full<Bytes>> {
 }
 
 /// Reads the live stats on each scrape.
-#[derive(Debug)]
 struct RunCollector {
-    recorder: Recorder,
-    progress: Arc<Progress>,
+    run: RunWatch,
+}
+
+impl std::fmt::Debug for RunCollector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunCollector").finish_non_exhaustive()
+    }
 }
 
 impl Collector for RunCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let snapshot = self.recorder.snapshot();
+        let snapshot = self.run.stats();
+        let progress = self.run.progress();
         let mut groups: Vec<_> = snapshot.entries().collect();
         groups.sort_by_key(|(kind, name, _)| (*name, *kind));
 
@@ -97,7 +101,7 @@ impl Collector for RunCollector {
             None,
             MetricType::Gauge,
         )?;
-        users.encode_gauge(&(self.progress.running() as i64))?;
+        users.encode_gauge(&(progress.running() as i64))?;
 
         let requests = encoder.encode_descriptor(
             "wasmload_requests",
@@ -120,7 +124,7 @@ impl Collector for RunCollector {
             None,
             MetricType::Counter,
         )?;
-        dropped.encode_counter::<NoLabelSet, _, u64>(&self.progress.dropped(), None)?;
+        dropped.encode_counter::<NoLabelSet, _, u64>(&progress.dropped(), None)?;
 
         let times = encoder.encode_descriptor(
             "wasmload_response_time_seconds",

@@ -2,14 +2,17 @@
 //! and how much memory and time each user gets. Shared policy the engine,
 //! the users and every protocol consult.
 
+mod budget;
 mod network;
 
-pub use network::NetworkPolicy;
+pub use budget::{Budgets, ConnectionPermit, Exceeded, HostBytes, RunBudget, UserBudget};
+pub use network::{is_public, NetworkPolicy};
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
+use wasmtime::component::{Resource, ResourceTable};
 
 /// Imports every user is granted: our interfaces, and the parts of WASI
 /// that carry no ambient authority. The WASI context has no preopened
@@ -81,6 +84,30 @@ impl Sandbox {
         }
         Ok(())
     }
+}
+
+/// A resource table of one user's that holds at most `limit` entries
+/// (`--max-resources`).
+pub fn budgeted_table(limit: u32) -> ResourceTable {
+    let mut table = ResourceTable::new();
+    table.set_max_capacity(limit as usize);
+    table
+}
+
+/// Puts `value` in a [`budgeted_table`]; when it is full the user traps,
+/// with a message naming `what` it holds and the flag (a user hoarding
+/// handles is broken, not unlucky).
+pub fn push_budgeted<T: Send + 'static>(
+    table: &mut ResourceTable,
+    value: T,
+    what: &str,
+) -> wasmtime::Result<Resource<T>> {
+    let limit = table.max_capacity();
+    table.push(value).map_err(|_| {
+        wasmtime::Error::msg(format!(
+            "the user holds {limit} live {what}, all --max-resources allows; drop some"
+        ))
+    })
 }
 
 /// Parses a size like `64MiB`, `512MB`, `1GiB` or `65536` (bytes).

@@ -102,6 +102,22 @@ impl NetworkPolicy {
         self.rules.iter().any(|rule| matches!(rule, Rule::Net { net, .. } if net.contains(&ip)))
     }
 
+    /// Whether an address rule covers all of `net` on `port`.
+    pub fn covers_network(&self, net: IpNet, port: u16) -> bool {
+        self.rules.iter().any(|rule| match rule {
+            Rule::Net { net: allowed, port: wanted } => {
+                port_matches(*wanted, port) && allowed.contains(&net)
+            }
+            Rule::Name { .. } => false,
+        })
+    }
+
+    /// Splits an `--allow-host` pattern into its host (name, address or
+    /// network) and optional port.
+    pub fn split_pattern(pattern: &str) -> Result<(&str, Option<u16>)> {
+        split_pattern(pattern)
+    }
+
     fn allows_address(&self, ip: IpAddr, port: u16) -> bool {
         self.rules.iter().any(|rule| match rule {
             Rule::Net { net, port: wanted } => port_matches(*wanted, port) && net.contains(&ip),
@@ -160,9 +176,9 @@ fn name_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// Addresses on the public internet, as opposed to this machine, private
-/// networks, link-local (cloud metadata) and other special ranges.
-fn is_public(ip: IpAddr) -> bool {
+/// Whether `ip` is on the public internet, as opposed to this machine,
+/// private networks, link-local (cloud metadata) and other special ranges.
+pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             !(v4.is_loopback()

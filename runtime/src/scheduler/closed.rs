@@ -14,6 +14,7 @@ use super::{
     assign_classes, drain, Backoff, Running, Shared, Stages, StartFailure, Started, TaskEnd,
     UserLoad,
 };
+use crate::run::RunLog;
 
 /// How often the user count is brought toward its target.
 const TICK: Duration = Duration::from_millis(10);
@@ -22,7 +23,7 @@ const TICK: Duration = Duration::from_millis(10);
 /// has ended by itself.
 pub(super) async fn run(shared: &Arc<Shared>, load: UserLoad, max_users: u32) -> Instant {
     let started = shared.start_clock();
-    let mut targets = Targets::new(load, max_users, started, &shared.stop);
+    let mut targets = Targets::new(load, max_users, started, &shared.stop, &shared.services.log);
     if let Targets::Fixed { users, .. } = targets {
         let _ = shared.progress.fixed_users.set((u64::from(users), started));
     }
@@ -86,20 +87,34 @@ pub(super) async fn run(shared: &Arc<Shared>, load: UserLoad, max_users: u32) ->
 
 /// The user count wanted at each moment, and how fast to get there.
 enum Targets {
-    Fixed { users: u32, spawn_rate: f64 },
+    Fixed {
+        users: u32,
+        spawn_rate: f64,
+    },
     Stages(Stages),
-    Shaped { targets: watch::Receiver<Target>, ceiling: u32, warned: bool },
+    /// `unwarned`: where to say, once, that the shape asks past the ceiling.
+    Shaped {
+        targets: watch::Receiver<Target>,
+        ceiling: u32,
+        unwarned: Option<RunLog>,
+    },
 }
 
 impl Targets {
-    fn new(load: UserLoad, max_users: u32, started: Instant, stop: &CancellationToken) -> Targets {
+    fn new(
+        load: UserLoad,
+        max_users: u32,
+        started: Instant,
+        stop: &CancellationToken,
+        log: &RunLog,
+    ) -> Targets {
         match load {
             UserLoad::Fixed { users, spawn_rate } => Targets::Fixed { users, spawn_rate },
             UserLoad::Stages(stages) => Targets::Stages(stages),
             UserLoad::Shaped(shape) => Targets::Shaped {
-                targets: shape.drive(started, stop.clone()),
+                targets: shape.drive(started, stop.clone(), log.clone()),
                 ceiling: max_users,
-                warned: false,
+                unwarned: Some(log.clone()),
             },
         }
     }
@@ -126,13 +141,12 @@ impl Targets {
             Targets::Stages(stages) => {
                 stages.at(elapsed).map(|users| (users.round() as usize, f64::INFINITY))
             }
-            Targets::Shaped { targets, ceiling, warned } => match *targets.borrow() {
+            Targets::Shaped { targets, ceiling, unwarned } => match *targets.borrow() {
                 Target::Users { users, spawn_rate } => {
-                    if users > *ceiling && !*warned {
-                        *warned = true;
-                        eprintln!(
+                    if let Some(log) = unwarned.take_if(|_| users > *ceiling) {
+                        log.line(&format!(
                             "wasmload: the load shape asks for {users} users; running {ceiling} (raise --max-users)"
-                        );
+                        ));
                     }
                     Some((users.min(*ceiling) as usize, spawn_rate))
                 }

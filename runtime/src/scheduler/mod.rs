@@ -193,7 +193,10 @@ impl Shared {
         if let GuestError::Trapped(trap) = error {
             let first = lock(&self.reported).insert((class.index, task.to_owned(), trap.clone()));
             if first {
-                eprintln!("wasmload: user {user_id} ({}) trapped in {task}: {trap}", class.name);
+                self.services.log.line(&format!(
+                    "wasmload: user {user_id} ({}) trapped in {task}: {trap}",
+                    class.name
+                ));
             }
         }
     }

@@ -34,7 +34,7 @@ pub(super) async fn run(
     let (mut rates, mut shaped) = match load {
         RateLoad::Planned(rates) => (rates, None),
         RateLoad::Shaped(shape) => {
-            let targets = shape.drive(started, shared.stop.clone());
+            let targets = shape.drive(started, shared.stop.clone(), shared.services.log.clone());
             let first = match *targets.borrow() {
                 Target::Rate(rate) => rate,
                 Target::Users { .. } | Target::Stop => 0.0,

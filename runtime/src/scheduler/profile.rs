@@ -79,6 +79,21 @@ impl Stages {
     }
 }
 
+impl std::fmt::Display for Stages {
+    /// The stages as `--stages` takes them, e.g. `30s:100,1m:50/s`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (at, (length, target)) in self.stages.iter().enumerate() {
+            let separator = if at == 0 { "" } else { "," };
+            let length = humantime::format_duration(*length).to_string().replace(' ', "");
+            match self.unit {
+                StageUnit::Users => write!(f, "{separator}{length}:{target}")?,
+                StageUnit::Rate => write!(f, "{separator}{length}:{target}/s")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Parses a rate: `500` or `500/s` per second, `30/m` per minute, `2/h`
 /// per hour. Zero only when `allow_zero` (a stage may ramp down to 0).
 pub fn parse_rate(text: &str, allow_zero: bool) -> Result<f64, String> {

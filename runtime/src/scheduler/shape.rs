@@ -8,6 +8,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::bindings::{LoadTarget, UserTarget};
+use crate::run::RunLog;
 use crate::user::VirtualUser;
 
 /// Which model a shape drives; its first answer decides.
@@ -83,6 +84,7 @@ impl Shape {
         self,
         started: Instant,
         stop: CancellationToken,
+        log: RunLog,
     ) -> watch::Receiver<Target> {
         let Shape { mut instance, first, model } = self;
         let (targets, receiver) = watch::channel(first);
@@ -102,13 +104,14 @@ impl Shape {
                     Ok(Some(_)) => {
                         let other = if model == ShapeModel::Closed { "a rate" } else { "users" };
                         ended_early(
+                            &log,
                             elapsed,
                             &format!("switched to asking for {other}; a shape drives one model"),
                         );
                         Target::Stop
                     }
                     Err(error) => {
-                        ended_early(elapsed, &error);
+                        ended_early(&log, elapsed, &error);
                         Target::Stop
                     }
                 };
@@ -122,6 +125,9 @@ impl Shape {
     }
 }
 
-fn ended_early(elapsed: Duration, why: &str) {
-    eprintln!("wasmload: the load shape at {} s: {why}; stopping the run", elapsed.as_secs());
+fn ended_early(log: &RunLog, elapsed: Duration, why: &str) {
+    log.line(&format!(
+        "wasmload: the load shape at {} s: {why}; stopping the run",
+        elapsed.as_secs()
+    ));
 }

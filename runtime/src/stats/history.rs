@@ -18,7 +18,7 @@ pub const PERCENTILES: [f64; 11] =
 const WINDOW: usize = 10;
 
 /// One (type, name) group, or the Aggregated row, at one moment.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct HistoryRow {
     /// Unix time, seconds.
     pub timestamp: u64,
@@ -86,8 +86,13 @@ impl History {
     }
 
     /// Every row so far, oldest first.
-    pub fn into_rows(self) -> Vec<HistoryRow> {
-        self.rows
+    pub fn rows(&self) -> &[HistoryRow] {
+        &self.rows
+    }
+
+    /// The newest Aggregated row.
+    pub fn latest(&self) -> Option<&HistoryRow> {
+        self.rows.iter().rev().find(|row| row.kind.is_empty() && row.name == "Aggregated")
     }
 }
 

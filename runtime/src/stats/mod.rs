@@ -5,18 +5,21 @@
 //! thread; readers merge the shards when they need a view of the run.
 
 mod history;
+mod names;
 mod shard;
 mod summary;
 
 pub use history::{History, HistoryRow, PERCENTILES};
+pub use names::OVERFLOW_KIND;
 pub use shard::{Entry, Shard};
-pub use summary::{decode_histogram, MetricRow, RequestRow, ResponseTimes, Summary};
+pub use summary::{decode_histogram, MetricRow, RequestRow, ResponseTimes, Summary, Totals};
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::sync::lock;
+use names::Names;
 use std::time::Duration;
 
 /// One finished request, as a protocol module reports it.
@@ -46,11 +49,18 @@ struct Registry {
     /// Whether response times are also measured from intended starts.
     corrected: AtomicBool,
     shards: Mutex<Vec<Arc<Mutex<Shard>>>>,
+    /// Every distinct name any shard has, up to `--max-names`.
+    names: Names,
 }
 
+/// One thread's shard of a registry, and whether that registry lives.
+type LocalShard = (u64, std::sync::Weak<Registry>, Arc<Mutex<Shard>>);
+
 thread_local! {
-    /// This thread's shard for each live registry (normally exactly one).
-    static LOCAL_SHARDS: RefCell<Vec<(u64, Arc<Mutex<Shard>>)>> = const { RefCell::new(Vec::new()) };
+    /// This thread's shard for each registry it has recorded into: one
+    /// per run that used the thread. A finished run's shard is let go
+    /// when the thread next records for a new run.
+    static LOCAL_SHARDS: RefCell<Vec<LocalShard>> = const { RefCell::new(Vec::new()) };
 }
 
 static NEXT_REGISTRY_ID: AtomicU64 = AtomicU64::new(0);
@@ -61,20 +71,18 @@ impl std::fmt::Debug for Recorder {
     }
 }
 
-impl Default for Recorder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl Recorder {
-    /// A recorder with no events yet, timing requests from their send.
-    pub fn new() -> Self {
+    /// A recorder with no events yet, timing requests from their send,
+    /// keeping at most `max_names` distinct names of each kind (request
+    /// groups, failure texts, task errors, custom metrics); events past
+    /// that are counted under overflow names.
+    pub fn new(max_names: u32) -> Self {
         Recorder {
             registry: Arc::new(Registry {
                 id: NEXT_REGISTRY_ID.fetch_add(1, Ordering::Relaxed),
                 corrected: AtomicBool::new(false),
                 shards: Mutex::new(Vec::new()),
+                names: Names::new(max_names),
             }),
             lateness: None,
         }
@@ -115,22 +123,28 @@ impl Recorder {
             (None, true) => Some(Duration::ZERO),
             (None, false) => None,
         };
-        self.with_local_shard(|shard| shard.record(event, lateness));
+        self.with_local_shard(|shard, names| shard.record(event, lateness, names));
     }
 
     /// Records a task that returned an error or trapped.
     pub fn record_task_error(&self, class: &str, task: &str, error: &str) {
-        self.with_local_shard(|shard| shard.record_task_error(class, task, error));
+        self.with_local_shard(|shard, names| shard.record_task_error(class, task, error, names));
     }
 
     /// Adds to a guest's custom counter.
     pub fn add_counter(&self, name: &str, value: f64) {
-        self.with_local_shard(|shard| shard.add_counter(name, value));
+        self.with_local_shard(|shard, names| {
+            let name = names.metric(name, |name| shard.has_metric(name));
+            shard.add_counter(&name, value)
+        });
     }
 
     /// Records a sample of a guest's custom trend.
     pub fn add_trend(&self, name: &str, value: f64) {
-        self.with_local_shard(|shard| shard.add_trend(name, value));
+        self.with_local_shard(|shard, names| {
+            let name = names.metric(name, |name| shard.has_metric(name));
+            shard.add_trend(&name, value)
+        });
     }
 
     /// Requests and failures so far, without merging histograms.
@@ -154,20 +168,21 @@ impl Recorder {
         lock(&self.registry.shards)
     }
 
-    fn with_local_shard(&self, update: impl FnOnce(&mut Shard)) {
+    fn with_local_shard(&self, update: impl FnOnce(&mut Shard, &Names)) {
         LOCAL_SHARDS.with(|local| {
             let mut local = local.borrow_mut();
             let id = self.registry.id;
-            let shard = match local.iter().find(|(registry, _)| *registry == id) {
-                Some((_, shard)) => Arc::clone(shard),
+            let shard = match local.iter().find(|(registry, _, _)| *registry == id) {
+                Some((_, _, shard)) => Arc::clone(shard),
                 None => {
+                    local.retain(|(_, registry, _)| registry.strong_count() > 0);
                     let shard = Arc::new(Mutex::new(Shard::default()));
                     self.shards().push(Arc::clone(&shard));
-                    local.push((id, Arc::clone(&shard)));
+                    local.push((id, Arc::downgrade(&self.registry), Arc::clone(&shard)));
                     shard
                 }
             };
-            update(&mut lock(&shard));
+            update(&mut lock(&shard), &self.registry.names);
         });
     }
 }
@@ -188,7 +203,7 @@ mod tests {
 
     #[test]
     fn events_from_many_threads_all_arrive() {
-        let recorder = Recorder::new();
+        let recorder = Recorder::new(1000);
         std::thread::scope(|scope| {
             for _ in 0..4 {
                 let recorder = recorder.clone();
@@ -209,7 +224,7 @@ mod tests {
 
     #[test]
     fn response_times_keep_their_size_across_the_range() {
-        let recorder = Recorder::new();
+        let recorder = Recorder::new(1000);
         for ms in [1, 10, 100, 1_000, 10_000, 100_000] {
             recorder.record(&event("/t", ms, None));
         }
@@ -222,10 +237,60 @@ mod tests {
 
     #[test]
     fn separate_recorders_do_not_share_events() {
-        let first = Recorder::new();
-        let second = Recorder::new();
+        let first = Recorder::new(1000);
+        let second = Recorder::new(1000);
         first.record(&event("/x", 1, None));
         assert_eq!(first.totals(), (1, 0));
         assert_eq!(second.totals(), (0, 0));
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn names_past_the_budget_are_counted_under_one_overflow_row() {
+        let recorder = Recorder::new(3);
+        for i in 0..10 {
+            let name = format!("/item/{i}");
+            let error = format!("boom {i}");
+            recorder.record(&RequestEvent {
+                kind: "GET",
+                name: &name,
+                response_time: Duration::from_millis(1),
+                response_length: 0,
+                error: Some(&error),
+            });
+            recorder.add_counter(&format!("counter {i}"), 1.0);
+        }
+        let snapshot = recorder.snapshot();
+        assert_eq!(snapshot.totals(), (10, 10), "every event is still counted");
+        assert_eq!(snapshot.entries().count(), 4, "three names and the overflow row");
+        let overflow = snapshot.entry(OVERFLOW_KIND, "(names past --max-names 3)").unwrap();
+        assert_eq!(overflow.histogram().len(), 7);
+        assert_eq!(snapshot.errors().count(), 4);
+        assert_eq!(snapshot.errors().map(|(_, count)| count).sum::<u64>(), 10);
+        let counters: Vec<_> = snapshot.counters().collect();
+        assert_eq!(counters.len(), 4);
+        assert!(counters.contains(&("(metrics past --max-names 3)", 7.0)), "{counters:?}");
+    }
+
+    #[test]
+    fn long_names_are_cut() {
+        let recorder = Recorder::new(10);
+        let long = "x".repeat(10_000);
+        recorder.record(&RequestEvent {
+            kind: &long,
+            name: &long,
+            response_time: Duration::from_millis(1),
+            response_length: 0,
+            error: Some(&long),
+        });
+        let snapshot = recorder.snapshot();
+        let (kind, name, _) = snapshot.entries().next().unwrap();
+        assert!(kind.len() <= 260 && name.len() <= 260, "{} {}", kind.len(), name.len());
+        let (key, _) = snapshot.errors().next().unwrap();
+        assert!(key.2.len() <= 1030, "{}", key.2.len());
     }
 }

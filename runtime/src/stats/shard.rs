@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::names::Names;
 use super::RequestEvent;
 
 /// Response times of one (type, name) group in microseconds, plus counters.
@@ -120,27 +121,51 @@ pub struct Shard {
 }
 
 impl Shard {
-    pub(super) fn record(&mut self, event: &RequestEvent<'_>, lateness: Option<Duration>) {
-        let by_name = match self.requests.get_mut(event.kind) {
-            Some(by_name) => by_name,
-            None => self.requests.entry(event.kind.to_owned()).or_default(),
+    /// Records one event; a (type, name) or failure text this shard has
+    /// not seen is admitted by the run's `names` first.
+    pub(super) fn record(
+        &mut self,
+        event: &RequestEvent<'_>,
+        lateness: Option<Duration>,
+        names: &Names,
+    ) {
+        let (kind, name) = match self.entry(event.kind, event.name) {
+            Some(_) => (event.kind.into(), event.name.into()),
+            None => names.request(event.kind, event.name),
         };
-        let entry = match by_name.get_mut(event.name) {
+        let by_name = match self.requests.get_mut(kind.as_ref()) {
+            Some(by_name) => by_name,
+            None => self.requests.entry(kind.clone().into_owned()).or_default(),
+        };
+        let entry = match by_name.get_mut(name.as_ref()) {
             Some(entry) => entry,
-            None => by_name.entry(event.name.to_owned()).or_default(),
+            None => by_name.entry(name.clone().into_owned()).or_default(),
         };
         entry.record(event.response_time, lateness);
         entry.total_length += event.response_length;
         if let Some(error) = event.error {
             entry.failures += 1;
-            let key = (event.kind.to_owned(), event.name.to_owned(), error.to_owned());
+            let key = (kind.into_owned(), name.into_owned(), error.to_owned());
+            let key = if self.errors.contains_key(&key) { key } else { names.error(key) };
             *self.errors.entry(key).or_default() += 1;
         }
     }
 
-    pub(super) fn record_task_error(&mut self, class: &str, task: &str, error: &str) {
+    pub(super) fn record_task_error(
+        &mut self,
+        class: &str,
+        task: &str,
+        error: &str,
+        names: &Names,
+    ) {
         let key = (class.to_owned(), task.to_owned(), error.to_owned());
+        let key = if self.task_errors.contains_key(&key) { key } else { names.task_error(key) };
         *self.task_errors.entry(key).or_default() += 1;
+    }
+
+    /// Whether a custom counter or trend of this name is here.
+    pub(super) fn has_metric(&self, name: &str) -> bool {
+        self.counters.contains_key(name) || self.trends.contains_key(name)
     }
 
     pub(super) fn add_counter(&mut self, name: &str, value: f64) {

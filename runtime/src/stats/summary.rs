@@ -13,7 +13,7 @@ use super::history::HistoryRow;
 use super::shard::{Entry, GroupKey, Shard};
 
 /// The outcome of a run; the `--json` document.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Summary {
     /// The most users that ran at once.
     pub users: u64,
@@ -26,6 +26,9 @@ pub struct Summary {
     /// `--max-delay` (or were still waiting when the run ended).
     #[serde(default)]
     pub dropped_iterations: u64,
+    /// Guest log bytes dropped by `--max-log-rate`.
+    #[serde(default)]
+    pub log_dropped_bytes: u64,
     /// Closed model with a fixed user count: seconds until every user was
     /// instantiated and through `on-start` (Locust's "All users spawned").
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,7 +51,7 @@ pub struct Summary {
 }
 
 /// A guest's custom counter or trend.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct MetricRow {
     pub name: String,
     /// `counter` or `trend`.
@@ -67,7 +70,7 @@ pub struct MetricRow {
 }
 
 /// Whole-run counts.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Totals {
     pub requests: u64,
     pub failures: u64,
@@ -76,7 +79,7 @@ pub struct Totals {
 }
 
 /// Response-time statistics of one (type, name) group.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RequestRow {
     #[serde(rename = "type")]
     pub kind: String,
@@ -95,7 +98,7 @@ pub struct RequestRow {
 }
 
 /// Percentiles of a set of response times, in milliseconds.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResponseTimes {
     pub p50_ms: f64,
     pub p90_ms: f64,
@@ -126,7 +129,7 @@ impl ResponseTimes {
 }
 
 /// One failure group.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ErrorRow {
     #[serde(rename = "type")]
     pub kind: String,
@@ -136,7 +139,7 @@ pub struct ErrorRow {
 }
 
 /// One group of task errors.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TaskErrorRow {
     pub class: String,
     pub task: String,
@@ -180,6 +183,7 @@ impl Summary {
             duration_s: seconds,
             user_restarts,
             dropped_iterations: 0,
+            log_dropped_bytes: 0,
             all_users_started_s: None,
             totals: Totals {
                 requests: aggregated.count,
@@ -253,6 +257,7 @@ impl Summary {
         let mut merged = Summary::new(&shard, users, restarts, Duration::from_secs_f64(longest))?;
         merged.dropped_iterations =
             summaries.iter().map(|summary| summary.dropped_iterations).sum();
+        merged.log_dropped_bytes = summaries.iter().map(|summary| summary.log_dropped_bytes).sum();
         // Generators started on their own: the slowest one is when all had.
         merged.all_users_started_s = summaries
             .iter()
@@ -341,7 +346,7 @@ mod tests {
     use crate::stats::{Recorder, RequestEvent};
 
     fn run_of(milliseconds: &[u64], failing: bool) -> Summary {
-        let recorder = Recorder::new();
+        let recorder = Recorder::new(1000);
         for ms in milliseconds {
             recorder.record(&RequestEvent {
                 kind: "GET",

@@ -18,7 +18,7 @@ use url::Url;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::http::{self, Error as GuestError, Request};
-use crate::sandbox::{NetworkPolicy, Sandbox};
+use crate::sandbox::{budgeted_table, push_budgeted, NetworkPolicy, Sandbox, UserBudget};
 use crate::stats::{Recorder, RequestEvent};
 
 /// Run-wide HTTP settings shared by every user.
@@ -57,16 +57,19 @@ pub struct HttpUser {
     session: Session,
     responses: ResourceTable,
     recorder: Recorder,
+    budget: Arc<UserBudget>,
 }
 
 impl HttpUser {
-    /// A fresh session (no cookies, no connections) recording into `recorder`.
-    pub fn new(config: Arc<HttpConfig>, recorder: Recorder) -> Self {
+    /// A fresh session (no cookies, no connections) recording into
+    /// `recorder`, within the user's `budget`.
+    pub fn new(config: Arc<HttpConfig>, recorder: Recorder, budget: &Arc<UserBudget>) -> Self {
         HttpUser {
-            session: Session::new(&config.tls, &config.network, config.max_body),
+            session: Session::new(&config.tls, &config.network, config.max_body, budget),
             config,
-            responses: ResourceTable::new(),
+            responses: budgeted_table(budget.budgets().max_resources),
             recorder,
+            budget: Arc::clone(budget),
         }
     }
 
@@ -131,16 +134,21 @@ impl http::Host for HttpUser {
         let started = Instant::now();
         let url = session::resolve(self.config.base_url.as_ref(), &request.url);
         let name = event_name(&request, url.as_ref().ok());
-        match self.exchange(&request, url).await {
-            Ok(fetched) => {
+        let fetched = self.exchange(&request, url).await.and_then(|fetched| {
+            let held = self.budget.hold(fetched.body.len()).map_err(SendError::OverBudget)?;
+            Ok((fetched, held))
+        });
+        match fetched {
+            Ok((fetched, held)) => {
                 let response = Response::new(
                     fetched,
+                    held,
                     started.elapsed(),
                     request.method,
                     name,
                     self.recorder.clone(),
                 );
-                Ok(Ok(self.responses.push(response)?))
+                Ok(Ok(push_budgeted(&mut self.responses, response, "responses")?))
             }
             Err(error) => {
                 self.recorder.record(&RequestEvent {
@@ -216,6 +224,7 @@ impl From<SendError> for GuestError {
             SendError::Connect(reason) => GuestError::Connect(reason),
             SendError::Transport(reason) => GuestError::Transport(reason),
             SendError::TooManyRedirects => GuestError::TooManyRedirects,
+            SendError::OverBudget(exceeded) => GuestError::InvalidRequest(exceeded.to_string()),
         }
     }
 }

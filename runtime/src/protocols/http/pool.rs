@@ -6,7 +6,7 @@
 //! own. That path is deep, and on the fiber its pages would stay resident
 //! for the user's whole life (about 30 KiB of stack per user).
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
@@ -23,6 +23,7 @@ use tower_service::Service;
 use super::session::SendError;
 use crate::protocols::connect::PolicyResolver;
 use crate::protocols::error_chain;
+use crate::sandbox::{ConnectionPermit, UserBudget};
 use crate::sync::lock;
 
 type Connector = HttpsConnector<HttpConnector<PolicyResolver>>;
@@ -85,12 +86,15 @@ pub struct Pool {
     connector: Connector,
     /// Few origins per user: a list beats hashing.
     idle: Mutex<Vec<(Origin, Vec<Sender>)>>,
+    /// Each connection holds a permit of the user's until it closes.
+    budget: Arc<UserBudget>,
 }
 
 impl Pool {
-    /// An empty pool making connections with `connector`.
-    pub fn new(connector: Connector) -> Self {
-        Pool { connector, idle: Mutex::default() }
+    /// An empty pool making connections with `connector`, as many as
+    /// `budget` allows.
+    pub fn new(connector: Connector, budget: Arc<UserBudget>) -> Self {
+        Pool { connector, idle: Mutex::default(), budget }
     }
 
     /// Sends `request` (absolute URI) on an idle connection to its origin,
@@ -165,32 +169,43 @@ impl Pool {
     /// Connects to `uri`'s origin on a task of its own (see the module
     /// comment).
     async fn connect_elsewhere(&self, uri: Uri) -> Result<Sender, SendError> {
+        let permit = self.budget.connect().map_err(SendError::OverBudget)?;
         let connector = self.connector.clone();
         // Boxed inside the task: the connect future is large, and even
         // moving it into the task would take that much of the fiber stack.
         // A request that times out drops the handle, which ends the connect.
-        let connecting =
-            AbortOnDropHandle::new(tokio::spawn(
-                async move { Box::pin(connect(connector, uri)).await },
-            ));
+        let connecting = AbortOnDropHandle::new(tokio::spawn(async move {
+            Box::pin(connect(connector, uri, permit)).await
+        }));
         connecting.await.unwrap_or_else(|e| Err(SendError::Connect(e.to_string())))
     }
 }
 
-/// Makes a connection to `uri`'s origin: HTTP/2 if TLS negotiated it.
-async fn connect(mut connector: Connector, uri: Uri) -> Result<Sender, SendError> {
+/// Makes a connection to `uri`'s origin: HTTP/2 if TLS negotiated it. The
+/// task that drives it holds `permit` until the connection closes.
+async fn connect(
+    mut connector: Connector,
+    uri: Uri,
+    permit: ConnectionPermit,
+) -> Result<Sender, SendError> {
     let stream = connector.call(uri).await.map_err(|e| SendError::Connect(error_chain(&*e)))?;
     let connected: Connected = stream.connected();
     if connected.is_negotiated_h2() {
         let (sender, connection) = http2::handshake(TokioExecutor::new(), stream)
             .await
             .map_err(|e| SendError::Connect(error_chain(&e)))?;
-        tokio::spawn(connection);
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _ = connection.await;
+        });
         Ok(Sender::Http2(sender))
     } else {
         let (sender, connection) =
             http1::handshake(stream).await.map_err(|e| SendError::Connect(error_chain(&e)))?;
-        tokio::spawn(connection);
+        tokio::spawn(async move {
+            let _permit = permit;
+            let _ = connection.await;
+        });
         Ok(Sender::Http1(sender))
     }
 }

@@ -8,11 +8,14 @@ use http::{HeaderMap, StatusCode};
 use url::Url;
 
 use super::session::Fetched;
+use crate::sandbox::HostBytes;
 use crate::stats::{Recorder, RequestEvent};
 
 /// A response held for the guest, with its not yet recorded event.
 pub struct Response {
     fetched: Fetched,
+    /// The body's share of the user's `--max-host-memory`.
+    _held: HostBytes,
     elapsed: Duration,
     method: String,
     name: String,
@@ -23,12 +26,13 @@ pub struct Response {
 impl Response {
     pub(super) fn new(
         fetched: Fetched,
+        held: HostBytes,
         elapsed: Duration,
         method: String,
         name: String,
         recorder: Recorder,
     ) -> Self {
-        Response { fetched, elapsed, method, name, recorder: Some(recorder) }
+        Response { fetched, _held: held, elapsed, method, name, recorder: Some(recorder) }
     }
 
     /// The HTTP status code.

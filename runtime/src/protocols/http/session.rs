@@ -14,7 +14,7 @@ use super::pool::Pool;
 use crate::bindings::http::Request;
 use crate::protocols::connect;
 use crate::protocols::error_chain;
-use crate::sandbox::NetworkPolicy;
+use crate::sandbox::{Exceeded, NetworkPolicy, UserBudget};
 use crate::sync::lock;
 
 /// Redirects followed before giving up, like browsers and `requests`.
@@ -37,6 +37,9 @@ pub enum SendError {
     Transport(String),
     #[error("too many redirects")]
     TooManyRedirects,
+    /// The request would take more of the host than the user's budgets allow.
+    #[error("{0}")]
+    OverBudget(Exceeded),
 }
 
 /// A complete response, body included.
@@ -55,6 +58,7 @@ pub struct Session {
     cookies: Arc<Mutex<CookieStore>>,
     network: Arc<NetworkPolicy>,
     max_body: usize,
+    budget: Arc<UserBudget>,
 }
 
 /// Resolves `target` against `base` (`--host`) unless it is absolute. A
@@ -89,8 +93,14 @@ pub fn resolve(base: Option<&Url>, target: &str) -> Result<Url, SendError> {
 
 impl Session {
     /// An empty session whose TLS connections use `tls`, reaching only
-    /// what `network` allows, reading bodies of at most `max_body` bytes.
-    pub fn new(tls: &rustls::ClientConfig, network: &Arc<NetworkPolicy>, max_body: usize) -> Self {
+    /// what `network` allows, reading bodies of at most `max_body` bytes,
+    /// connecting and sending within the user's `budget`.
+    pub fn new(
+        tls: &rustls::ClientConfig,
+        network: &Arc<NetworkPolicy>,
+        max_body: usize,
+        budget: &Arc<UserBudget>,
+    ) -> Self {
         let tcp = connect::http_connector(network);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls.clone())
@@ -99,10 +109,11 @@ impl Session {
             .enable_http2()
             .wrap_connector(tcp);
         Session {
-            connections: Arc::new(Pool::new(connector)),
+            connections: Arc::new(Pool::new(connector, Arc::clone(budget))),
             cookies: Arc::default(),
             network: Arc::clone(network),
             max_body,
+            budget: Arc::clone(budget),
         }
     }
 
@@ -119,6 +130,9 @@ impl Session {
     }
 
     async fn exchange(&self, request: &Request, mut url: Url) -> Result<Fetched, SendError> {
+        let headers_size: usize =
+            request.headers.iter().map(|(name, value)| name.len() + value.len()).sum();
+        self.check_call(request.url.len() + headers_size + request.body.len())?;
         let mut method = Method::from_bytes(request.method.as_bytes())
             .map_err(|_| SendError::InvalidRequest(format!("bad method `{}`", request.method)))?;
         let mut headers = guest_headers(&request.headers)?;
@@ -166,6 +180,9 @@ impl Session {
         body: Bytes,
         timeout: Duration,
     ) -> Result<Fetched, SendError> {
+        let headers_size: usize =
+            headers.iter().map(|(name, value)| name.as_str().len() + value.len()).sum();
+        self.check_call(url.as_str().len() + headers_size + body.len())?;
         let exchange = async {
             let (parts, body) = self.exchange_once(method, &url, headers, body).await?.into_parts();
             Ok(Fetched { status: parts.status, url: url.clone(), headers: parts.headers, body })
@@ -231,6 +248,17 @@ impl Session {
 impl Session {
     fn jar(&self) -> MutexGuard<'_, CookieStore> {
         lock(&self.cookies)
+    }
+
+    /// Refuses a request of `size` bytes over `--max-call-size`, before
+    /// it is copied into a request.
+    fn check_call(&self, size: usize) -> Result<(), SendError> {
+        self.budget.check_call(size).map_err(SendError::OverBudget)
+    }
+
+    /// The user's budgets.
+    pub fn budget(&self) -> &Arc<UserBudget> {
+        &self.budget
     }
 }
 

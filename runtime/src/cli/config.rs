@@ -11,9 +11,10 @@ use std::path::{Path, PathBuf};
 
 use clap::error::ErrorKind;
 use clap::parser::ValueSource;
-use clap::{Arg, ArgAction, ArgMatches, CommandFactory};
+use clap::{Arg, ArgMatches, CommandFactory};
 
 use crate::cli::Cli;
+use crate::run::spec::{flags_for, option_arg, option_key, option_values};
 
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_FILE: &str = "wasmload.toml";
@@ -57,22 +58,22 @@ fn implied_flags(
         None => toml::Table::new(),
     };
     for key in file.keys() {
-        if key_arg(run_command, key).is_none() {
+        if option_arg(run_command, key).is_none() {
             return Err(format!("config file: `{key}` is not an option of `wasmload run`"));
         }
     }
     let mut flags = Vec::new();
     for arg in run_command.get_arguments().filter(|arg| !typed(arg)) {
-        let Some(name) = file_key(arg) else { continue };
+        let Some(name) = option_key(arg) else { continue };
         if name == "config" {
             continue;
         }
         let from_env = variable(&env_name(&name));
         if let Some(value) = from_env {
-            flags.extend(flags_for(arg, &name, &[value])?);
+            flags.extend(flags_for(arg, &[value])?);
         } else if let Some(value) = file.get(&name).or_else(|| file.get(&name.replace('-', "_"))) {
             let values = toml_values(value).map_err(|e| format!("config file: `{name}`: {e}"))?;
-            flags.extend(flags_for(arg, &name, &values)?);
+            flags.extend(flags_for(arg, &values)?);
         }
     }
     Ok(flags)
@@ -95,69 +96,18 @@ fn read_file(path: &Path) -> Result<toml::Table, String> {
     text.parse::<toml::Table>().map_err(|e| format!("{shown} is not valid TOML: {}", e.message()))
 }
 
-/// The name an option has in the file: its long flag, or `component`.
-fn file_key(arg: &Arg) -> Option<String> {
-    match arg.get_long() {
-        Some("help") => None,
-        Some(long) => Some(long.to_owned()),
-        None => arg.is_positional().then(|| arg.get_id().as_str().to_owned()),
-    }
-}
-
-fn key_arg<'a>(command: &'a clap::Command, key: &str) -> Option<&'a Arg> {
-    let key = key.replace('_', "-");
-    command.get_arguments().find(|arg| file_key(arg).as_deref() == Some(key.as_str()))
-}
-
 /// `WASMLOAD_RUN_TIME` for `run-time`.
 fn env_name(key: &str) -> String {
     format!("WASMLOAD_{}", key.replace('-', "_").to_uppercase())
 }
 
-/// A TOML value as the strings a flag takes.
+/// A TOML value as the strings a flag takes, read as JSON values are.
 fn toml_values(value: &toml::Value) -> Result<Vec<String>, String> {
-    Ok(match value {
-        toml::Value::String(text) => vec![text.clone()],
-        toml::Value::Integer(number) => vec![number.to_string()],
-        toml::Value::Float(number) => vec![number.to_string()],
-        toml::Value::Boolean(flag) => vec![flag.to_string()],
-        toml::Value::Array(items) => {
-            let mut values = Vec::new();
-            for item in items {
-                values.extend(toml_values(item)?);
-            }
-            values
-        }
-        // `[param]` tables: KEY = "VALUE".
-        toml::Value::Table(table) => table
-            .iter()
-            .map(|(key, value)| Ok(format!("{key}={}", toml_values(value)?.join(","))))
-            .collect::<Result<_, String>>()?,
-        toml::Value::Datetime(_) => return Err("dates are not option values".into()),
-    })
-}
-
-/// The flags that give `arg` these values.
-fn flags_for(arg: &Arg, name: &str, values: &[String]) -> Result<Vec<String>, String> {
-    if matches!(arg.get_action(), ArgAction::SetTrue) {
-        return Ok(match values {
-            [value] if is_true(value)? => vec![format!("--{name}")],
-            [_] => vec![],
-            _ => return Err(format!("`{name}` is true or false")),
-        });
+    if let toml::Value::Datetime(_) = value {
+        return Err("dates are not option values".into());
     }
-    if arg.is_positional() {
-        return Ok(values.to_vec());
-    }
-    Ok(values.iter().map(|value| format!("--{name}={value}")).collect())
-}
-
-fn is_true(value: &str) -> Result<bool, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" | "" => Ok(false),
-        _ => Err(format!("`{value}` is not true or false")),
-    }
+    let value = serde_json::to_value(value).map_err(|e| e.to_string())?;
+    option_values(&value)
 }
 
 #[cfg(test)]

@@ -36,6 +36,10 @@ macro_rules! file {
 const COMMON: &[File] =
     &[file!("wit/user.wit", "../wit/user.wit"), file!("README.md", "templates/README.md.tmpl")];
 
+/// The script that installs the pinned toolchains: a starter's build.sh runs
+/// it first, so a machine with only `wasmload` can build the starter.
+const TOOLCHAINS: File = file!("toolchains.sh", "../scripts/toolchains.sh");
+
 const C_SDK: &[File] = &[
     file!("sdk/c/wasmload.h", "../sdk/c/wasmload.h"),
     file!("sdk/c/wasmload.c", "../sdk/c/wasmload.c"),
@@ -69,6 +73,7 @@ impl Language {
                 &[
                     file!("user.c", "templates/c/user.c.tmpl"),
                     file!("build.sh", "templates/c/build.sh.tmpl"),
+                    TOOLCHAINS,
                 ],
                 C_SDK,
             ],
@@ -76,6 +81,7 @@ impl Language {
                 &[
                     file!("user.zig", "templates/zig/user.zig.tmpl"),
                     file!("build.sh", "templates/zig/build.sh.tmpl"),
+                    TOOLCHAINS,
                     file!("sdk/zig/wasmload.zig", "../sdk/zig/wasmload.zig"),
                     file!("sdk/zig/build.sh", "../sdk/zig/build.sh"),
                 ],
@@ -84,6 +90,7 @@ impl Language {
             Language::Python => vec![&[
                 file!("app.py", "templates/python/app.py.tmpl"),
                 file!("build.sh", "templates/python/build.sh.tmpl"),
+                TOOLCHAINS,
                 file!("sdk/python/build.sh", "../sdk/python/build.sh"),
                 file!("sdk/python/wasmload/__init__.py", "../sdk/python/wasmload/__init__.py"),
                 file!("sdk/python/wasmload/_time.py", "../sdk/python/wasmload/_time.py"),
@@ -101,6 +108,7 @@ impl Language {
             Language::Js => vec![&[
                 file!("user.js", "templates/js/user.js.tmpl"),
                 file!("build.sh", "templates/js/build.sh.tmpl"),
+                TOOLCHAINS,
                 file!("sdk/js/build.sh", "../sdk/js/build.sh"),
                 file!("sdk/js/package.json", "../sdk/js/package.json"),
                 file!("sdk/js/wasmload.js", "../sdk/js/wasmload.js"),
@@ -121,15 +129,23 @@ impl Language {
 
     /// How to get the tools its build.sh needs, for the README.
     fn setup(self) -> String {
-        if self == Language::Rust {
-            return "It needs Rust's WebAssembly target: `rustup target add wasm32-wasip2`.".into();
+        match self {
+            Language::Rust => "It needs Rust; `build.sh` adds Rust's WebAssembly target \
+                               (`wasm32-wasip2`) if it is missing."
+                .into(),
+            Language::C | Language::Zig => format!(
+                "On first use `build.sh` installs the pinned {} toolchain with `toolchains.sh` \
+                 (Debian packages through apt-get, the component tools through cargo) into \
+                 `~/.cache/wasmload-tools`, or `$WASMLOAD_TOOLS` when set.",
+                self.title()
+            ),
+            Language::Python | Language::Js => format!(
+                "On first use `build.sh` installs the pinned {} toolchain with `toolchains.sh` \
+                 (from {}) into `~/.cache/wasmload-tools`, or `$WASMLOAD_TOOLS` when set.",
+                self.title(),
+                if self == Language::Python { "PyPI" } else { "npm" }
+            ),
         }
-        let name = self.to_possible_value().map(|value| value.get_name().to_owned());
-        format!(
-            "Its tools come from wasmload's `scripts/toolchains.sh {}`, which installs them in \
-             `~/.cache/wasmload-tools` (or `$WASMLOAD_TOOLS` when set).",
-            name.unwrap_or_default()
-        )
     }
 }
 
@@ -197,7 +213,7 @@ mod tests {
     }
 
     /// The repository's files under `dir`, as paths from the repository
-    /// root, leaving out build output and the C adapter tool (not SDK).
+    /// root, leaving out build output.
     fn repository_files(dir: &str) -> Vec<String> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         let mut found = Vec::new();
@@ -206,7 +222,7 @@ mod tests {
             for entry in std::fs::read_dir(&dir).unwrap() {
                 let path = entry.unwrap().path();
                 let name = path.file_name().unwrap().to_string_lossy().into_owned();
-                if path.is_dir() && !matches!(name.as_str(), "__pycache__" | "adapter" | "target") {
+                if path.is_dir() && !matches!(name.as_str(), "__pycache__" | "target") {
                     pending.push(path);
                 } else if path.is_file() {
                     let relative = path.strip_prefix(&root).unwrap();
@@ -244,6 +260,8 @@ mod tests {
                 }
             }
             assert!(files.contains(&"build.sh"), "{language:?}");
+            let installs_its_tools = files.contains(&"toolchains.sh");
+            assert_eq!(installs_its_tools, language != Language::Rust, "{language:?}");
             assert!(files.contains(&"wit/user.wit"), "{language:?}");
         }
     }

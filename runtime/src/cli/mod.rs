@@ -1,0 +1,227 @@
+//! The command line: every command's flags, and the commands themselves,
+//! each a thin client of the library (a run is [`crate::run`]'s).
+
+pub mod config;
+pub mod inspect;
+pub mod new;
+pub mod run;
+pub mod saved;
+pub mod submit;
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::run::{GuestSpec, RunSpec};
+use new::Language;
+
+/// Load testing where each virtual user is a WebAssembly component.
+#[derive(Debug, Parser)]
+#[command(name = "wasmload", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// What to do.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a load test with the users of a component.
+    Run(Box<RunArgs>),
+    /// Show a component's user classes, tasks and the imports it asks for.
+    Inspect(Box<InspectArgs>),
+    /// Rebuild the table and report files from a saved JSON summary.
+    Report(ReportArgs),
+    /// Merge JSON summaries of runs made side by side (histograms added exactly).
+    Merge(MergeArgs),
+    /// Make a starter project for a user in Rust, C, Zig, Python or JavaScript.
+    New(NewArgs),
+    /// Serve many tenants' load tests: a JSON API, a web UI, SQLite storage.
+    Serve(ServeArgs),
+    /// Run a load test on a `wasmload serve` server, shown and reported here.
+    Submit(Box<SubmitArgs>),
+}
+
+/// Flags of `wasmload serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; on loopback with no tenants made, requests
+    /// without a token act for a local tenant.
+    #[arg(long, default_value = "127.0.0.1:8089")]
+    pub listen: std::net::SocketAddr,
+
+    /// Where the database (SQLite), components and compiled code are kept.
+    #[arg(long, default_value = "./wasmload-data")]
+    pub data: PathBuf,
+
+    /// Users every run together may have at once.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_users: u32,
+
+    /// Largest linear memory any user may have, e.g. 64MiB (tenants'
+    /// max-memory quotas stay within it).
+    #[arg(long, default_value = "64MiB", value_parser = crate::sandbox::parse_size)]
+    pub max_memory: usize,
+}
+
+/// Flags of `wasmload new`.
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The language of the user.
+    #[arg(long, value_enum, default_value = "rust")]
+    pub lang: Language,
+    /// The project's directory, created; its last part names the project.
+    pub name: PathBuf,
+}
+
+/// Flags of `wasmload run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The user component (.wasm, built for the `wasmload:user/user` world);
+    /// may come from the config file instead.
+    pub component: Option<PathBuf>,
+
+    /// Read options from this TOML file [default: wasmload.toml, if present].
+    /// Flags and WASMLOAD_* variables override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub spec: RunSpec,
+
+    #[command(flatten)]
+    pub outputs: RunOutputs,
+
+    /// Serve live Prometheus metrics on this address, e.g. 127.0.0.1:9464 (path /metrics).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
+
+    #[command(flatten)]
+    pub local: LocalArgs,
+}
+
+/// Flags of `wasmload submit`.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The user component (.wasm) to upload and run.
+    pub component: PathBuf,
+
+    /// The `wasmload serve` server, e.g. http://loadtest.internal:8089.
+    #[arg(long, env = "WASMLOAD_SERVER")]
+    pub server: url::Url,
+
+    /// A tenant's token [default: none, for a server on loopback with no tenants].
+    #[arg(long, env = "WASMLOAD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Also trust the CA certificates in this PEM file for an https server; repeatable.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub spec: RunSpec,
+
+    #[command(flatten)]
+    pub outputs: RunOutputs,
+}
+
+/// The files a run writes besides the table.
+#[derive(Debug, Args)]
+pub struct RunOutputs {
+    /// Write the summary (stats, histograms, failures) as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Write Locust-compatible PREFIX_stats.csv, PREFIX_failures.csv and
+    /// PREFIX_stats_history.csv.
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<String>,
+
+    /// Write a self-contained HTML report with charts to this file.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+}
+
+/// Options that name files of the machine the command runs on.
+#[derive(Debug, Args)]
+pub struct LocalArgs {
+    /// Also trust the CA certificates in this PEM file for TLS; repeatable.
+    #[arg(long, value_name = "PEM")]
+    pub ca_cert: Vec<PathBuf>,
+
+    /// Keep compiled components here, so the next run of the same .wasm
+    /// skips compiling [default: $XDG_CACHE_HOME/wasmload or ~/.cache/wasmload].
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile the component afresh and keep nothing on disk.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+}
+
+/// Flags of `wasmload inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The component (.wasm) to inspect.
+    pub component: PathBuf,
+
+    #[command(flatten)]
+    pub guest: GuestSpec,
+
+    #[command(flatten)]
+    pub local: LocalArgs,
+}
+
+/// Flags of `wasmload report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A summary written with `--json`.
+    pub summary: PathBuf,
+
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+}
+
+/// Flags of `wasmload merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Summaries written with `--json`, at least two.
+    #[arg(required = true, num_args = 2..)]
+    pub summaries: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+}
+
+/// Report files to write from a summary.
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// Write the (merged) summary as JSON to this file.
+    #[arg(short = 'o', long = "json", value_name = "PATH")]
+    pub json: Option<PathBuf>,
+
+    /// Write Locust-compatible CSVs with this prefix.
+    #[arg(long, value_name = "PREFIX")]
+    pub csv: Option<String>,
+
+    /// Write a self-contained HTML report with charts to this file.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+}
+
+impl LocalArgs {
+    /// Where compiled components are kept, if anywhere.
+    pub fn compile_cache(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        if let Some(dir) = &self.cache_dir {
+            return Some(dir.clone());
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|dir| !dir.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+        Some(base.join("wasmload"))
+    }
+}

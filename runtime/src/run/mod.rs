@@ -1,0 +1,545 @@
+//! The run as a value: a [`RunSpec`] and a loaded component in, a
+//! [`RunHandle`] out, to stop, watch and await. `wasmload run`, `serve`
+//! and `submit` are clients of this; none of them schedules users,
+//! gathers stats or judges thresholds itself.
+
+mod component;
+mod live;
+mod log;
+pub mod spec;
+
+pub use component::{inspect_component, ClassInfo, ComponentInfo, TaskInfo};
+pub use live::{Goal, LiveRow, LiveSnapshot};
+pub use log::RunLog;
+pub use spec::{BadOption, GuestSpec, LogLevel, RunSpec};
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use tokio::sync::watch;
+use tokio_rustls::TlsConnector;
+use tokio_util::sync::CancellationToken;
+
+use crate::engine::UserComponent;
+use crate::protocols::context::ContextConfig;
+use crate::protocols::grpc::GrpcConfig;
+use crate::protocols::http::HttpConfig;
+use crate::protocols::tcp::TcpConfig;
+use crate::protocols::tls;
+use crate::protocols::udp::UdpConfig;
+use crate::report::thresholds::{Threshold, Verdict};
+use crate::sandbox::{NetworkPolicy, RunBudget, Sandbox};
+use crate::scheduler::{
+    self, ClassPlan, LoadPlan, Model, PoolPlan, Progress, RateLoad, RatePlan, Shape, ShapeModel,
+    StageUnit, TagFilter, UserLoad,
+};
+use crate::stats::{History, Recorder, Shard, Summary};
+use crate::sync::lock;
+use crate::user::{RunServices, VirtualUser};
+
+/// The run completed, but these many thresholds failed.
+#[derive(Debug, thiserror::Error)]
+#[error("{failed} of {total} thresholds failed")]
+pub struct ThresholdsFailed {
+    pub failed: usize,
+    pub total: usize,
+}
+
+/// Input the user can fix: a bad option, file or component.
+#[derive(Debug, thiserror::Error)]
+#[error(transparent)]
+pub struct BadInput(#[from] pub anyhow::Error);
+
+/// Exit code of a run whose thresholds did not all hold.
+pub const EXIT_THRESHOLDS_FAILED: u8 = 99;
+
+/// What a run is started with besides its spec.
+#[derive(Debug, Clone)]
+pub struct RunSetting {
+    /// How messages name the component, e.g. its path.
+    pub name: String,
+    /// Where the run's own messages go.
+    pub log: RunLog,
+    /// CA certificates (PEM files) to trust besides the Mozilla roots.
+    pub ca_files: Vec<PathBuf>,
+    /// Allow the addresses the `host` name resolves to now, even internal
+    /// ones: the person who named the host meant it.
+    pub trust_host_addresses: bool,
+}
+
+/// A run checked and planned, ready to start: its component described,
+/// its classes and load worked out.
+pub struct PreparedRun {
+    component: Arc<UserComponent>,
+    services: RunServices,
+    budget: Arc<RunBudget>,
+    classes: Vec<ClassPlan>,
+    plan: LoadPlan,
+    thresholds: Vec<Threshold>,
+    abort_on_threshold: bool,
+    full_history: bool,
+    goal: Goal,
+}
+
+/// Checks `spec` against `component` and plans the run; every error is
+/// [`BadInput`], naming what to fix.
+pub async fn prepare(
+    component: Arc<UserComponent>,
+    spec: RunSpec,
+    setting: RunSetting,
+) -> Result<PreparedRun> {
+    let shown = &setting.name;
+    let sandbox =
+        Arc::new(sandbox(&spec.guest, setting.trust_host_addresses).await.map_err(BadInput)?);
+    sandbox
+        .check_imports(component.imports().iter().map(String::as_str))
+        .with_context(|| format!("{shown} cannot run"))
+        .map_err(BadInput)?;
+    let budget = RunBudget::new(spec.guest.budgets.clone(), crate::limits::open_files());
+    let recorder = Recorder::new(spec.guest.budgets.max_names);
+    let services = services(&spec.guest, &setting, sandbox, recorder, Arc::clone(&budget))?;
+    let filter = TagFilter { include: spec.tags.clone(), exclude: spec.exclude_tags.clone() };
+    let (scratch, described) = describe(&component, &services)
+        .await
+        .with_context(|| format!("{shown}: describe() failed"))
+        .map_err(BadInput)?;
+    let classes = scheduler::plan_classes(described, &filter)
+        .with_context(|| format!("{shown} cannot run"))
+        .map_err(BadInput)?;
+    let shape = Shape::detect(scratch)
+        .await
+        .with_context(|| format!("{shown}: shape() failed"))
+        .map_err(BadInput)?;
+    let plan = load_plan(&spec, shape, &classes).map_err(BadInput)?;
+    if let Model::Open(_) = plan.model {
+        services.recorder.correct_for_omission();
+    }
+    Ok(PreparedRun {
+        goal: Goal::of(plan.run_time, plan.iterations),
+        component,
+        services,
+        budget,
+        classes,
+        plan,
+        thresholds: spec.threshold,
+        abort_on_threshold: spec.abort_on_threshold,
+        full_history: spec.csv_full_history,
+    })
+}
+
+impl PreparedRun {
+    /// How far the run will go.
+    pub fn goal(&self) -> Goal {
+        self.goal
+    }
+
+    /// Starts the users; the run goes on in the background.
+    pub fn start(self) -> RunHandle {
+        let progress = Arc::new(Progress::default());
+        let (stop, kill) = (CancellationToken::new(), CancellationToken::new());
+        let (publish, snapshots) =
+            watch::channel(Arc::new(LiveSnapshot { goal: self.goal, ..LiveSnapshot::default() }));
+        let watch = RunWatch(Arc::new(Watched {
+            recorder: self.services.recorder.clone(),
+            progress: Arc::clone(&progress),
+            history: Mutex::new(History::new(self.full_history)),
+            started: Instant::now(),
+            snapshots,
+            stop: stop.clone(),
+            kill: kill.clone(),
+            log: self.services.log.clone(),
+            budget: Arc::clone(&self.budget),
+            goal: self.goal,
+        }));
+        let sampling_done = CancellationToken::new();
+        let sampler = tokio::spawn(sample(
+            watch.clone(),
+            publish,
+            if self.abort_on_threshold { self.thresholds.clone() } else { Vec::new() },
+            sampling_done.clone(),
+        ));
+        let watched = watch.clone();
+        let task = tokio::spawn(async move {
+            let outcome = scheduler::run(
+                self.component,
+                self.services,
+                self.classes,
+                self.plan,
+                Arc::clone(&progress),
+                stop,
+                kill,
+            )
+            .await;
+            sampling_done.cancel();
+            let stopped_by_threshold = sampler.await.unwrap_or_default();
+            let summary = watched.summary(outcome.duration)?;
+            let verdicts = self.thresholds.iter().map(|t| t.check(&summary)).collect();
+            Ok(Finished { summary, verdicts, stopped_by_threshold })
+        });
+        RunHandle { watch, task }
+    }
+}
+
+/// A started run.
+pub struct RunHandle {
+    watch: RunWatch,
+    task: tokio::task::JoinHandle<Result<Finished>>,
+}
+
+impl RunHandle {
+    /// A view of the run that others may hold while this handle is awaited.
+    pub fn watch(&self) -> RunWatch {
+        self.watch.clone()
+    }
+
+    /// Waits for the run to end and gives its results.
+    pub async fn finish(self) -> Result<Finished> {
+        self.task.await.context("the run's task failed")?
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub summary: Summary,
+    /// How each threshold fared on the final summary.
+    pub verdicts: Vec<Verdict>,
+    /// `abort-on-threshold`: the threshold that stopped the run early.
+    pub stopped_by_threshold: Option<String>,
+}
+
+impl Finished {
+    /// 0, or 99 when a threshold failed: what `wasmload run` exits with.
+    pub fn exit_code(&self) -> u8 {
+        if self.failed_thresholds() > 0 {
+            EXIT_THRESHOLDS_FAILED
+        } else {
+            0
+        }
+    }
+
+    /// How many thresholds failed.
+    pub fn failed_thresholds(&self) -> usize {
+        self.verdicts.iter().filter(|verdict| !verdict.held).count()
+    }
+
+    /// Ok, or [`ThresholdsFailed`].
+    pub fn check_thresholds(&self) -> Result<()> {
+        match self.failed_thresholds() {
+            0 => Ok(()),
+            failed => Err(ThresholdsFailed { failed, total: self.verdicts.len() }.into()),
+        }
+    }
+}
+
+/// A run seen from outside while it goes: stop it, read its newest
+/// snapshot, checkpoint its summary. Cheap to clone.
+#[derive(Clone)]
+pub struct RunWatch(Arc<Watched>);
+
+struct Watched {
+    recorder: Recorder,
+    progress: Arc<Progress>,
+    history: Mutex<History>,
+    started: Instant,
+    snapshots: watch::Receiver<Arc<LiveSnapshot>>,
+    stop: CancellationToken,
+    kill: CancellationToken,
+    log: RunLog,
+    budget: Arc<RunBudget>,
+    goal: Goal,
+}
+
+impl RunWatch {
+    /// Stops the run gracefully: no new tasks; running ones get the stop
+    /// timeout.
+    pub fn stop(&self) {
+        self.0.stop.cancel();
+    }
+
+    /// Stops the run now, abandoning running tasks.
+    pub fn kill(&self) {
+        self.0.kill.cancel();
+        self.0.stop.cancel();
+    }
+
+    /// Whether the run has been asked to stop (or is stopping by itself).
+    pub fn stopping(&self) -> bool {
+        self.0.stop.is_cancelled()
+    }
+
+    /// The newest snapshot (one a second).
+    pub fn snapshot(&self) -> Arc<LiveSnapshot> {
+        Arc::clone(&self.0.snapshots.borrow())
+    }
+
+    /// Snapshots as they are published.
+    pub fn subscribe(&self) -> watch::Receiver<Arc<LiveSnapshot>> {
+        self.0.snapshots.clone()
+    }
+
+    /// The run's goal.
+    pub fn goal(&self) -> Goal {
+        self.0.goal
+    }
+
+    /// The summary of everything so far: a checkpoint.
+    pub fn summary_so_far(&self) -> Result<Summary> {
+        self.summary(self.0.started.elapsed())
+    }
+
+    /// The run's kept log lines (none when it logs to stderr).
+    pub fn log_lines(&self) -> Vec<String> {
+        self.0.log.lines()
+    }
+
+    /// Every event so far, merged.
+    pub(crate) fn stats(&self) -> Shard {
+        self.0.recorder.snapshot()
+    }
+
+    /// The scheduler's live counts.
+    pub(crate) fn progress(&self) -> &Progress {
+        &self.0.progress
+    }
+
+    fn summary(&self, duration: Duration) -> Result<Summary> {
+        let progress = &self.0.progress;
+        let mut summary = Summary::new(
+            &self.0.recorder.snapshot(),
+            progress.peak(),
+            progress.restarts(),
+            duration,
+        )?;
+        summary.dropped_iterations = progress.dropped();
+        summary.all_users_started_s = progress.all_started_after().map(|after| after.as_secs_f64());
+        summary.log_dropped_bytes = self.0.budget.log_dropped();
+        summary.history = lock(&self.0.history).rows().to_vec();
+        Ok(summary)
+    }
+
+    /// Takes this second's sample: a history row and a snapshot.
+    fn sample(&self) -> (Shard, Arc<LiveSnapshot>) {
+        let shard = self.0.recorder.snapshot();
+        let mut history = lock(&self.0.history);
+        history.sample(shard.clone(), self.0.progress.running());
+        let snapshot = LiveSnapshot::new(
+            &shard,
+            history.latest(),
+            &self.0.progress,
+            self.0.started.elapsed(),
+            self.0.goal,
+        );
+        (shard, Arc::new(snapshot))
+    }
+}
+
+/// Samples the run every second until `done`, then once more, publishing
+/// each snapshot. With `thresholds`, checks them on each sample once the
+/// run is 5 s old (rates and percentiles of the first seconds say little)
+/// and stops the run when one fails, returning its line.
+async fn sample(
+    run: RunWatch,
+    publish: watch::Sender<Arc<LiveSnapshot>>,
+    thresholds: Vec<Threshold>,
+    done: CancellationToken,
+) -> Option<String> {
+    const WARM_UP: Duration = Duration::from_secs(5);
+    let mut stopped_by = None;
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = done.cancelled() => break,
+        }
+        let (shard, snapshot) = run.sample();
+        publish.send_replace(snapshot);
+        if stopped_by.is_some() || thresholds.is_empty() || run.0.started.elapsed() < WARM_UP {
+            continue;
+        }
+        let progress = run.progress();
+        let Ok(summary) = Summary::new(&shard, progress.peak(), 0, run.0.started.elapsed()) else {
+            continue;
+        };
+        if let Some(failed) = thresholds.iter().map(|t| t.check(&summary)).find(|v| !v.held) {
+            run.0.log.line(&format!(
+                "wasmload: threshold failed during the run ({}); stopping",
+                failed.line
+            ));
+            stopped_by = Some(failed.line);
+            run.stop();
+        }
+    }
+    publish.send_replace(run.sample().1);
+    stopped_by
+}
+
+/// The users the spec asks for by name (`users`, `max-users`, user
+/// stages): what the kernel's limits must allow.
+pub fn asked_users(spec: &RunSpec) -> u32 {
+    let stage_users = match &spec.stages {
+        Some(stages) if stages.unit == StageUnit::Users => stages.peak().round() as u32,
+        _ => 0,
+    };
+    spec.users.unwrap_or(1).max(spec.max_users.unwrap_or(0)).max(stage_users)
+}
+
+/// The most users the run may have at once. The closed model without a
+/// shape has what it asks for; the open model and shapes (`shaped`: the
+/// component has one) have up to `max-users`.
+pub fn reserved_users(spec: &RunSpec, shaped: bool) -> u32 {
+    let open = spec.rate.is_some()
+        || spec.stages.as_ref().is_some_and(|stages| stages.unit == StageUnit::Rate);
+    if open || shaped {
+        max_users(spec).max(asked_users(spec))
+    } else {
+        asked_users(spec)
+    }
+}
+
+/// The most instances the run may have at once, to size an instance pool
+/// or reserve part of a shared one: its users, plus one for the instance
+/// that describes the component and answers for its shape. Before the
+/// component is loaded, whether it has a shape is unknown: `shaped` says.
+pub fn capacity(spec: &RunSpec, shaped: bool) -> u32 {
+    reserved_users(spec, shaped).saturating_add(1)
+}
+
+/// `max-users`, by default `users` but at least 1,000.
+fn max_users(spec: &RunSpec) -> u32 {
+    spec.max_users.unwrap_or_else(|| spec.users.unwrap_or(1).max(DEFAULT_MAX_USERS))
+}
+
+/// The ceiling of the open model and of shapes when `max-users` is not given.
+const DEFAULT_MAX_USERS: u32 = 1000;
+
+/// The model and load the spec and the component's shape ask for.
+fn load_plan(spec: &RunSpec, shape: Option<Shape>, classes: &[ClassPlan]) -> Result<LoadPlan> {
+    let users = spec.users.unwrap_or(1);
+    let max_users = max_users(spec);
+    let mut run_time = spec.run_time;
+    let model = match (shape, spec.rate, &spec.stages) {
+        (Some(shape), rate, stages) => {
+            if rate.is_some() || stages.is_some() || spec.spawn_rate.is_some() {
+                bail!("the component's load shape sets the load; drop --rate, --stages and -r");
+            }
+            match shape.model() {
+                ShapeModel::Closed if spec.users.is_some() => {
+                    bail!("the component's load shape sets the users; drop -u")
+                }
+                ShapeModel::Closed => Model::Closed(UserLoad::Shaped(shape)),
+                ShapeModel::Open => Model::Open(RateLoad::Shaped(shape)),
+            }
+        }
+        (None, Some(rate), _) => Model::Open(RateLoad::Planned(RatePlan::constant(rate))),
+        (None, None, Some(stages)) => {
+            run_time = Some(stages.total());
+            match stages.unit {
+                StageUnit::Rate => Model::Open(RateLoad::Planned(RatePlan::ramps(stages))),
+                StageUnit::Users if spec.users.is_some() => {
+                    bail!("--stages gives the user counts; drop -u (or write rates like 10/s)")
+                }
+                StageUnit::Users => Model::Closed(UserLoad::Stages(stages.clone())),
+            }
+        }
+        (None, None, None) => Model::Closed(UserLoad::Fixed {
+            users,
+            spawn_rate: spec.spawn_rate.unwrap_or(f64::INFINITY),
+        }),
+    };
+    if let Model::Open(_) = model {
+        if users > max_users {
+            bail!("-u {users} is above --max-users {max_users}");
+        }
+        if classes.iter().all(|class| class.weight == 0) {
+            bail!("the open model deals iterations by class weight, and every class has weight 0");
+        }
+    }
+    Ok(LoadPlan {
+        model,
+        max_users,
+        pool: PoolPlan { preallocated: users, max_delay: spec.max_delay },
+        run_time,
+        iterations: spec.iterations,
+        stop_timeout: spec.stop_timeout,
+    })
+}
+
+/// The guest policy the spec asks for. With `trust_host_addresses`, the
+/// `host` name is resolved once here, so the addresses it has now are
+/// allowed even if internal.
+pub async fn sandbox(guest: &GuestSpec, trust_host_addresses: bool) -> Result<Sandbox> {
+    let mut network =
+        NetworkPolicy::new(guest.host.as_ref(), &guest.allow_host).context("bad --allow-host")?;
+    if let (Some(url), true) = (&guest.host, trust_host_addresses) {
+        let host = url.host_str().unwrap_or_default();
+        if let (Some(port), Ok(found)) =
+            (url.port_or_known_default(), tokio::net::lookup_host((host, 0)).await)
+        {
+            network.allow_addresses(found.map(|address| SocketAddr::new(address.ip(), port)));
+        }
+    }
+    Ok(Sandbox {
+        allowed_imports: guest.allow_import.clone(),
+        max_memory: guest.max_memory,
+        task_timeout: guest.task_timeout,
+        network: Arc::new(network),
+        max_body: guest.max_body,
+    })
+}
+
+/// The run-wide services users are built from.
+pub fn services(
+    guest: &GuestSpec,
+    setting: &RunSetting,
+    sandbox: Arc<Sandbox>,
+    recorder: Recorder,
+    budget: Arc<RunBudget>,
+) -> Result<RunServices> {
+    let tls = tls::client_config(&setting.ca_files, guest.insecure).map_err(BadInput)?;
+    let host = guest.host.as_ref().map(|url| url.as_str().to_owned());
+    Ok(RunServices {
+        recorder,
+        http: Arc::new(HttpConfig::new(guest.host.clone(), guest.timeout, tls.clone(), &sandbox)),
+        grpc: Arc::new(GrpcConfig {
+            default_endpoint: host.as_deref().map(|host| host.trim_end_matches('/').to_owned()),
+            default_timeout: guest.timeout,
+            tls: tls.clone(),
+            network: Arc::clone(&sandbox.network),
+        }),
+        tcp: Arc::new(TcpConfig {
+            default_timeout: guest.timeout,
+            tls: TlsConnector::from(Arc::new(tls)),
+            network: Arc::clone(&sandbox.network),
+        }),
+        udp: Arc::new(UdpConfig {
+            default_timeout: guest.timeout,
+            network: Arc::clone(&sandbox.network),
+        }),
+        sandbox,
+        context: Arc::new(ContextConfig {
+            host,
+            params: guest.param_map(),
+            seed: guest.seed.unwrap_or_else(|| fastrand::u64(..)),
+            log_level: guest.loglevel.into(),
+            started: Instant::now(),
+        }),
+        budget,
+        log: setting.log.clone(),
+    })
+}
+
+/// The classes the component offers, from a scratch instance (returned
+/// too: it goes on to answer for the load shape).
+pub(crate) async fn describe(
+    component: &UserComponent,
+    services: &RunServices,
+) -> Result<(VirtualUser, Vec<crate::bindings::UserClass>)> {
+    let mut scratch = VirtualUser::new(component, services, u64::MAX).await?;
+    let classes = scratch.describe().await?;
+    Ok((scratch, classes))
+}
