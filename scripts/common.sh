@@ -26,11 +26,6 @@ apt_install() {
     as_root apt-get install -y -qq "$@" >/dev/null
 }
 
-# Real servers some end-to-end tests talk to, from Debian's packages.
-ensure_test_servers() {
-    apt_install redis-server
-}
-
 # Starts demo-target on a free loopback port (pinned with `taskset -c CORE`
 # when a core is given), sets DEMO_HOST to its URL and stops it on exit.
 start_demo_target() {

@@ -6,7 +6,7 @@
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 ensure_wasm_target
-ensure_test_servers
+./scripts/test-tools.sh
 ./scripts/toolchains.sh
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -91,3 +91,47 @@ pub fn router(state: AppState) -> Router {
         })
         .with_state(state)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    /// docs/openapi.json is what the handlers document; to refresh it after
+    /// changing them: `WASMLOAD_WRITE_OPENAPI=1 cargo test -p wasmload openapi`.
+    #[test]
+    fn openapi_document_is_committed() {
+        let generated = openapi().to_pretty_json().expect("the document encodes") + "\n";
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/openapi.json");
+        if std::env::var_os("WASMLOAD_WRITE_OPENAPI").is_some() {
+            std::fs::write(&path, &generated).expect("writing docs/openapi.json");
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            committed == generated,
+            "docs/openapi.json is not the handlers' document: run \
+             `WASMLOAD_WRITE_OPENAPI=1 cargo test -p wasmload openapi` and commit it"
+        );
+    }
+
+    #[test]
+    fn every_operation_says_what_it_refuses() {
+        let document = openapi();
+        for (path, item) in &document.paths.paths {
+            let operations = [&item.get, &item.post, &item.put, &item.delete];
+            for operation in operations.into_iter().flatten() {
+                let statuses: Vec<&String> = operation.responses.responses.keys().collect();
+                assert!(
+                    statuses.iter().any(|status| status.starts_with('2')),
+                    "{path}: {statuses:?}"
+                );
+                let public = path == "/v1/health";
+                assert!(
+                    public || statuses.contains(&&"401".to_owned()),
+                    "{path} does not document 401"
+                );
+            }
+        }
+    }
+}

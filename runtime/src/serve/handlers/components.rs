@@ -30,7 +30,10 @@ pub struct ComponentView {
 /// checks it: a component of the `wasmload:user/user` world, importing
 /// only what users are granted, whose `describe` answers.
 #[utoipa::path(post, path = "/v1/components", tag = "components",
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component's bytes"),
+    request_body(description = "The component's bytes", content(
+        (Vec<u8> = "application/wasm"),
+        (Vec<u8> = "application/octet-stream"),
+    )),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Kept", body = ComponentView),
