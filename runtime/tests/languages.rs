@@ -121,7 +121,15 @@ fn js_calculator_calls_xmlrpc() {
 /// `wasmload new --lang LANGUAGE` writes a project that builds with its own
 /// build.sh and runs as is.
 fn starter(language: &str) {
-    let dir = std::env::temp_dir().join(format!("wasmload-new-{language}-{}", std::process::id()));
+    starter_with_tools(language, None);
+}
+
+/// [`starter`], its toolchain installed by the starter itself into `tools`
+/// when given (not from the repository's scripts).
+fn starter_with_tools(language: &str, tools: Option<&Path>) {
+    let fresh = if tools.is_some() { "-fresh" } else { "" };
+    let dir =
+        std::env::temp_dir().join(format!("wasmload-new-{language}{fresh}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let project = dir.join("visits");
@@ -134,8 +142,12 @@ fn starter(language: &str) {
 
     // Rust starters share the guests' target dir, so dependencies build once.
     let guests = guest_target_dir();
-    let built =
-        Command::new(project.join("build.sh")).env("CARGO_TARGET_DIR", &guests).output().unwrap();
+    let mut build = Command::new(project.join("build.sh"));
+    build.env("CARGO_TARGET_DIR", &guests);
+    if let Some(tools) = tools {
+        build.env("WASMLOAD_TOOLS", tools);
+    }
+    let built = build.output().unwrap();
     assert!(
         built.status.success(),
         "the {language} starter did not build: {}\n(is its toolchain installed? scripts/toolchains.sh {language})",
@@ -179,4 +191,13 @@ fn python_starter_builds_and_runs() {
 #[test]
 fn js_starter_builds_and_runs() {
     starter("js");
+}
+
+#[test]
+fn a_starter_installs_its_own_toolchain_on_first_build() {
+    let tools = std::env::temp_dir().join(format!("wasmload-starter-tools-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tools);
+    starter_with_tools("js", Some(&tools));
+    assert!(tools.join("js/node_modules/.bin/componentize-qjs").exists());
+    let _ = std::fs::remove_dir_all(&tools);
 }

@@ -54,9 +54,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "./wasmload-data")]
     pub data: PathBuf,
 
-    /// Users every run together may have at once.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..))]
-    pub max_users: u32,
+    /// Users every run together may have at once [default: 10,000, or
+    /// fewer if vm.max_map_count allows fewer].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_users: Option<u32>,
 
     /// Largest linear memory any user may have, e.g. 64MiB (tenants'
     /// max-memory quotas stay within it).

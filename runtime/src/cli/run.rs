@@ -26,7 +26,8 @@ pub async fn run(args: RunArgs) -> Result<()> {
     })?;
     let spec = args.spec;
     let asked = run::asked_users(&spec);
-    limits::check_map_count(asked).map_err(|error| BadInput(error.into()))?;
+    limits::check_map_count(asked, limits::MAPS_PER_USER)
+        .map_err(|error| BadInput(error.into()))?;
     if let Some(warning) = limits::raise_open_files(asked) {
         eprintln!("{warning}");
     }

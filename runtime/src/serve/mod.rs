@@ -37,8 +37,9 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// Where the database and components are kept.
     pub data: PathBuf,
-    /// Users every run together may have at once.
-    pub max_users: u32,
+    /// Users every run together may have at once (`None`: as many as the
+    /// kernel's map limit allows, at most 10,000).
+    pub max_users: Option<u32>,
     /// Largest linear memory of any user.
     pub max_memory: usize,
     /// The admin token, if given (`WASMLOAD_ADMIN_TOKEN`); else one is made
@@ -48,6 +49,32 @@ pub struct ServeConfig {
 
 /// Component uploads checked at once; each takes an instance of the pool.
 const UPLOAD_SLOTS: u32 = 4;
+/// The most users a server holds by default.
+const DEFAULT_MAX_USERS: u32 = 10_000;
+
+/// Instance slots of the pool for `max_users`: spare ones for each run's
+/// scratch instance and for uploads.
+fn pool_slots(max_users: u32) -> u32 {
+    max_users.saturating_add(max_users / 20).saturating_add(UPLOAD_SLOTS + 16)
+}
+
+/// `--max-users`, or the most the kernel's map limit allows; a number the
+/// limit cannot hold is refused with the sysctl that would.
+fn max_users(asked: Option<u32>) -> Result<u32> {
+    use crate::limits::{check_map_count, users_the_maps_allow, MAPS_PER_SHARED_SLOT};
+    let max_users = match asked {
+        Some(users) => users,
+        None => {
+            let slots = users_the_maps_allow(MAPS_PER_SHARED_SLOT, pool_slots(DEFAULT_MAX_USERS));
+            // The inverse of `pool_slots`.
+            let users = slots.saturating_sub(UPLOAD_SLOTS + 16).saturating_mul(20) / 21;
+            users.clamp(1, DEFAULT_MAX_USERS)
+        }
+    };
+    check_map_count(pool_slots(max_users), MAPS_PER_SHARED_SLOT)
+        .map_err(|error| BadInput(anyhow::anyhow!("--max-users {max_users}: {error}")))?;
+    Ok(max_users)
+}
 
 /// What every handler reaches.
 #[derive(Clone)]
@@ -95,6 +122,8 @@ impl Service {
 
 /// Runs the server until interrupted.
 pub async fn serve(config: ServeConfig) -> Result<()> {
+    let max_users = max_users(config.max_users)?;
+    crate::limits::raise_soft_open_files();
     std::fs::create_dir_all(&config.data)
         .with_context(|| format!("cannot create the data directory {}", config.data.display()))
         .map_err(BadInput)?;
@@ -107,11 +136,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
     }
     let has_tenants = store.tenants()?.iter().any(|tenant| tenant.id != auth::LOCAL_TENANT);
     let engine = Engine::new(EngineLimits {
-        // Spare instances for each run's scratch instance and for uploads.
-        instances: config
-            .max_users
-            .saturating_add(config.max_users / 20)
-            .saturating_add(UPLOAD_SLOTS + 16),
+        instances: pool_slots(max_users),
         per_instance: Slots::ANY_COMPONENT,
         max_memory: config.max_memory,
         map_memory_images: true,
@@ -122,7 +147,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         Arc::clone(&store),
         Arc::clone(&files),
         config.data.join("compiled"),
-        config.max_users,
+        max_users,
     );
     let state = AppState(Arc::new(Service {
         store,
@@ -131,7 +156,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         admin_hash,
         loopback: config.listen.ip().is_loopback(),
         has_tenants: AtomicBool::new(has_tenants),
-        max_users: config.max_users,
+        max_users,
         max_memory: config.max_memory,
         uploads: tokio::sync::Semaphore::new(UPLOAD_SLOTS as usize),
     }));
@@ -140,7 +165,10 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         .with_context(|| format!("cannot listen on {}", config.listen))
         .map_err(BadInput)?;
     let address = listener.local_addr().context("the listening address")?;
-    println!("wasmload serve: listening on http://{address} (data in {})", config.data.display());
+    println!(
+        "wasmload serve: listening on http://{address} (data in {}, room for {max_users} users)",
+        config.data.display()
+    );
     if state.local_mode() {
         println!("wasmload serve: no tenants yet: requests without a token act for the local tenant (loopback only); open http://{address}/ in a browser");
     }
