@@ -27,3 +27,11 @@ pub mod fuzzing {
     pub use crate::protocols::xmlrpc::{decode_response, from_nodes};
     pub use crate::sandbox::NetworkPolicy;
 }
+
+/// The first paragraph of a message on one line, without clap's leading
+/// `error: `: how every refusal is shown, on a terminal or in an answer.
+pub fn one_line(text: &str) -> String {
+    let paragraph = text.split("\n\n").next().unwrap_or(text);
+    let joined: Vec<&str> = paragraph.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    joined.join(" ").trim_start_matches("error: ").to_owned()
+}

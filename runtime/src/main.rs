@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::error::ErrorKind;
 use wasmload::cli::submit::{self, SubmitFailed};
 use wasmload::cli::{config, inspect, new, run as run_command, saved, Command};
+use wasmload::one_line;
 use wasmload::run::{self, EXIT_THRESHOLDS_FAILED};
 use wasmload::serve::ServeConfig;
 
@@ -62,11 +63,4 @@ fn main() -> ExitCode {
             }
         }
     }
-}
-
-/// The first paragraph of a message on one line, without clap's `error:`.
-fn one_line(text: &str) -> String {
-    let paragraph = text.split("\n\n").next().unwrap_or(text);
-    let joined: Vec<&str> = paragraph.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    joined.join(" ").trim_start_matches("error: ").to_owned()
 }

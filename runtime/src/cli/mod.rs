@@ -91,7 +91,7 @@ pub struct RunArgs {
     pub spec: RunSpec,
 
     #[command(flatten)]
-    pub outputs: RunOutputs,
+    pub outputs: OutputArgs,
 
     /// Serve live Prometheus metrics on this address, e.g. 127.0.0.1:9464 (path /metrics).
     #[arg(long, value_name = "ADDR")]
@@ -123,24 +123,7 @@ pub struct SubmitArgs {
     pub spec: RunSpec,
 
     #[command(flatten)]
-    pub outputs: RunOutputs,
-}
-
-/// The files a run writes besides the table.
-#[derive(Debug, Args)]
-pub struct RunOutputs {
-    /// Write the summary (stats, histograms, failures) as JSON to this file.
-    #[arg(long, value_name = "PATH")]
-    pub json: Option<PathBuf>,
-
-    /// Write Locust-compatible PREFIX_stats.csv, PREFIX_failures.csv and
-    /// PREFIX_stats_history.csv.
-    #[arg(long, value_name = "PREFIX")]
-    pub csv: Option<String>,
-
-    /// Write a self-contained HTML report with charts to this file.
-    #[arg(long, value_name = "PATH")]
-    pub html: Option<PathBuf>,
+    pub outputs: OutputArgs,
 }
 
 /// Options that name files of the machine the command runs on.
@@ -194,14 +177,15 @@ pub struct MergeArgs {
     pub outputs: OutputArgs,
 }
 
-/// Report files to write from a summary.
+/// Report files to write from a summary, besides the table.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
-    /// Write the (merged) summary as JSON to this file.
+    /// Write the summary (stats, histograms, failures) as JSON to this file.
     #[arg(short = 'o', long = "json", value_name = "PATH")]
     pub json: Option<PathBuf>,
 
-    /// Write Locust-compatible CSVs with this prefix.
+    /// Write Locust-compatible PREFIX_stats.csv, PREFIX_failures.csv and
+    /// PREFIX_stats_history.csv (and PREFIX_run.csv).
     #[arg(long, value_name = "PREFIX")]
     pub csv: Option<String>,
 

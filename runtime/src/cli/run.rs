@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{RunArgs, RunOutputs};
+use crate::cli::{OutputArgs, RunArgs};
 use crate::engine::UserComponent;
 use crate::limits;
 use crate::report;
@@ -80,14 +80,14 @@ pub async fn run(args: RunArgs) -> Result<()> {
 
 /// Prints the table and the thresholds and writes the requested files:
 /// what `run` and `submit` show when a run ends.
-pub fn report_finished(finished: &Finished, outputs: &RunOutputs) -> Result<()> {
+pub fn report_finished(finished: &Finished, outputs: &OutputArgs) -> Result<()> {
     write_outputs(&finished.summary, outputs)?;
     print_thresholds(&finished.verdicts);
     finished.check_thresholds()
 }
 
 /// Prints the summary's table and writes the files `outputs` ask for.
-pub fn write_outputs(summary: &Summary, outputs: &RunOutputs) -> Result<()> {
+pub fn write_outputs(summary: &Summary, outputs: &OutputArgs) -> Result<()> {
     print!("{}", report::table::render(summary));
     if let Some(path) = &outputs.json {
         report::json::write(summary, path)?;

@@ -306,7 +306,7 @@ struct Failure {
 impl From<anyhow::Error> for Failure {
     fn from(error: anyhow::Error) -> Failure {
         let exit_code = if error.is::<BadInput>() { 2 } else { 1 };
-        Failure { exit_code, reason: super::one_line(&format!("{error:#}")) }
+        Failure { exit_code, reason: crate::one_line(&format!("{error:#}")) }
     }
 }
 

@@ -95,6 +95,29 @@ pub struct Service {
     max_users: u32,
     max_memory: usize,
     uploads: tokio::sync::Semaphore,
+    /// Live views open per tenant.
+    live_views: std::sync::Mutex<std::collections::HashMap<String, u32>>,
+}
+
+/// Live views one tenant may have open at once.
+pub(crate) const LIVE_VIEWS_PER_TENANT: u32 = 32;
+
+/// One open live view, counted against its tenant until dropped.
+pub(crate) struct LiveView {
+    state: AppState,
+    tenant: String,
+}
+
+impl Drop for LiveView {
+    fn drop(&mut self) {
+        let mut views = crate::sync::lock(&self.state.live_views);
+        if let Some(count) = views.get_mut(&self.tenant) {
+            *count -= 1;
+            if *count == 0 {
+                views.remove(&self.tenant);
+            }
+        }
+    }
 }
 
 impl std::ops::Deref for AppState {
@@ -112,6 +135,17 @@ impl Service {
     ) -> Result<T> {
         let store = Arc::clone(&self.store);
         blocking(move || work(store.as_ref())).await
+    }
+
+    /// Opens a live view for `tenant`, unless it has too many open.
+    fn open_live_view(state: &AppState, tenant: &str) -> Option<LiveView> {
+        let mut views = crate::sync::lock(&state.live_views);
+        let count = views.entry(tenant.to_owned()).or_default();
+        if *count >= LIVE_VIEWS_PER_TENANT {
+            return None;
+        }
+        *count += 1;
+        Some(LiveView { state: state.clone(), tenant: tenant.to_owned() })
     }
 
     /// Whether token-less requests act for the local tenant.
@@ -159,6 +193,7 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         max_users,
         max_memory: config.max_memory,
         uploads: tokio::sync::Semaphore::new(UPLOAD_SLOTS as usize),
+        live_views: std::sync::Mutex::default(),
     }));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -173,10 +208,22 @@ pub async fn serve(config: ServeConfig) -> Result<()> {
         println!("wasmload serve: no tenants yet: requests without a token act for the local tenant (loopback only); open http://{address}/ in a browser");
     }
     let app = router::router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the server failed")?;
+    let stopping = tokio_util::sync::CancellationToken::new();
+    let signalled = stopping.clone();
+    let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        signalled.cancel();
+    });
+    // Open live views end only with their runs: give connections a moment
+    // to finish, then go.
+    let grace = async {
+        stopping.cancelled().await;
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    };
+    tokio::select! {
+        served = serving => served.context("the server failed")?,
+        () = grace => {}
+    }
     // Runs in flight come back interrupted, each with a checkpoint this fresh.
     dispatcher.checkpoint_all().await;
     Ok(())
@@ -224,11 +271,4 @@ pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_secs() as i64)
-}
-
-/// The first paragraph of a message on one line.
-pub(crate) fn one_line(text: &str) -> String {
-    let paragraph = text.split("\n\n").next().unwrap_or(text);
-    let joined: Vec<&str> = paragraph.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
-    joined.join(" ")
 }

@@ -7,11 +7,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Param;
+use crate::one_line;
 use crate::run::{inspect_component, ComponentInfo, RunLog, RunSetting, RunSpec};
 use crate::serve::auth::{hex, Tenant};
 use crate::serve::error::{ApiError, ErrorBody};
 use crate::serve::store::ComponentRecord;
-use crate::serve::{now, one_line, AppState};
+use crate::serve::{now, AppState};
+
+/// The longest an upload's bytes may take to arrive.
+const UPLOAD_TIME: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// A component as its tenant sees it.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -48,18 +52,24 @@ pub async fn upload(
     tenant: Tenant,
     body: axum::body::Body,
 ) -> Result<(StatusCode, Json<ComponentView>), ApiError> {
+    // One slot per upload read, compiled and described: a flood of uploads
+    // waits here instead of holding their bytes at once.
+    let _slot = state.uploads.acquire().await.map_err(anyhow::Error::from)?;
     let limit = tenant.quotas.component_size;
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::too_large(format!(
-            "the component is larger than this tenant's component-size quota of {limit} bytes"
-        ))
-    })?;
+    let reading = tokio::time::timeout(UPLOAD_TIME, axum::body::to_bytes(body, limit));
+    let bytes = reading
+        .await
+        .map_err(|_| ApiError::bad_request(format!("the upload took longer than {UPLOAD_TIME:?}")))?
+        .map_err(|_| {
+            ApiError::too_large(format!(
+                "the component is larger than this tenant's component-size quota of {limit} bytes"
+            ))
+        })?;
     let digest = hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref());
     let (tenant_id, key) = (tenant.id.clone(), digest.clone());
     if let Some(record) = state.db(move |store| store.component(&tenant_id, &key)).await? {
         return Ok((StatusCode::OK, Json(view(record)?)));
     }
-    let _slot = state.uploads.acquire().await.map_err(anyhow::Error::from)?;
     let component =
         state.dispatcher.component(&digest, Some(bytes.to_vec())).await.map_err(|e| {
             ApiError::bad_request(format!(

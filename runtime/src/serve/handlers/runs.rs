@@ -324,6 +324,7 @@ pub async fn delete(
         (status = 200, description = "Events: `snapshot` (a LiveSnapshot), `state`, `end` (a RunView)", content_type = "text/event-stream", body = LiveSnapshot),
         (status = 401, description = "No token", body = ErrorBody),
         (status = 404, description = "The tenant has no such run", body = ErrorBody),
+        (status = 429, description = "The tenant has too many live views open", body = ErrorBody),
     ))]
 pub async fn live(
     State(state): State<AppState>,
@@ -331,8 +332,15 @@ pub async fn live(
     Param(id): Param<String>,
 ) -> Result<Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>>, ApiError> {
     find(&state, &tenant, &id).await?;
+    let view = crate::serve::Service::open_live_view(&state, &tenant.id).ok_or_else(|| {
+        ApiError::quota(format!(
+            "this tenant has {} live views open, all it may; close one",
+            crate::serve::LIVE_VIEWS_PER_TENANT
+        ))
+    })?;
     let (events, stream) = tokio::sync::mpsc::channel(8);
     tokio::spawn(async move {
+        let _view = view;
         let send = |event: Event| {
             let events = events.clone();
             async move { events.send(Ok(event)).await.is_ok() }
