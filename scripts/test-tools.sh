@@ -3,6 +3,7 @@
 # the guests' toolchains (scripts/toolchains.sh):
 #
 #   redis-server          (Debian) the RESP example's server
+#   nginx-light           (Debian) the target of split runs, counting in its log
 #   chromium              (Debian) the browser the web UI test drives
 #   playwright-core       (npm) drives it, in $WASMLOAD_TOOLS/ui
 #   schemathesis          (PyPI) fuzzes the service's API from its OpenAPI
@@ -15,7 +16,7 @@ PLAYWRIGHT=1.65.1
 SCHEMATHESIS=4.32.5
 mkdir -p "$TOOLS"
 
-apt_install redis-server chromium
+apt_install redis-server chromium nginx-light
 
 stamp=$TOOLS/.installed-playwright-core-$PLAYWRIGHT
 if [ ! -e "$stamp" ]; then

@@ -28,6 +28,7 @@ impl BenchUser {
             log: RunLog::stderr(),
             ca_files: Vec::new(),
             trust_host_addresses: true,
+            segment: crate::scheduler::Segment::WHOLE,
         };
         let budget = RunBudget::new(guest.budgets.clone(), crate::limits::open_files());
         let recorder = Recorder::new(guest.budgets.max_names);

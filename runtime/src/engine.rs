@@ -14,6 +14,11 @@ use crate::bindings::UserPre;
 use crate::protocols;
 use crate::user::UserState;
 
+/// A component's identity: the sha256 of its bytes, in hex.
+pub fn digest(bytes: &[u8]) -> String {
+    crate::hex(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref())
+}
+
 /// How often a running guest yields back to the scheduler.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Largest memory image copied into each instance rather than mapped.

@@ -7,6 +7,7 @@
 pub mod benching;
 mod bindings;
 pub mod cli;
+pub mod client;
 pub mod engine;
 mod limits;
 mod protocols;
@@ -15,6 +16,7 @@ pub mod run;
 pub mod sandbox;
 mod scheduler;
 pub mod serve;
+pub mod split;
 pub mod stats;
 mod sync;
 mod user;
@@ -34,4 +36,9 @@ pub fn one_line(text: &str) -> String {
     let paragraph = text.split("\n\n").next().unwrap_or(text);
     let joined: Vec<&str> = paragraph.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     joined.join(" ").trim_start_matches("error: ").to_owned()
+}
+
+/// Bytes as lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }

@@ -90,6 +90,15 @@ pub fn raise_soft_open_files() {
     }
 }
 
+/// The most users, each holding a connection, that one `wasmload run`
+/// process holds here: what its open-files limit (the hard one, which it
+/// raises the soft one to) and `vm.max_map_count` allow.
+pub fn users_per_process() -> u32 {
+    let files = getrlimit(Resource::Nofile).maximum.unwrap_or(u64::MAX);
+    let by_files = u32::try_from(files.saturating_sub(BASE_FILES)).unwrap_or(u32::MAX);
+    users_the_maps_allow(MAPS_PER_USER, by_files.max(1))
+}
+
 /// The open files this process may have now (the soft limit).
 pub fn open_files() -> u64 {
     getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)

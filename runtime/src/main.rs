@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use wasmload::cli::submit::{self, SubmitFailed};
-use wasmload::cli::{config, inspect, new, run as run_command, saved, Command};
+use wasmload::cli::{collect, config, inspect, new, run as run_command, saved, Command};
+use wasmload::client::Refused;
 use wasmload::one_line;
 use wasmload::run::{self, EXIT_THRESHOLDS_FAILED};
 use wasmload::serve::ServeConfig;
@@ -40,6 +41,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => saved::merge(args),
         Command::New(args) => new::new(args).map_err(|error| run::BadInput(error).into()),
         Command::Submit(args) => runtime.block_on(submit::submit(*args)),
+        Command::Collect(args) => runtime.block_on(collect::collect(*args)),
         Command::Serve(args) => runtime.block_on(wasmload::serve::serve(ServeConfig {
             listen: args.listen,
             data: args.data,
@@ -54,6 +56,8 @@ fn main() -> ExitCode {
             eprintln!("wasmload: {}", one_line(&format!("{error:#}")));
             if let Some(failed) = error.downcast_ref::<SubmitFailed>() {
                 ExitCode::from(failed.code)
+            } else if let Some(refused) = error.downcast_ref::<Refused>() {
+                ExitCode::from(refused.exit_code())
             } else if error.is::<run::BadInput>() {
                 ExitCode::from(EXIT_BAD_INPUT)
             } else if error.is::<run::ThresholdsFailed>() {

@@ -11,6 +11,7 @@ pub mod echo;
 pub mod faulty;
 pub mod grpc;
 pub mod guests;
+pub mod nginx;
 pub mod redis;
 pub mod runner;
 pub mod serve;
@@ -21,6 +22,7 @@ pub use echo::EchoServers;
 pub use faulty::FaultyServer;
 pub use grpc::GrpcServer;
 pub use guests::{example, guest, guest_target_dir};
+pub use nginx::Nginx;
 pub use redis::RedisServer;
 pub use runner::{
     run_component, run_guest, run_wasmload, run_wasmload_in, run_wasmload_signalled, Outcome,

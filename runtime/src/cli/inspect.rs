@@ -27,6 +27,7 @@ pub async fn inspect(args: InspectArgs) -> Result<()> {
         log: RunLog::stderr(),
         ca_files: args.local.ca_cert.clone(),
         trust_host_addresses: true,
+        segment: crate::scheduler::Segment::WHOLE,
     };
     let info =
         inspect_component(Arc::new(component), &args.guest, &setting).await.map_err(BadInput)?;

@@ -1,6 +1,7 @@
 //! The command line: every command's flags, and the commands themselves,
 //! each a thin client of the library (a run is [`crate::run`]'s).
 
+pub mod collect;
 pub mod config;
 pub mod inspect;
 pub mod new;
@@ -40,6 +41,32 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run a load test on a `wasmload serve` server, shown and reported here.
     Submit(Box<SubmitArgs>),
+    /// Gather the segments of a test run on many machines (`run --segment
+    /// I/N --collector URL`): one start, one merged result, one exit code.
+    Collect(Box<CollectArgs>),
+}
+
+/// Flags of `wasmload collect`.
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// How many segments make the test: every one must report.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub segments: u32,
+
+    /// Address the workers report to.
+    #[arg(long, default_value = "127.0.0.1:8090")]
+    pub listen: std::net::SocketAddr,
+
+    /// How long to wait for every segment to be ready, e.g. 5m.
+    #[arg(long, default_value = "5m", value_parser = crate::run::spec::parse_duration)]
+    pub ready_timeout: std::time::Duration,
+
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+
+    /// Serve the merged figures to Prometheus on this address, e.g. 0.0.0.0:9464 (path /metrics).
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// Flags of `wasmload serve`.
@@ -98,7 +125,49 @@ pub struct RunArgs {
     pub metrics_addr: Option<std::net::SocketAddr>,
 
     #[command(flatten)]
+    pub split: SplitArgs,
+
+    #[command(flatten)]
     pub local: LocalArgs,
+}
+
+/// How a run is split over processes or machines.
+#[derive(Debug, Args)]
+pub struct SplitArgs {
+    /// Run the test in N worker processes, one segment each, shown and
+    /// reported here as one; `auto`: as many as the users need [default:
+    /// 1, or as many as the users need when one process cannot hold them].
+    #[arg(long, value_name = "N|auto", value_parser = parse_processes, conflicts_with = "segment")]
+    pub processes: Option<Processes>,
+
+    /// Run only segment I of N of the test (I from 0, as Kubernetes'
+    /// JOB_COMPLETION_INDEX): every Nth user and iteration, N segments
+    /// together being exactly the whole test.
+    #[arg(long, value_name = "I/N", value_parser = crate::run::Segment::parse)]
+    pub segment: Option<crate::run::Segment>,
+
+    /// Report the segment to this collector (`wasmload collect`) and start
+    /// when it says every segment is ready.
+    #[arg(long, value_name = "URL", requires = "segment")]
+    pub collector: Option<url::Url>,
+}
+
+/// `--processes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Processes {
+    /// As many as the users need.
+    Auto,
+    Count(u32),
+}
+
+fn parse_processes(text: &str) -> Result<Processes, String> {
+    match text {
+        "auto" => Ok(Processes::Auto),
+        _ => match text.parse::<u32>() {
+            Ok(count) if count >= 1 => Ok(Processes::Count(count)),
+            _ => Err(format!("`{text}` is not a number of processes (1 or more) or `auto`")),
+        },
+    }
 }
 
 /// Flags of `wasmload submit`.

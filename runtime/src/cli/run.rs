@@ -1,60 +1,211 @@
-//! `wasmload run`: load the component, start the run, show it live, stop it
-//! on signals, print and write its results.
+//! `wasmload run`: load the component, start the run (here, as a worker
+//! of a split test, or as the collector of worker processes), show it
+//! live, stop it on signals, print and write its results.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{OutputArgs, RunArgs};
+use crate::cli::{LocalArgs, OutputArgs, Processes, RunArgs};
 use crate::engine::UserComponent;
 use crate::limits;
 use crate::report;
 use crate::report::thresholds::Verdict;
-use crate::run::{self, BadInput, Finished, RunLog, RunSetting};
+use crate::run::{self, BadInput, Finished, RunHandle, RunLog, RunSetting, RunSpec, Segment};
+use crate::split::{self, Collector, Worker, WorkerCommand};
 use crate::stats::Summary;
+
+/// How long worker processes may take to load and plan their segments.
+const WORKERS_READY: Duration = Duration::from_secs(300);
 
 /// Runs the load test `args` describes and writes its reports.
 pub async fn run(args: RunArgs) -> Result<()> {
     // Listen first, so a signal during loading stops the run, not the process.
-    let (stop, kill) = (CancellationToken::new(), CancellationToken::new());
-    tokio::spawn(signals::stop_on_signals(stop.clone(), kill.clone(), args.spec.stop_timeout));
+    let stops = Stops::new(args.spec.stop_timeout);
     let path = args.component.clone().ok_or_else(|| {
         BadInput(anyhow::anyhow!(
             "no component to run: give its .wasm path, or `component = \"PATH\"` in wasmload.toml"
         ))
     })?;
-    let spec = args.spec;
-    let asked = run::asked_users(&spec);
-    limits::check_map_count(asked, limits::MAPS_PER_USER)
-        .map_err(|error| BadInput(error.into()))?;
-    if let Some(warning) = limits::raise_open_files(asked) {
-        eprintln!("{warning}");
-    }
-    if spec.guest.insecure {
+    if args.spec.guest.insecure {
         eprintln!("wasmload: --insecure: TLS certificates are not verified for any protocol");
     }
-    let component = UserComponent::load_file(
-        &path,
-        // Whether the component has a shape is not known before it loads.
-        run::capacity(&spec, true),
-        spec.guest.max_memory,
-        args.local.compile_cache().as_deref(),
-    )
-    .map_err(BadInput)?;
+    let asked = run::asked_users(&args.spec);
+    let processes = match args.split.processes {
+        Some(Processes::Count(count)) => count,
+        Some(Processes::Auto) => split::processes_for(asked),
+        None if args.split.segment.is_none() => {
+            let needed = split::processes_for(asked);
+            if needed > 1 {
+                eprintln!(
+                    "wasmload: {asked} users are more than one process holds here ({} with its \
+                     open files and vm.max_map_count); running {needed} worker processes (--processes)",
+                    limits::users_per_process()
+                );
+            }
+            needed
+        }
+        None => 1,
+    };
+    if processes > 1 {
+        return coordinate(args, &path, processes, stops).await;
+    }
+    let segment = args.split.segment.unwrap_or(Segment::WHOLE);
+    let users = segment.share_of_users(asked);
+    limits::check_map_count(users, limits::MAPS_PER_USER)
+        .map_err(|error| BadInput(error.into()))?;
+    if let Some(warning) = limits::raise_open_files(users) {
+        eprintln!("{warning}");
+    }
+    let spec = args.spec;
+    // Whether the component has a shape is not known before it loads.
+    let capacity = segment.share_of_users(run::capacity(&spec, true)).saturating_add(1);
+    let (component, bytes) = load(&path, capacity, &spec, &args.local)?;
     let setting = RunSetting {
         name: path.display().to_string(),
         log: RunLog::stderr(),
         ca_files: args.local.ca_cert.clone(),
         trust_host_addresses: true,
+        segment,
     };
+    let test = split::test_id(&spec, &bytes);
     let prepared = run::prepare(Arc::new(component), spec, setting).await?;
+    let Some(collector) = args.split.collector else {
+        let finished = follow(prepared.start(), args.metrics_addr, &stops).await?;
+        return report_finished(&finished, &args.outputs);
+    };
+    let worker = Worker::new(collector, segment, RunLog::stderr())?;
+    let start_at = tokio::select! {
+        start_at = worker.ready(test) => start_at?,
+        () = stops.stop.cancelled() => return Ok(()),
+    };
+    if let Ok(wait) = start_at.duration_since(SystemTime::now()) {
+        tokio::time::sleep(wait).await;
+    }
     let handle = prepared.start();
+    stops.forward(&handle);
+    let finished = worker.report(handle).await?;
+    // The collector judges the test; a worker only shows its own share.
+    write_outputs(&finished.summary, &args.outputs)
+}
+
+/// Loads the component at `path` with a pool of `capacity` instances; gives
+/// it and its bytes.
+fn load(
+    path: &Path,
+    capacity: u32,
+    spec: &RunSpec,
+    local: &LocalArgs,
+) -> Result<(UserComponent, Vec<u8>)> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read {}", path.display()))
+        .map_err(BadInput)?;
+    let component = UserComponent::load_file(
+        path,
+        capacity,
+        spec.guest.max_memory,
+        local.compile_cache().as_deref(),
+    )
+    .map_err(BadInput)?;
+    Ok((component, bytes))
+}
+
+/// Runs the test as `processes` worker processes of this binary, one
+/// segment each, and shows and reports them here as one run.
+async fn coordinate(args: RunArgs, path: &Path, processes: u32, stops: Stops) -> Result<()> {
+    let mut spec = args.spec;
+    // One seed for every segment, so each user draws what it would alone.
+    spec.guest.seed.get_or_insert_with(|| fastrand::u64(..));
+    // Check the component and the options here, once, with a clear error;
+    // the workers then load it from the compile cache.
+    let (component, bytes) = load(path, 2, &spec, &args.local)?;
+    let setting = RunSetting {
+        name: path.display().to_string(),
+        log: RunLog::stderr(),
+        ca_files: args.local.ca_cert.clone(),
+        trust_host_addresses: true,
+        segment: Segment::WHOLE,
+    };
+    drop(run::prepare(Arc::new(component), spec.clone(), setting).await?);
+    let scratch = Scratch::new()?;
+    let config = scratch.0.join("wasmload.toml");
+    std::fs::write(&config, split::spec_file(&spec)?)
+        .with_context(|| format!("cannot write {}", config.display()))?;
+    let command = WorkerCommand {
+        component: split::absolute(path)?,
+        config,
+        local_flags: local_flags(&args.local)?,
+    };
+    let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let test = split::test_id(&spec, &bytes);
+    let collector = Arc::new(Collector::bind(loopback, processes, Some(test)).await?);
+    let log = RunLog::stderr();
+    let workers = split::spawn(&command, processes, &collector, &log)?;
+    eprintln!("wasmload: {processes} worker processes, one segment each");
+    collector.wait_for_segments(WORKERS_READY, &stops.stop).await?;
+    let handle = collector.start(&spec, log).await?;
+    let finished = follow(handle, args.metrics_addr, &stops).await?;
+    // Workers exit once their summaries are in; wait a little, then end them.
+    let exits = all_exited(workers);
+    let _ = tokio::time::timeout(Duration::from_secs(10), exits).await;
+    report_finished(&finished, &args.outputs)
+}
+
+async fn all_exited(handles: Vec<tokio::task::JoinHandle<()>>) {
+    for handle in handles {
+        let _ = handle.await;
+    }
+}
+
+/// The flags that name this machine's files, for a worker to get the same.
+fn local_flags(local: &LocalArgs) -> Result<Vec<String>> {
+    let mut flags = Vec::new();
+    for file in &local.ca_cert {
+        flags.push(format!("--ca-cert={}", split::absolute(file)?.display()));
+    }
+    match local.compile_cache() {
+        Some(dir) => flags.push(format!("--cache-dir={}", split::absolute(&dir)?.display())),
+        None => flags.push("--no-cache".to_owned()),
+    }
+    Ok(flags)
+}
+
+/// A directory of this process's own, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Result<Scratch> {
+        let dir = std::env::temp_dir().join(format!(
+            "wasmload-{}-{}",
+            std::process::id(),
+            fastrand::u64(..)
+        ));
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Shows a started run live (and to Prometheus, with `metrics_addr`),
+/// passes signals on to it, and gives how it ended.
+pub(crate) async fn follow(
+    handle: RunHandle,
+    metrics_addr: Option<std::net::SocketAddr>,
+    stops: &Stops,
+) -> Result<Finished> {
     let watch = handle.watch();
-    signals::forward(stop, kill, watch.clone());
+    stops.forward(&handle);
     let live_done = CancellationToken::new();
     let live = tokio::spawn(report::live::show(watch.subscribe(), live_done.clone()));
-    let metrics = match args.metrics_addr {
+    let metrics = match metrics_addr {
         Some(addr) => {
             let served = report::prometheus::serve(addr, watch.clone(), live_done.clone());
             match served.await {
@@ -75,7 +226,28 @@ pub async fn run(args: RunArgs) -> Result<()> {
     if let Some(metrics) = metrics {
         let _ = metrics.await;
     }
-    report_finished(&finished?, &args.outputs)
+    finished
+}
+
+/// Ctrl-C and SIGTERM: the first stops gracefully, a second at once.
+pub(crate) struct Stops {
+    pub(crate) stop: CancellationToken,
+    kill: CancellationToken,
+}
+
+impl Stops {
+    /// Listens for signals from now on; `grace` is what the first one
+    /// gives running tasks, as it says.
+    pub(crate) fn new(grace: Duration) -> Stops {
+        let (stop, kill) = (CancellationToken::new(), CancellationToken::new());
+        tokio::spawn(signals::stop_on_signals(stop.clone(), kill.clone(), grace));
+        Stops { stop, kill }
+    }
+
+    /// Passes the signals on to a started run.
+    fn forward(&self, handle: &RunHandle) {
+        signals::forward(self.stop.clone(), self.kill.clone(), handle.watch());
+    }
 }
 
 /// Prints the table and the thresholds and writes the requested files:
@@ -83,7 +255,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
 pub fn report_finished(finished: &Finished, outputs: &OutputArgs) -> Result<()> {
     write_outputs(&finished.summary, outputs)?;
     print_thresholds(&finished.verdicts);
-    finished.check_thresholds()
+    finished.check()
 }
 
 /// Prints the summary's table and writes the files `outputs` ask for.

@@ -7,18 +7,15 @@ use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Context, Result};
 use bytes::Bytes;
-use http::{Method, Request, StatusCode};
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use http::{Method, StatusCode};
+use http_body_util::BodyExt;
 use serde_json::Value;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
-use url::Url;
 
 use super::run::{print_thresholds, write_outputs};
 use super::SubmitArgs;
+use crate::client::ApiClient;
 use crate::report;
 use crate::report::thresholds::Verdict;
 use crate::run::{BadInput, LiveSnapshot};
@@ -32,85 +29,13 @@ pub struct SubmitFailed {
     pub message: String,
 }
 
-type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
-
-/// Talks to one server with one token.
-struct Server {
-    base: Url,
-    token: Option<String>,
-    client: HttpClient,
-}
-
-impl Server {
-    fn new(base: Url, token: Option<String>, tls: rustls::ClientConfig) -> Server {
-        let mut tcp = HttpConnector::new();
-        tcp.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(tcp);
-        Server { base, token, client: Client::builder(TokioExecutor::new()).build(connector) }
-    }
-
-    fn url(&self, path: &str) -> Result<Url> {
-        self.base.join(path).with_context(|| format!("`{path}` on {}", self.base))
-    }
-
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        content_type: &str,
-        body: Bytes,
-    ) -> Result<hyper::Response<hyper::body::Incoming>> {
-        let url = self.url(path)?;
-        let mut request = Request::builder().method(method).uri(url.as_str());
-        if let Some(token) = &self.token {
-            request = request.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
-        }
-        if !body.is_empty() {
-            request = request.header(http::header::CONTENT_TYPE, content_type);
-        }
-        let request = request.body(Full::new(body)).context("building a request")?;
-        self.client.request(request).await.map_err(|e| {
-            anyhow!("cannot reach {}: {}", self.base, crate::protocols::error_chain(&e))
-        })
-    }
-
-    /// Sends a request and reads its JSON answer; a refusal is an error
-    /// saying the server's reason.
-    async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        content_type: &str,
-        body: Bytes,
-    ) -> Result<Value> {
-        let response = self.send(method, path, content_type, body).await?;
-        let status = response.status();
-        let bytes = response.into_body().collect().await.context("reading an answer")?.to_bytes();
-        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(value);
-        }
-        let reason = value["error"].as_str().map_or_else(|| status.to_string(), str::to_owned);
-        let code = if status.is_client_error() { 2 } else { 1 };
-        Err(SubmitFailed {
-            code,
-            message: format!("the server refused ({}): {reason}", status.as_u16()),
-        }
-        .into())
-    }
-}
-
 /// Runs `args`'s test on the server and reports it here.
 pub async fn submit(args: SubmitArgs) -> Result<()> {
     let bytes = std::fs::read(&args.component)
         .with_context(|| format!("cannot read {}", args.component.display()))
         .map_err(BadInput)?;
     let tls = crate::protocols::tls::client_config(&args.ca_cert, false).map_err(BadInput)?;
-    let server = Server::new(args.server.clone(), args.token.clone(), tls);
+    let server = ApiClient::new(args.server.clone(), args.token.clone(), tls);
     let uploaded =
         server.call(Method::POST, "v1/components", "application/wasm", bytes.into()).await?;
     let digest = uploaded["digest"].as_str().ok_or_else(|| anyhow!("the server gave no digest"))?;
@@ -124,7 +49,7 @@ pub async fn submit(args: SubmitArgs) -> Result<()> {
     let (publish, snapshots) = watch::channel(Arc::new(LiveSnapshot::default()));
     let done = CancellationToken::new();
     let live = tokio::spawn(report::live::show(snapshots, done.clone()));
-    let stops = tokio::spawn(forward_stops(Arc::new(server_for_stops(&server)), id.clone()));
+    let stops = tokio::spawn(forward_stops(Arc::new(server.clone()), id.clone()));
     let end = follow(&server, &id, &publish).await;
     stops.abort();
     done.cancel();
@@ -133,13 +58,9 @@ pub async fn submit(args: SubmitArgs) -> Result<()> {
     finish(&server, &id, &end, &args).await
 }
 
-fn server_for_stops(server: &Server) -> Server {
-    Server { base: server.base.clone(), token: server.token.clone(), client: server.client.clone() }
-}
-
 /// The first Ctrl-C or SIGTERM stops the run on the server gracefully, a
 /// second one at once; either way the results are still fetched.
-async fn forward_stops(server: Arc<Server>, id: String) {
+async fn forward_stops(server: Arc<ApiClient>, id: String) {
     for path in [format!("v1/runs/{id}/stop"), format!("v1/runs/{id}/stop?now=true")] {
         if tokio::signal::ctrl_c().await.is_err() {
             return;
@@ -153,7 +74,7 @@ async fn forward_stops(server: Arc<Server>, id: String) {
 
 /// Follows the run's events until its `end`, publishing snapshots.
 async fn follow(
-    server: &Server,
+    server: &ApiClient,
     id: &str,
     publish: &watch::Sender<Arc<LiveSnapshot>>,
 ) -> Result<Value> {
@@ -200,7 +121,7 @@ fn parse_event(event: &str) -> (&str, String) {
 }
 
 /// Prints and writes the run's results and gives its exit code.
-async fn finish(server: &Server, id: &str, end: &Value, args: &SubmitArgs) -> Result<()> {
+async fn finish(server: &ApiClient, id: &str, end: &Value, args: &SubmitArgs) -> Result<()> {
     let state = end["state"].as_str().unwrap_or("unknown");
     let exit_code = end["exit_code"].as_u64().and_then(|code| u8::try_from(code).ok());
     let summary =

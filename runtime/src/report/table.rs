@@ -52,6 +52,13 @@ pub fn render(summary: &Summary) -> String {
         }
         text.push_str(&format!("\nCustom metrics\n{metrics}\n"));
     }
+    let lost = summary.lost_segments.iter().map(|lost| [lost.segment.clone(), lost.reason.clone()]);
+    push_groups(
+        &mut text,
+        "Lost segments (only what they sent before is counted)",
+        ["Segment", "Why"],
+        lost,
+    );
     text
 }
 
@@ -76,11 +83,11 @@ pub fn metric_cells(metric: &MetricRow) -> Vec<String> {
 }
 
 /// Appends a titled table of counted groups, unless there are none.
-fn push_groups(
+fn push_groups<const COLUMNS: usize>(
     text: &mut String,
     title: &str,
-    header: [&str; 4],
-    rows: impl Iterator<Item = [String; 4]>,
+    header: [&str; COLUMNS],
+    rows: impl Iterator<Item = [String; COLUMNS]>,
 ) {
     let mut table = new_table(&header, &[0]);
     for row in rows {

@@ -8,6 +8,7 @@ mod live;
 mod log;
 pub mod spec;
 
+pub use crate::scheduler::Segment;
 pub use component::{inspect_component, ClassInfo, ComponentInfo, TaskInfo};
 pub use live::{Goal, LiveRow, LiveSnapshot};
 pub use log::RunLog;
@@ -36,7 +37,7 @@ use crate::scheduler::{
     self, ClassPlan, LoadPlan, Model, PoolPlan, Progress, RateLoad, RatePlan, Shape, ShapeModel,
     StageUnit, TagFilter, UserLoad,
 };
-use crate::stats::{History, Recorder, Shard, Summary};
+use crate::stats::{History, HistoryRow, Recorder, Shard, Summary};
 use crate::sync::lock;
 use crate::user::{RunServices, VirtualUser};
 
@@ -46,6 +47,16 @@ use crate::user::{RunServices, VirtualUser};
 pub struct ThresholdsFailed {
     pub failed: usize,
     pub total: usize,
+}
+
+/// A split test ended without some of its segments.
+#[derive(Debug, thiserror::Error)]
+#[error("{lost} of {total} segments were lost ({first}); the results hold what they sent before")]
+pub struct SegmentsLost {
+    pub lost: usize,
+    pub total: usize,
+    /// The first lost segment and why.
+    pub first: String,
 }
 
 /// Input the user can fix: a bad option, file or component.
@@ -68,6 +79,8 @@ pub struct RunSetting {
     /// Allow the addresses the `host` name resolves to now, even internal
     /// ones: the person who named the host meant it.
     pub trust_host_addresses: bool,
+    /// The share of the test this process runs (`--segment`).
+    pub segment: Segment,
 }
 
 /// A run checked and planned, ready to start: its component described,
@@ -113,7 +126,7 @@ pub async fn prepare(
         .await
         .with_context(|| format!("{shown}: shape() failed"))
         .map_err(BadInput)?;
-    let plan = load_plan(&spec, shape, &classes).map_err(BadInput)?;
+    let plan = load_plan(&spec, shape, &classes, setting.segment).map_err(BadInput)?;
     if let Model::Open(_) = plan.model {
         services.recorder.correct_for_omission();
     }
@@ -139,48 +152,35 @@ impl PreparedRun {
     /// Starts the users; the run goes on in the background.
     pub fn start(self) -> RunHandle {
         let progress = Arc::new(Progress::default());
-        let (stop, kill) = (CancellationToken::new(), CancellationToken::new());
-        let (publish, snapshots) =
-            watch::channel(Arc::new(LiveSnapshot { goal: self.goal, ..LiveSnapshot::default() }));
-        let watch = RunWatch(Arc::new(Watched {
-            recorder: self.services.recorder.clone(),
-            progress: Arc::clone(&progress),
-            history: Mutex::new(History::new(self.full_history)),
-            started: Instant::now(),
-            snapshots,
-            stop: stop.clone(),
-            kill: kill.clone(),
-            log: self.services.log.clone(),
-            budget: Arc::clone(&self.budget),
-            goal: self.goal,
-        }));
-        let sampling_done = CancellationToken::new();
-        let sampler = tokio::spawn(sample(
-            watch.clone(),
-            publish,
-            if self.abort_on_threshold { self.thresholds.clone() } else { Vec::new() },
-            sampling_done.clone(),
-        ));
-        let watched = watch.clone();
-        let task = tokio::spawn(async move {
-            let outcome = scheduler::run(
-                self.component,
-                self.services,
-                self.classes,
-                self.plan,
-                Arc::clone(&progress),
-                stop,
-                kill,
-            )
-            .await;
-            sampling_done.cancel();
-            let stopped_by_threshold = sampler.await.unwrap_or_default();
-            let summary = watched.summary(outcome.duration)?;
-            let verdicts = self.thresholds.iter().map(|t| t.check(&summary)).collect();
-            Ok(Finished { summary, verdicts, stopped_by_threshold })
-        });
-        RunHandle { watch, task }
+        let (watch, publish) = RunWatch::new(
+            self.services.recorder.clone(),
+            Arc::clone(&progress),
+            self.services.log.clone(),
+            Arc::clone(&self.budget),
+            self.goal,
+            self.full_history,
+        );
+        let (stop, kill) = (watch.0.stop.clone(), watch.0.kill.clone());
+        let load = scheduler::run(
+            self.component,
+            self.services,
+            self.classes,
+            self.plan,
+            progress,
+            stop,
+            kill,
+        );
+        let thresholds = Checks { thresholds: self.thresholds, abort: self.abort_on_threshold };
+        RunHandle::launch(watch, publish, thresholds, load, |watch, outcome| {
+            watch.summary(outcome.duration)
+        })
     }
+}
+
+/// The thresholds a run is judged by, and whether a failing one stops it.
+pub(crate) struct Checks {
+    pub thresholds: Vec<Threshold>,
+    pub abort: bool,
 }
 
 /// A started run.
@@ -190,6 +190,31 @@ pub struct RunHandle {
 }
 
 impl RunHandle {
+    /// Samples `watch` every second while `work` goes, then makes the final
+    /// summary with `conclude` and judges it: how a local run and a
+    /// collector of segments alike become a handle.
+    pub(crate) fn launch<W: Send + 'static>(
+        watch: RunWatch,
+        publish: watch::Sender<Arc<LiveSnapshot>>,
+        checks: Checks,
+        work: impl std::future::Future<Output = W> + Send + 'static,
+        conclude: impl FnOnce(&RunWatch, W) -> Result<Summary> + Send + 'static,
+    ) -> RunHandle {
+        let sampling_done = CancellationToken::new();
+        let aborting = if checks.abort { checks.thresholds.clone() } else { Vec::new() };
+        let sampler = tokio::spawn(sample(watch.clone(), publish, aborting, sampling_done.clone()));
+        let watched = watch.clone();
+        let task = tokio::spawn(async move {
+            let outcome = work.await;
+            sampling_done.cancel();
+            let stopped_by_threshold = sampler.await.unwrap_or_default();
+            let summary = conclude(&watched, outcome)?;
+            let verdicts = checks.thresholds.iter().map(|t| t.check(&summary)).collect();
+            Ok(Finished { summary, verdicts, stopped_by_threshold })
+        });
+        RunHandle { watch, task }
+    }
+
     /// A view of the run that others may hold while this handle is awaited.
     pub fn watch(&self) -> RunWatch {
         self.watch.clone()
@@ -226,6 +251,21 @@ impl Finished {
         self.verdicts.iter().filter(|verdict| !verdict.held).count()
     }
 
+    /// Ok, or [`SegmentsLost`], or else [`ThresholdsFailed`]: a test
+    /// that did not run whole fails whatever its thresholds say.
+    pub fn check(&self) -> Result<()> {
+        if let Some(first) = self.summary.lost_segments.first() {
+            let total = Segment::parse(&first.segment).map_or(0, |segment| segment.total);
+            return Err(SegmentsLost {
+                lost: self.summary.lost_segments.len(),
+                total: total as usize,
+                first: format!("segment {}: {}", first.segment, first.reason),
+            }
+            .into());
+        }
+        self.check_thresholds()
+    }
+
     /// Ok, or [`ThresholdsFailed`].
     pub fn check_thresholds(&self) -> Result<()> {
         match self.failed_thresholds() {
@@ -254,6 +294,47 @@ struct Watched {
 }
 
 impl RunWatch {
+    /// The view of a run about to start, and where its snapshots are published.
+    pub(crate) fn new(
+        recorder: Recorder,
+        progress: Arc<Progress>,
+        log: RunLog,
+        budget: Arc<RunBudget>,
+        goal: Goal,
+        full_history: bool,
+    ) -> (RunWatch, watch::Sender<Arc<LiveSnapshot>>) {
+        let (publish, snapshots) =
+            watch::channel(Arc::new(LiveSnapshot { goal, ..LiveSnapshot::default() }));
+        let watched = Watched {
+            recorder,
+            progress,
+            history: Mutex::new(History::new(full_history)),
+            started: Instant::now(),
+            snapshots,
+            stop: CancellationToken::new(),
+            kill: CancellationToken::new(),
+            log,
+            budget,
+            goal,
+        };
+        (RunWatch(Arc::new(watched)), publish)
+    }
+
+    /// Whether the run has been told to stop at once.
+    pub fn killed(&self) -> bool {
+        self.0.kill.is_cancelled()
+    }
+
+    /// Guest log bytes dropped by `--max-log-rate` so far.
+    pub(crate) fn log_dropped(&self) -> u64 {
+        self.0.budget.log_dropped()
+    }
+
+    /// The history rows sampled so far.
+    pub(crate) fn history(&self) -> Vec<HistoryRow> {
+        lock(&self.0.history).rows().to_vec()
+    }
+
     /// Stops the run gracefully: no new tasks; running ones get the stop
     /// timeout.
     pub fn stop(&self) {
@@ -317,7 +398,7 @@ impl RunWatch {
         summary.dropped_iterations = progress.dropped();
         summary.all_users_started_s = progress.all_started_after().map(|after| after.as_secs_f64());
         summary.log_dropped_bytes = self.0.budget.log_dropped();
-        summary.history = lock(&self.0.history).rows().to_vec();
+        summary.history = self.history();
         Ok(summary)
     }
 
@@ -418,7 +499,12 @@ fn max_users(spec: &RunSpec) -> u32 {
 const DEFAULT_MAX_USERS: u32 = 1000;
 
 /// The model and load the spec and the component's shape ask for.
-fn load_plan(spec: &RunSpec, shape: Option<Shape>, classes: &[ClassPlan]) -> Result<LoadPlan> {
+fn load_plan(
+    spec: &RunSpec,
+    shape: Option<Shape>,
+    classes: &[ClassPlan],
+    segment: Segment,
+) -> Result<LoadPlan> {
     let users = spec.users.unwrap_or(1);
     let max_users = max_users(spec);
     let mut run_time = spec.run_time;
@@ -466,6 +552,7 @@ fn load_plan(spec: &RunSpec, shape: Option<Shape>, classes: &[ClassPlan]) -> Res
         run_time,
         iterations: spec.iterations,
         stop_timeout: spec.stop_timeout,
+        segment,
     })
 }
 

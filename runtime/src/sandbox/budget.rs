@@ -116,6 +116,11 @@ impl RunBudget {
     pub fn log_dropped(&self) -> u64 {
         self.log_dropped.load(Ordering::Relaxed)
     }
+
+    /// Counts log bytes dropped (here or, for a collector, by a segment).
+    pub fn drop_log(&self, bytes: u64) {
+        self.log_dropped.fetch_add(bytes, Ordering::Relaxed);
+    }
 }
 
 /// One user's counts, shared by its protocol modules.
@@ -184,7 +189,7 @@ impl UserBudget {
             *allowance = LogAllowance { second: Instant::now(), used: 0 };
         }
         if allowance.used + bytes > self.budgets().max_log_rate {
-            self.run.log_dropped.fetch_add(bytes as u64, Ordering::Relaxed);
+            self.run.drop_log(bytes as u64);
             return false;
         }
         allowance.used += bytes;

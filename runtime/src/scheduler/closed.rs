@@ -24,14 +24,17 @@ const TICK: Duration = Duration::from_millis(10);
 pub(super) async fn run(shared: &Arc<Shared>, load: UserLoad, max_users: u32) -> Instant {
     let started = shared.start_clock();
     let mut targets = Targets::new(load, max_users, started, &shared.stop, &shared.services.log);
+    let segment = shared.segment;
     if let Targets::Fixed { users, .. } = targets {
-        let _ = shared.progress.fixed_users.set((u64::from(users), started));
+        let _ = shared.progress.fixed_users.set((segment.share(u64::from(users)), started));
     }
     let positions = assign_classes(&shared.classes, targets.ceiling());
     let mut users = JoinSet::new();
-    // One retire token per spawned user, newest last: users stop LIFO, so
-    // the class mix of the users left stays what their positions say.
-    let mut slots: Vec<CancellationToken> = Vec::new();
+    // One place per user of the whole test, newest last: users stop LIFO,
+    // so the class mix of the users left stays what their positions say.
+    // A place holds the retire token of this segment's own users.
+    let mut places: Vec<Option<CancellationToken>> = Vec::new();
+    // Ids count every spawn of the whole test, so every segment's are unique.
     let mut next_id = 0u64;
     // The first user starts at once, as in Locust.
     let mut allowance = 1.0;
@@ -55,29 +58,33 @@ pub(super) async fn run(shared: &Arc<Shared>, load: UserLoad, max_users: u32) ->
             allowance + spawn_rate * (now - last).as_secs_f64()
         };
         last = now;
-        while slots.len() < target && allowance >= 1.0 {
-            let retire = shared.stop.child_token();
-            let class = positions[slots.len()];
-            slots.push(retire.clone());
-            // Counted from the spawn, not from its first poll: on a busy
-            // machine an early user can finish before a later one is polled.
-            let running = Running::enter(&shared.progress);
-            users.spawn(user_task(Arc::clone(shared), next_id, class, retire, running));
+        while places.len() < target && allowance >= 1.0 {
+            let position = places.len();
+            let place = segment.owns(position as u64).then(|| {
+                let retire = shared.stop.child_token();
+                // Counted from the spawn, not from its first poll: on a busy
+                // machine an early user can finish before a later one is polled.
+                let running = Running::enter(&shared.progress);
+                let class = positions[position];
+                users.spawn(user_task(Arc::clone(shared), next_id, class, retire.clone(), running));
+                retire
+            });
+            places.push(place);
             next_id += 1;
             allowance -= 1.0;
         }
-        while slots.len() > target && allowance >= 1.0 {
-            if let Some(retire) = slots.pop() {
+        while places.len() > target && allowance >= 1.0 {
+            if let Some(Some(retire)) = places.pop() {
                 retire.cancel();
             }
             allowance -= 1.0;
         }
-        if slots.len() == target {
+        if places.len() == target {
             // No saving up spawns while the count holds.
             allowance = allowance.min(1.0);
         }
         while users.try_join_next().is_some() {}
-        if targets.is_fixed() && slots.len() == target && users.is_empty() {
+        if targets.is_fixed() && places.len() == target && users.is_empty() {
             break;
         }
     }

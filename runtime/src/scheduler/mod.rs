@@ -7,11 +7,13 @@ mod classes;
 mod closed;
 mod open;
 mod profile;
+mod segment;
 mod shape;
 mod wait;
 
 pub use classes::{assign_classes, plan_classes, ClassPlan, Dealer, TagFilter};
 pub use profile::{parse_rate, RatePlan, StageUnit, Stages};
+pub use segment::Segment;
 pub use shape::{Shape, ShapeModel};
 
 use std::collections::HashSet;
@@ -64,6 +66,8 @@ pub struct LoadPlan {
     pub iterations: Option<u64>,
     /// Grace for running tasks once the run stops (or a user is retired).
     pub stop_timeout: Duration,
+    /// The share of the load this process runs.
+    pub segment: Segment,
 }
 
 /// The open model's users: k6's preAllocatedVUs (its maxVUs is
@@ -125,8 +129,52 @@ impl Progress {
         self.all_started_after.get().copied()
     }
 
+    /// The counts now, as a worker reports them.
+    pub fn figures(&self) -> Figures {
+        Figures {
+            running: self.running(),
+            tasks: self.tasks(),
+            dropped_iterations: self.dropped(),
+            user_restarts: self.restarts(),
+        }
+    }
+
+    /// Shows counts gathered elsewhere: a collector's, summed over its
+    /// segments.
+    pub fn show(&self, figures: Figures) {
+        self.running.store(figures.running, Ordering::Relaxed);
+        self.peak.fetch_max(figures.running, Ordering::Relaxed);
+        self.tasks.store(figures.tasks, Ordering::Relaxed);
+        self.dropped.store(figures.dropped_iterations, Ordering::Relaxed);
+        self.restarts.store(figures.user_restarts, Ordering::Relaxed);
+    }
+
     fn drop_iterations(&self, count: u64) {
         self.dropped.fetch_add(count, Ordering::Relaxed);
+    }
+}
+
+/// A run's live counts at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Figures {
+    /// Users running now.
+    pub running: u64,
+    /// Tasks started so far.
+    pub tasks: u64,
+    pub dropped_iterations: u64,
+    pub user_restarts: u64,
+}
+
+impl std::ops::Add for Figures {
+    type Output = Figures;
+
+    fn add(self, other: Figures) -> Figures {
+        Figures {
+            running: self.running + other.running,
+            tasks: self.tasks + other.tasks,
+            dropped_iterations: self.dropped_iterations + other.dropped_iterations,
+            user_restarts: self.user_restarts + other.user_restarts,
+        }
     }
 }
 
@@ -149,8 +197,9 @@ struct Shared {
     kill: CancellationToken,
     stop_timeout: Duration,
     run_time: Option<Duration>,
-    /// The `--iterations` budget.
+    /// This segment's share of the `--iterations` budget.
     iterations: Option<IterationBudget>,
+    segment: Segment,
     /// Traps already shown on stderr: (class, task, message).
     reported: Mutex<HashSet<(u32, String, String)>>,
 }
@@ -300,7 +349,8 @@ pub async fn run(
         kill,
         stop_timeout: plan.stop_timeout,
         run_time: plan.run_time,
-        iterations: plan.iterations.map(IterationBudget::new),
+        iterations: plan.iterations.map(|all| IterationBudget::new(plan.segment.share(all))),
+        segment: plan.segment,
         reported: Mutex::default(),
     });
     let started = match plan.model {

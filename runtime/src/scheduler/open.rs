@@ -16,7 +16,9 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::shape::Target;
-use super::{drain, Dealer, PoolPlan, RateLoad, RatePlan, Running, Shared, StartFailure, TaskEnd};
+use super::{
+    drain, Dealer, PoolPlan, RateLoad, RatePlan, Running, Segment, Shared, StartFailure, TaskEnd,
+};
 use crate::sync::lock;
 use crate::user::VirtualUser;
 
@@ -28,7 +30,8 @@ pub(super) async fn run(
     plan: &PoolPlan,
     max_users: u32,
 ) -> Instant {
-    let pool = Arc::new(Pool::new(shared.classes.len(), plan, max_users));
+    let segment = shared.segment;
+    let pool = Arc::new(Pool::new(shared.classes.len(), plan, max_users, segment));
     pool.preallocate(shared, plan.preallocated).await;
     let started = shared.start_clock();
     let (mut rates, mut shaped) = match load {
@@ -42,9 +45,12 @@ pub(super) async fn run(
             (RatePlan::constant(first), Some(targets))
         }
     };
-    let mut dealer = Dealer::new(shared.classes.iter().map(|class| class.weight));
+    // Iterations are numbered over the whole test; this segment starts its
+    // own, each of the class the whole test's deal gives it.
+    let mut deal = Dealer::new(shared.classes.iter().map(|class| class.weight)).enumerate();
     let mut workers = JoinSet::new();
-    let mut iteration = 0u64;
+    let mut iterations = segment.positions_from(0);
+    let mut iteration = iterations.next().unwrap_or(u64::MAX);
     let end = shared.run_time.map(|run_time| started + run_time);
     loop {
         let due = rates
@@ -67,13 +73,14 @@ pub(super) async fn run(
             }
             _ = shared.stop.cancelled() => break,
         }
-        let (Some(due), Some(class)) = (due, dealer.next()) else { break };
+        let class = deal.find(|(number, _)| *number as u64 == iteration).map(|(_, class)| class);
+        let (Some(due), Some(class)) = (due, class) else { break };
         if !shared.claim_iteration() {
             shared.stop.cancel();
             break;
         }
         pool.dispatch(shared, class, due, &mut workers);
-        iteration += 1;
+        iteration = iterations.next().unwrap_or(u64::MAX);
         while workers.try_join_next().is_some() {}
     }
     for class in 0..shared.classes.len() {
@@ -121,7 +128,9 @@ struct Pool {
     allocated: AtomicU32,
     max_users: u32,
     max_delay: Duration,
-    next_id: AtomicU64,
+    /// This segment's users made so far; their ids are its positions.
+    made: AtomicU64,
+    segment: Segment,
 }
 
 #[derive(Default)]
@@ -145,21 +154,26 @@ impl PooledUser {
 }
 
 impl Pool {
-    fn new(classes: usize, plan: &PoolPlan, max_users: u32) -> Pool {
+    /// The pool of `segment`'s share of `max_users`.
+    fn new(classes: usize, plan: &PoolPlan, max_users: u32, segment: Segment) -> Pool {
         Pool {
             classes: (0..classes).map(|_| Mutex::default()).collect(),
             allocated: AtomicU32::new(0),
-            max_users,
+            max_users: segment.share_of_users(max_users),
             max_delay: plan.max_delay,
-            next_id: AtomicU64::new(0),
+            made: AtomicU64::new(0),
+            segment,
         }
     }
 
-    /// Makes `users` users before the clock starts, split by class weight.
+    /// Makes this segment's share of `users` users (of the whole test) before
+    /// the clock starts, split by class weight.
     async fn preallocate(self: &Arc<Self>, shared: &Arc<Shared>, users: u32) {
         let weights = shared.classes.iter().map(|class| class.weight);
         let mut starting = JoinSet::new();
-        for class in Dealer::new(weights).take(users.min(self.max_users) as usize) {
+        let users = Dealer::new(weights).take(users as usize).enumerate();
+        let own = users.filter(|(position, _)| self.segment.owns(*position as u64));
+        for (_, class) in own {
             if !self.reserve() {
                 break;
             }
@@ -264,7 +278,7 @@ impl Pool {
     /// Makes a user of `class` whose slot is already reserved; on failure
     /// the slot is released.
     async fn new_user(&self, shared: &Shared, class: usize) -> Option<PooledUser> {
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let id = self.segment.position(self.made.fetch_add(1, Ordering::Relaxed));
         let running = Running::enter(&shared.progress);
         match shared.start_user(id, &shared.classes[class]).await {
             Ok(user) => Some(PooledUser { user, id, _running: running }),

@@ -115,16 +115,16 @@ pub fn parse_rate(text: &str, allow_zero: bool) -> Result<f64, String> {
 /// When each iteration of the open model is due: iteration `k` (from 0)
 /// starts when the iterations the rate has accumulated reach `k + ½`, so a
 /// rate of R for T seconds starts R·T iterations, evenly spaced. The rate is piecewise linear: ramps for `--stages`, steps for a
-/// shape (which appends a segment whenever its rate changes).
+/// shape (which appends a piece whenever its rate changes).
 #[derive(Debug, Clone)]
 pub struct RatePlan {
-    segments: Vec<Segment>,
-    /// The first segment that may hold the next due iteration.
+    pieces: Vec<Piece>,
+    /// The first piece that may hold the next due iteration.
     cursor: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
-struct Segment {
+struct Piece {
     /// Seconds from the start of the run.
     start: f64,
     /// Iterations accumulated before `start`.
@@ -132,12 +132,12 @@ struct Segment {
     /// Rate at `start` and at the end.
     from: f64,
     to: f64,
-    /// Seconds; infinite for the open-ended last segment of a fixed rate
+    /// Seconds; infinite for the open-ended last piece of a fixed rate
     /// or a shape.
     length: f64,
 }
 
-impl Segment {
+impl Piece {
     /// How fast the rate changes, per second.
     fn slope(&self) -> f64 {
         if self.length.is_finite() && self.length > 0.0 {
@@ -151,7 +151,7 @@ impl Segment {
         self.count + self.from * seconds + self.slope() * seconds * seconds / 2.0
     }
 
-    /// Seconds into the segment at which `k` iterations have accumulated.
+    /// Seconds into the piece at which `k` iterations have accumulated.
     fn reaches(&self, k: f64) -> Option<f64> {
         let needed = k - self.count;
         if needed <= 0.0 {
@@ -177,7 +177,7 @@ impl RatePlan {
     /// The same rate for as long as the run lasts.
     pub fn constant(rate: f64) -> RatePlan {
         RatePlan {
-            segments: vec![Segment {
+            pieces: vec![Piece {
                 start: 0.0,
                 count: 0.0,
                 from: rate,
@@ -190,21 +190,21 @@ impl RatePlan {
 
     /// Linear ramps between rate targets, from 0.
     pub fn ramps(stages: &Stages) -> RatePlan {
-        let mut plan = RatePlan { segments: Vec::new(), cursor: 0 };
+        let mut plan = RatePlan { pieces: Vec::new(), cursor: 0 };
         let (mut start, mut count, mut from) = (0.0, 0.0, 0.0);
         for &(length, to) in &stages.stages {
-            let segment = Segment { start, count, from, to, length: length.as_secs_f64() };
-            count = segment.count_after(segment.length);
-            start += segment.length;
+            let piece = Piece { start, count, from, to, length: length.as_secs_f64() };
+            count = piece.count_after(piece.length);
+            start += piece.length;
             from = to;
-            plan.segments.push(segment);
+            plan.pieces.push(piece);
         }
         plan
     }
 
     /// From `at` seconds on, run at `rate` (a shape's new answer).
     pub fn set_rate(&mut self, at: f64, rate: f64) {
-        let count = match self.segments.last_mut() {
+        let count = match self.pieces.last_mut() {
             Some(last) if last.from == rate && !last.length.is_finite() => return,
             Some(last) => {
                 let elapsed = (at - last.start).clamp(0.0, last.length);
@@ -214,23 +214,17 @@ impl RatePlan {
             }
             None => 0.0,
         };
-        self.segments.push(Segment {
-            start: at,
-            count,
-            from: rate,
-            to: rate,
-            length: f64::INFINITY,
-        });
+        self.pieces.push(Piece { start: at, count, from: rate, to: rate, length: f64::INFINITY });
     }
 
     /// When iteration `k` is due, in seconds from the start; `None` if the
     /// rate as known so far never gets there.
     pub fn due(&mut self, k: u64) -> Option<f64> {
-        while let Some(segment) = self.segments.get(self.cursor) {
-            if let Some(seconds) = segment.reaches(k as f64 + 0.5) {
-                return Some(segment.start + seconds);
+        while let Some(piece) = self.pieces.get(self.cursor) {
+            if let Some(seconds) = piece.reaches(k as f64 + 0.5) {
+                return Some(piece.start + seconds);
             }
-            if !segment.length.is_finite() {
+            if !piece.length.is_finite() {
                 return None;
             }
             self.cursor += 1;

@@ -12,6 +12,7 @@ use super::error::ApiError;
 use super::quotas::Quotas;
 use super::store::TenantRecord;
 use super::AppState;
+use crate::hex;
 
 /// The id of the token-less tenant of a server on loopback with no tenants.
 pub const LOCAL_TENANT: &str = "local";
@@ -50,11 +51,6 @@ pub fn new_id(bytes: usize) -> anyhow::Result<String> {
 /// The SHA-256 of a token, hex: what is stored.
 pub fn hash_token(token: &str) -> String {
     hex(ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref())
-}
-
-/// Lowercase hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// The bearer token of a request, if it has one.

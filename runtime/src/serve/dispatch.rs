@@ -364,6 +364,7 @@ async fn execute(
         // Addresses the tenant may target were checked when the run was
         // made; a tenant limited to public addresses gets no others.
         trust_host_addresses: !quotas.allow_host.is_empty(),
+        segment: crate::scheduler::Segment::WHOLE,
     };
     let prepared = run::prepare(component, spec, setting).await?;
     let handle = prepared.start();

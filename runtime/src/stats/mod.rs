@@ -12,7 +12,9 @@ mod summary;
 pub use history::{History, HistoryRow, PERCENTILES};
 pub use names::OVERFLOW_KIND;
 pub use shard::{Entry, Shard};
-pub use summary::{decode_histogram, MetricRow, RequestRow, ResponseTimes, Summary, Totals};
+pub use summary::{
+    decode_histogram, LostSegment, MetricRow, RequestRow, ResponseTimes, Summary, Totals,
+};
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -145,6 +147,11 @@ impl Recorder {
             let name = names.metric(name, |name| shard.has_metric(name));
             shard.add_trend(&name, value)
         });
+    }
+
+    /// Adds events recorded elsewhere (another process's), as they are.
+    pub fn absorb(&self, events: &Shard) {
+        self.with_local_shard(|shard, _| shard.merge(events));
     }
 
     /// Requests and failures so far, without merging histograms.

@@ -71,6 +71,30 @@ impl Entry {
         self.total_length += other.total_length;
     }
 
+    /// What this group gained since `earlier`, an earlier state of it;
+    /// `None` when nothing.
+    fn since(&self, earlier: &Entry) -> Option<Entry> {
+        if self.histogram.len() == earlier.histogram.len() && self.failures == earlier.failures {
+            return None;
+        }
+        let gained = |now: &Histogram<u64>, before: &Histogram<u64>| {
+            let mut gained = now.clone();
+            // `before` is an earlier state of `now`, so it is contained in it.
+            let _ = gained.subtract(before);
+            gained
+        };
+        let uncorrected = self.uncorrected.as_ref().map(|now| match &earlier.uncorrected {
+            Some(before) => gained(now, before),
+            None => now.clone(),
+        });
+        Some(Entry {
+            histogram: gained(&self.histogram, &earlier.histogram),
+            uncorrected,
+            failures: self.failures - earlier.failures,
+            total_length: self.total_length - earlier.total_length,
+        })
+    }
+
     fn record(&mut self, response_time: Duration, lateness: Option<Duration>) {
         match lateness {
             Some(lateness) => {
@@ -226,7 +250,8 @@ impl Shard {
         *self.task_errors.entry(key).or_default() += occurrences;
     }
 
-    pub(super) fn merge(&mut self, other: &Shard) {
+    /// Adds every event of `other`.
+    pub fn merge(&mut self, other: &Shard) {
         for (kind, by_name) in &other.requests {
             let mine = self.requests.entry(kind.clone()).or_default();
             for (name, entry) in by_name {
@@ -245,6 +270,46 @@ impl Shard {
         for (name, samples) in &other.trends {
             self.add_trend_histogram(name, samples);
         }
+    }
+
+    /// What this shard gained since `earlier`, an earlier state of the same
+    /// events: the events in between.
+    pub fn since(&self, earlier: &Shard) -> Shard {
+        let mut gained = Shard::default();
+        for (kind, name, entry) in self.entries() {
+            let change = match earlier.entry(kind, name) {
+                Some(before) => entry.since(before),
+                None => Some(entry.clone()),
+            };
+            if let Some(change) = change {
+                gained.add_entry(kind, name, &change);
+            }
+        }
+        let counted = |now: &HashMap<GroupKey, u64>, before: &HashMap<GroupKey, u64>| {
+            now.iter()
+                .map(|(key, count)| (key, count - before.get(key).copied().unwrap_or(0)))
+                .filter(|(_, count)| *count > 0)
+                .map(|(key, count)| (key.clone(), count))
+                .collect::<HashMap<_, _>>()
+        };
+        gained.errors = counted(&self.errors, &earlier.errors);
+        gained.task_errors = counted(&self.task_errors, &earlier.task_errors);
+        for (name, total) in &self.counters {
+            let change = total - earlier.counters.get(name).copied().unwrap_or(0.0);
+            if change != 0.0 {
+                gained.counters.insert(name.clone(), change);
+            }
+        }
+        for (name, samples) in &self.trends {
+            let mut change = samples.clone();
+            if let Some(before) = earlier.trends.get(name) {
+                let _ = change.subtract(before);
+            }
+            if !change.is_empty() {
+                gained.trends.insert(name.clone(), change);
+            }
+        }
+        gained
     }
 
     /// (requests, failures) over every group.

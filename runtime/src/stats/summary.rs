@@ -48,6 +48,19 @@ pub struct Summary {
     /// Custom counters and trends from guests, by name.
     #[serde(default)]
     pub metrics: Vec<MetricRow>,
+    /// A split test's segments that stopped reporting: their results are
+    /// only what was heard of them before.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost_segments: Vec<LostSegment>,
+}
+
+/// A segment of a split test that was lost.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct LostSegment {
+    /// `I/N`.
+    pub segment: String,
+    /// Why, e.g. "worker 2 exited with signal 9 (SIGKILL)".
+    pub reason: String,
 }
 
 /// A guest's custom counter or trend.
@@ -196,6 +209,7 @@ impl Summary {
             task_errors,
             history: Vec::new(),
             metrics: metric_rows(shard)?,
+            lost_segments: Vec::new(),
         })
     }
 }
@@ -224,32 +238,7 @@ impl Summary {
     pub fn merge(summaries: &[Summary]) -> Result<Summary> {
         let mut shard = Shard::default();
         for summary in summaries {
-            for row in &summary.requests {
-                let decode = |times: &ResponseTimes| {
-                    decode_histogram(&times.histogram)
-                        .with_context(|| format!("the histogram of {} {}", row.kind, row.name))
-                };
-                let uncorrected = row.uncorrected.as_ref().map(decode).transpose()?;
-                let total_length = (row.avg_length * row.count as f64).round() as u64;
-                let entry =
-                    Entry::from_parts(decode(&row.times)?, uncorrected, row.failures, total_length);
-                shard.add_entry(&row.kind, &row.name, &entry);
-            }
-            for error in &summary.errors {
-                let key = (error.kind.clone(), error.name.clone(), error.error.clone());
-                shard.add_error(key, error.occurrences);
-            }
-            for error in &summary.task_errors {
-                let key = (error.class.clone(), error.task.clone(), error.error.clone());
-                shard.add_task_error(key, error.occurrences);
-            }
-            for metric in &summary.metrics {
-                match metric.kind.as_str() {
-                    "counter" => shard.add_counter(&metric.name, metric.value),
-                    _ => shard
-                        .add_trend_histogram(&metric.name, &decode_histogram(&metric.histogram)?),
-                }
-            }
+            shard.merge(&summary.events()?);
         }
         let users = summaries.iter().map(|summary| summary.users).sum();
         let restarts = summaries.iter().map(|summary| summary.user_restarts).sum();
@@ -264,7 +253,43 @@ impl Summary {
             .map(|summary| summary.all_users_started_s)
             .reduce(max_started)
             .flatten();
+        merged.lost_segments =
+            summaries.iter().flat_map(|summary| summary.lost_segments.clone()).collect();
         Ok(merged)
+    }
+}
+
+impl Summary {
+    /// The summary's events as a shard again: its histograms decoded, its
+    /// failure groups, task errors and metrics counted.
+    pub fn events(&self) -> Result<Shard> {
+        let mut shard = Shard::default();
+        for row in &self.requests {
+            let decode = |times: &ResponseTimes| {
+                decode_histogram(&times.histogram)
+                    .with_context(|| format!("the histogram of {} {}", row.kind, row.name))
+            };
+            let uncorrected = row.uncorrected.as_ref().map(decode).transpose()?;
+            let total_length = (row.avg_length * row.count as f64).round() as u64;
+            let entry =
+                Entry::from_parts(decode(&row.times)?, uncorrected, row.failures, total_length);
+            shard.add_entry(&row.kind, &row.name, &entry);
+        }
+        for error in &self.errors {
+            let key = (error.kind.clone(), error.name.clone(), error.error.clone());
+            shard.add_error(key, error.occurrences);
+        }
+        for error in &self.task_errors {
+            let key = (error.class.clone(), error.task.clone(), error.error.clone());
+            shard.add_task_error(key, error.occurrences);
+        }
+        for metric in &self.metrics {
+            match metric.kind.as_str() {
+                "counter" => shard.add_counter(&metric.name, metric.value),
+                _ => shard.add_trend_histogram(&metric.name, &decode_histogram(&metric.histogram)?),
+            }
+        }
+        Ok(shard)
     }
 }
 

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use super::Param;
 use crate::one_line;
 use crate::run::{inspect_component, ComponentInfo, RunLog, RunSetting, RunSpec};
-use crate::serve::auth::{hex, Tenant};
+use crate::serve::auth::Tenant;
 use crate::serve::error::{ApiError, ErrorBody};
 use crate::serve::store::ComponentRecord;
 use crate::serve::{now, AppState};
@@ -65,7 +65,7 @@ pub async fn upload(
                 "the component is larger than this tenant's component-size quota of {limit} bytes"
             ))
         })?;
-    let digest = hex(ring::digest::digest(&ring::digest::SHA256, &bytes).as_ref());
+    let digest = crate::engine::digest(&bytes);
     let (tenant_id, key) = (tenant.id.clone(), digest.clone());
     if let Some(record) = state.db(move |store| store.component(&tenant_id, &key)).await? {
         return Ok((StatusCode::OK, Json(view(record)?)));
@@ -89,6 +89,7 @@ pub async fn upload(
         log: RunLog::kept(16 << 10),
         ca_files: Vec::new(),
         trust_host_addresses: false,
+        segment: crate::scheduler::Segment::WHOLE,
     };
     let info = inspect_component(component, &guest, &setting)
         .await

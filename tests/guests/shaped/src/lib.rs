@@ -1,6 +1,6 @@
 //! A user with a load shape. `-e SHAPE=users`: 2 users for 2 s, then 5
 //! users for 2 s, then stop. `-e SHAPE=rate`: 50 iterations/s for 2 s,
-//! then 100/s for 2 s, then stop. Each task is `GET /shaped`.
+//! then 100/s for 2 s, then stop. Each task is `GET /shaped`; each user first says `GET /user/{id}`.
 
 use std::time::Duration;
 
@@ -20,6 +20,7 @@ impl User for Visitor {
     }
 
     fn on_start() -> Result<Self> {
+        http::get(&format!("/user/{}", context::user_id())).send()?;
         Ok(Visitor)
     }
 }
