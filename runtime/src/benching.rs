@@ -29,6 +29,7 @@ impl BenchUser {
             ca_files: Vec::new(),
             trust_host_addresses: true,
             segment: crate::scheduler::Segment::WHOLE,
+            local_ips: crate::run::LocalIps::default(),
         };
         let budget = RunBudget::new(guest.budgets.clone(), crate::limits::open_files());
         let recorder = Recorder::new(guest.budgets.max_names);

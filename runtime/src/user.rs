@@ -11,6 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::{LoadTarget, User, UserClass};
 use crate::engine::UserComponent;
+use crate::protocols::connect::LocalIps;
 use crate::protocols::context::{ContextConfig, ContextUser};
 use crate::protocols::events::EventsUser;
 use crate::protocols::grpc::{GrpcConfig, GrpcUser};
@@ -62,6 +63,8 @@ pub struct RunServices {
     pub budget: Arc<RunBudget>,
     /// Where the run's messages go.
     pub log: RunLog,
+    /// The local addresses users' connections go out from (`--local-ips`).
+    pub local_ips: LocalIps,
 }
 
 /// WASI resources (streams, pollables, wasi:http requests and fields) a
@@ -100,7 +103,8 @@ impl VirtualUser {
         let recorder = services.recorder.for_user();
         let budget = services.budget.for_user();
         let max_resources = services.budget.budgets().max_resources as usize;
-        let http = HttpUser::new(Arc::clone(&services.http), recorder.clone(), &budget);
+        let source = services.local_ips.for_user(user_id);
+        let http = HttpUser::new(Arc::clone(&services.http), recorder.clone(), &budget, source);
         let mut wasi_table = ResourceTable::new();
         wasi_table.set_max_capacity(max_resources.saturating_mul(WASI_RESOURCES_PER_BUDGETED));
         let context = ContextUser::new(
@@ -120,9 +124,9 @@ impl VirtualUser {
             wasi_table,
             wasi_http: WasiHttpUser::new(&http),
             http,
-            grpc: GrpcUser::new(Arc::clone(&services.grpc), recorder.clone(), &budget),
-            tcp: TcpUser::new(Arc::clone(&services.tcp), recorder.clone(), &budget),
-            udp: UdpUser::new(Arc::clone(&services.udp), recorder.clone(), &budget),
+            grpc: GrpcUser::new(Arc::clone(&services.grpc), recorder.clone(), &budget, source),
+            tcp: TcpUser::new(Arc::clone(&services.tcp), recorder.clone(), &budget, source),
+            udp: UdpUser::new(Arc::clone(&services.udp), recorder.clone(), &budget, source),
             events: EventsUser::new(recorder.clone(), &budget),
             context,
             limits: StoreLimitsBuilder::new()

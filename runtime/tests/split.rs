@@ -296,3 +296,23 @@ fn a_segment_reads_like_its_flag() {
     assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("--segment"), "{}", run.stderr);
 }
+
+#[test]
+fn local_ips_spread_the_users_connections() {
+    let nginx = Nginx::start(1);
+    let hammer = guest("http-hammer");
+    let path = hammer.to_str().unwrap_or_default();
+    let flags = ["-u", "4", "-i", "400", "--local-ips", "127.0.0.1-127.0.0.3,127.0.0.9"];
+    let run =
+        run_wasmload(wasmload(), &[&["run", path, "--host", &nginx.url()][..], &flags].concat());
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let clients = nginx.by_client();
+    let mut addresses: Vec<&str> = clients.keys().map(String::as_str).collect();
+    addresses.sort_unstable();
+    assert_eq!(addresses, ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.9"], "{clients:?}");
+    assert_eq!(clients.values().sum::<u64>(), 400);
+
+    let refused = run_wasmload(wasmload(), &["run", path, "--local-ips", "127.0.0.9-127.0.0.1"]);
+    assert_eq!(refused.code, Some(2));
+    assert!(refused.stderr.contains("from the lower address to the higher"), "{}", refused.stderr);
+}

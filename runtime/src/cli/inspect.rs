@@ -28,6 +28,7 @@ pub async fn inspect(args: InspectArgs) -> Result<()> {
         ca_files: args.local.ca_cert.clone(),
         trust_host_addresses: true,
         segment: crate::scheduler::Segment::WHOLE,
+        local_ips: crate::run::LocalIps::default(),
     };
     let info =
         inspect_component(Arc::new(component), &args.guest, &setting).await.map_err(BadInput)?;

@@ -124,6 +124,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
 
+    /// Spread users' connections over these local addresses, user by user:
+    /// addresses, ranges and networks, e.g. 127.0.0.1-127.0.0.8,10.0.1.0/28
+    /// (one address has about 28,000 ports to reach one target with).
+    #[arg(long, value_name = "IPS", value_parser = crate::run::LocalIps::parse)]
+    pub local_ips: Option<crate::run::LocalIps>,
+
     #[command(flatten)]
     pub split: SplitArgs,
 

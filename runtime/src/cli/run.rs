@@ -70,6 +70,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
         ca_files: args.local.ca_cert.clone(),
         trust_host_addresses: true,
         segment,
+        local_ips: args.local_ips.clone().unwrap_or_default(),
     };
     let test = split::test_id(&spec, &bytes);
     let prepared = run::prepare(Arc::new(component), spec, setting).await?;
@@ -116,6 +117,7 @@ fn load(
 /// Runs the test as `processes` worker processes of this binary, one
 /// segment each, and shows and reports them here as one run.
 async fn coordinate(args: RunArgs, path: &Path, processes: u32, stops: Stops) -> Result<()> {
+    let local_flags = local_flags(&args)?;
     let mut spec = args.spec;
     // One seed for every segment, so each user draws what it would alone.
     spec.guest.seed.get_or_insert_with(|| fastrand::u64(..));
@@ -128,17 +130,14 @@ async fn coordinate(args: RunArgs, path: &Path, processes: u32, stops: Stops) ->
         ca_files: args.local.ca_cert.clone(),
         trust_host_addresses: true,
         segment: Segment::WHOLE,
+        local_ips: args.local_ips.clone().unwrap_or_default(),
     };
     drop(run::prepare(Arc::new(component), spec.clone(), setting).await?);
     let scratch = Scratch::new()?;
     let config = scratch.0.join("wasmload.toml");
     std::fs::write(&config, split::spec_file(&spec)?)
         .with_context(|| format!("cannot write {}", config.display()))?;
-    let command = WorkerCommand {
-        component: split::absolute(path)?,
-        config,
-        local_flags: local_flags(&args.local)?,
-    };
+    let command = WorkerCommand { component: split::absolute(path)?, config, local_flags };
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let test = split::test_id(&spec, &bytes);
     let collector = Arc::new(Collector::bind(loopback, processes, Some(test)).await?);
@@ -160,11 +159,16 @@ async fn all_exited(handles: Vec<tokio::task::JoinHandle<()>>) {
     }
 }
 
-/// The flags that name this machine's files, for a worker to get the same.
-fn local_flags(local: &LocalArgs) -> Result<Vec<String>> {
+/// The flags about this machine (its files, its addresses), for a worker
+/// to get the same.
+fn local_flags(args: &RunArgs) -> Result<Vec<String>> {
+    let local = &args.local;
     let mut flags = Vec::new();
     for file in &local.ca_cert {
         flags.push(format!("--ca-cert={}", split::absolute(file)?.display()));
+    }
+    if let Some(ips) = &args.local_ips {
+        flags.push(format!("--local-ips={ips}"));
     }
     match local.compile_cache() {
         Some(dir) => flags.push(format!("--cache-dir={}", split::absolute(&dir)?.display())),

@@ -2,15 +2,146 @@
 //! destination by name, resolves it here, and keeps only allowed addresses.
 
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::HttpConnector;
+use ipnet::IpNet;
+use tokio::net::{TcpSocket, TcpStream};
 
 use crate::sandbox::NetworkPolicy;
+
+/// `--local-ips`: the local addresses users' connections go out from,
+/// dealt to users in turn, so that more connections reach one target than
+/// one source address has ports for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalIps {
+    v4: Vec<Ipv4Addr>,
+    v6: Vec<Ipv6Addr>,
+    /// As given, to hand on to worker processes.
+    text: String,
+}
+
+/// The most addresses `--local-ips` may list.
+const MAX_LOCAL_IPS: usize = 65_536;
+
+impl LocalIps {
+    /// Parses a comma-separated list of addresses, ranges
+    /// (`127.0.0.1-127.0.0.8`) and networks (`10.1.0.0/24`, every host of it).
+    pub fn parse(text: &str) -> Result<LocalIps, String> {
+        let mut ips = LocalIps { text: text.to_owned(), ..LocalIps::default() };
+        for item in text.split(',').map(str::trim).filter(|item| !item.is_empty()) {
+            let addresses: Vec<IpAddr> = if let Some((first, last)) = item.split_once('-') {
+                range(first.trim(), last.trim()).map_err(|e| format!("`{item}`: {e}"))?
+            } else if item.contains('/') {
+                let net: IpNet = item.parse().map_err(|e| format!("`{item}`: {e}"))?;
+                net.hosts().take(MAX_LOCAL_IPS + 1).collect()
+            } else {
+                vec![item.parse().map_err(|e| format!("`{item}`: {e}"))?]
+            };
+            for address in addresses {
+                match address {
+                    IpAddr::V4(v4) => ips.v4.push(v4),
+                    IpAddr::V6(v6) => ips.v6.push(v6),
+                }
+            }
+            if ips.v4.len() + ips.v6.len() > MAX_LOCAL_IPS {
+                return Err(format!("more than {MAX_LOCAL_IPS} addresses"));
+            }
+        }
+        if ips.v4.is_empty() && ips.v6.is_empty() {
+            return Err(format!("`{text}` names no address"));
+        }
+        Ok(ips)
+    }
+
+    /// Where user `user_id`'s connections come from.
+    pub fn for_user(&self, user_id: u64) -> Source {
+        fn pick<T: Copy>(list: &[T], user_id: u64) -> Option<T> {
+            let count = u64::try_from(list.len()).ok().filter(|count| *count > 0)?;
+            list.get(usize::try_from(user_id % count).ok()?).copied()
+        }
+        Source { v4: pick(&self.v4, user_id), v6: pick(&self.v6, user_id) }
+    }
+}
+
+impl std::fmt::Display for LocalIps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// Every address from `first` to `last`, both of one family.
+fn range(first: &str, last: &str) -> Result<Vec<IpAddr>, String> {
+    let parse = |text: &str| text.parse::<IpAddr>().map_err(|e| format!("`{text}`: {e}"));
+    let (first, last) = (parse(first)?, parse(last)?);
+    let (low, high) = match (first, last) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => (u128::from(u32::from(a)), u128::from(u32::from(b))),
+        (IpAddr::V6(a), IpAddr::V6(b)) => (u128::from(a), u128::from(b)),
+        _ => return Err("a range is of one address family".into()),
+    };
+    if low > high {
+        return Err("a range goes from the lower address to the higher".into());
+    }
+    if high - low >= MAX_LOCAL_IPS as u128 {
+        return Err(format!("more than {MAX_LOCAL_IPS} addresses"));
+    }
+    Ok((low..=high)
+        .map(|n| match first {
+            IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::from(n as u32)),
+            IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::from(n)),
+        })
+        .collect())
+}
+
+/// Where one user's connections come from: an address of each family, or
+/// whatever the system picks.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Source {
+    v4: Option<Ipv4Addr>,
+    v6: Option<Ipv6Addr>,
+}
+
+impl Source {
+    /// The local address, port 0, of a socket that reaches `peer`.
+    pub fn bind_for(&self, peer: &SocketAddr) -> SocketAddr {
+        let ip = match peer {
+            SocketAddr::V4(_) => IpAddr::V4(self.v4.unwrap_or(Ipv4Addr::UNSPECIFIED)),
+            SocketAddr::V6(_) => IpAddr::V6(self.v6.unwrap_or(Ipv6Addr::UNSPECIFIED)),
+        };
+        SocketAddr::new(ip, 0)
+    }
+
+    fn bound(&self, peer: &SocketAddr) -> bool {
+        match peer {
+            SocketAddr::V4(_) => self.v4.is_some(),
+            SocketAddr::V6(_) => self.v6.is_some(),
+        }
+    }
+
+    /// A TCP connection to the first of `addresses` that answers, from
+    /// this source.
+    pub async fn connect_tcp(&self, addresses: &[SocketAddr]) -> std::io::Result<TcpStream> {
+        let mut last = None;
+        for peer in addresses {
+            let socket = match peer {
+                SocketAddr::V4(_) => TcpSocket::new_v4()?,
+                SocketAddr::V6(_) => TcpSocket::new_v6()?,
+            };
+            if self.bound(peer) {
+                socket.bind(self.bind_for(peer))?;
+            }
+            match socket.connect(*peer).await {
+                Ok(stream) => return Ok(stream),
+                Err(error) => last = Some(error),
+            }
+        }
+        Err(last.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
+    }
+}
 
 /// Resolves `host` (a name or an address literal) on `port`, after checking
 /// the destination, and returns the allowed addresses.
@@ -31,13 +162,22 @@ pub async fn resolve(
     policy.filter_resolved(bare, addresses).map_err(|denied| denied.to_string())
 }
 
-/// An HTTP connector whose name lookups only return allowed addresses.
-/// (Address literals skip the resolver: check them with
-/// [`NetworkPolicy::check_target`] before each request.)
-pub fn http_connector(policy: &Arc<NetworkPolicy>) -> HttpConnector<PolicyResolver> {
+/// An HTTP connector whose name lookups only return allowed addresses,
+/// connecting from `source`. (Address literals skip the resolver: check
+/// them with [`NetworkPolicy::check_target`] before each request.)
+pub fn http_connector(
+    policy: &Arc<NetworkPolicy>,
+    source: Source,
+) -> HttpConnector<PolicyResolver> {
     let mut tcp = HttpConnector::new_with_resolver(PolicyResolver(Arc::clone(policy)));
     tcp.enforce_http(false);
     tcp.set_nodelay(true);
+    match (source.v4, source.v6) {
+        (Some(v4), Some(v6)) => tcp.set_local_addresses(v4, v6),
+        (Some(v4), None) => tcp.set_local_address(Some(IpAddr::V4(v4))),
+        (None, Some(v6)) => tcp.set_local_address(Some(IpAddr::V6(v6))),
+        (None, None) => {}
+    }
     tcp
 }
 
@@ -69,5 +209,51 @@ impl tower_service::Service<Name> for PolicyResolver {
             })?;
             Ok(allowed.into_iter())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_ips_take_addresses_ranges_and_networks() {
+        let ips = LocalIps::parse("127.0.0.1-127.0.0.3, 10.0.0.0/30,::1").unwrap();
+        let v4: Vec<String> = ips.v4.iter().map(ToString::to_string).collect();
+        assert_eq!(v4, ["127.0.0.1", "127.0.0.2", "127.0.0.3", "10.0.0.1", "10.0.0.2"]);
+        assert_eq!(ips.v6, [Ipv6Addr::LOCALHOST]);
+        for (text, error) in [
+            ("127.0.0.9-127.0.0.1", "from the lower address"),
+            ("127.0.0.1-::1", "one address family"),
+            ("10.0.0.0/8", "more than 65536"),
+            ("localhost", "invalid IP address syntax"),
+            (",", "names no address"),
+        ] {
+            let refused = LocalIps::parse(text).unwrap_err();
+            assert!(refused.contains(error), "{text}: {refused}");
+        }
+    }
+
+    #[test]
+    fn users_take_the_addresses_in_turn() {
+        let ips = LocalIps::parse("127.0.0.1-127.0.0.3").unwrap();
+        let peer: SocketAddr = "127.0.0.1:80".parse().unwrap();
+        let sources: Vec<String> =
+            (0..4).map(|user| ips.for_user(user).bind_for(&peer).ip().to_string()).collect();
+        assert_eq!(sources, ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.1"]);
+        // No IPv6 address given: an IPv6 peer is reached from any.
+        let v6_peer: SocketAddr = "[::1]:80".parse().unwrap();
+        assert!(ips.for_user(0).bind_for(&v6_peer).ip().is_unspecified());
+        assert_eq!(Source::default().bind_for(&peer).ip(), IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    }
+
+    #[tokio::test]
+    async fn tcp_connections_come_from_the_users_address() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let target = listener.local_addr().unwrap();
+        let source = LocalIps::parse("127.0.0.7").unwrap().for_user(0);
+        let _stream = source.connect_tcp(&[target]).await.unwrap();
+        let (_, peer) = listener.accept().await.unwrap();
+        assert_eq!(peer.ip().to_string(), "127.0.0.7");
     }
 }

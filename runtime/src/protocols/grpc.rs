@@ -14,7 +14,8 @@ use tonic::{Code, Status};
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::grpc::{self, CallOptions, Error, Reply, Status as GuestStatus};
-use crate::protocols::{connect, error_chain};
+use crate::protocols::connect::{self, Source};
+use crate::protocols::error_chain;
 use crate::sandbox::{ConnectionPermit, NetworkPolicy, UserBudget};
 use crate::stats::{Recorder, RequestEvent};
 
@@ -37,6 +38,7 @@ pub struct GrpcUser {
     channels: HashMap<String, (Channel, ConnectionPermit)>,
     recorder: Recorder,
     budget: Arc<UserBudget>,
+    source: Source,
 }
 
 /// The two call shapes.
@@ -48,9 +50,15 @@ enum Shape {
 
 impl GrpcUser {
     /// A user with no channels yet, recording into `recorder`, within the
-    /// user's `budget`.
-    pub fn new(config: Arc<GrpcConfig>, recorder: Recorder, budget: &Arc<UserBudget>) -> Self {
-        GrpcUser { config, channels: HashMap::new(), recorder, budget: Arc::clone(budget) }
+    /// user's `budget`, connecting from `source`.
+    pub fn new(
+        config: Arc<GrpcConfig>,
+        recorder: Recorder,
+        budget: &Arc<UserBudget>,
+        source: Source,
+    ) -> Self {
+        let budget = Arc::clone(budget);
+        GrpcUser { config, channels: HashMap::new(), recorder, budget, source }
     }
 
     /// Makes the call and records its event.
@@ -164,7 +172,7 @@ impl GrpcUser {
                 message: exceeded.to_string(),
             })
         })?;
-        let tcp = connect::http_connector(&self.config.network);
+        let tcp = connect::http_connector(&self.config.network, self.source);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(self.config.tls.clone())
             .https_or_http()

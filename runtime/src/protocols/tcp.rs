@@ -5,12 +5,11 @@ use std::time::{Duration, Instant};
 
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::tcp::{self, ConnectOptions, Error};
-use crate::protocols::connect;
+use crate::protocols::connect::{self, Source};
 use crate::protocols::within;
 use crate::sandbox::{
     budgeted_table, push_budgeted, ConnectionPermit, Exceeded, HostBytes, NetworkPolicy, UserBudget,
@@ -38,17 +37,24 @@ pub struct TcpUser {
     connections: ResourceTable,
     recorder: Recorder,
     budget: Arc<UserBudget>,
+    source: Source,
 }
 
 impl TcpUser {
     /// A user with no connections yet, recording into `recorder`, within
-    /// the user's `budget`.
-    pub fn new(config: Arc<TcpConfig>, recorder: Recorder, budget: &Arc<UserBudget>) -> Self {
+    /// the user's `budget`, connecting from `source`.
+    pub fn new(
+        config: Arc<TcpConfig>,
+        recorder: Recorder,
+        budget: &Arc<UserBudget>,
+        source: Source,
+    ) -> Self {
         TcpUser {
             config,
             connections: budgeted_table(budget.budgets().max_resources),
             recorder,
             budget: Arc::clone(budget),
+            source,
         }
     }
 
@@ -94,13 +100,14 @@ impl Connection {
         tls: Option<&TlsConnector>,
         network: &NetworkPolicy,
         budget: &Arc<UserBudget>,
+        source: Source,
     ) -> Result<Self, Error> {
         let (host, port) = split_address(address)?;
         let permit = budget.connect().map_err(|exceeded| Error::Connect(exceeded.to_string()))?;
         let held = budget.hold(0).map_err(over_budget)?;
         let addresses = connect::resolve(network, host, port).await.map_err(Error::Connect)?;
         let tcp =
-            TcpStream::connect(&addresses[..]).await.map_err(|e| Error::Connect(e.to_string()))?;
+            source.connect_tcp(&addresses).await.map_err(|e| Error::Connect(e.to_string()))?;
         let _ = tcp.set_nodelay(true);
         let stream: Box<dyn Stream> = match tls {
             None => Box::new(tcp),
@@ -174,7 +181,7 @@ impl tcp::HostConnection for TcpUser {
     ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
         let started = Instant::now();
         let tls = options.tls.then_some(&self.config.tls);
-        let open = Connection::open(&address, tls, &self.config.network, &self.budget);
+        let open = Connection::open(&address, tls, &self.config.network, &self.budget, self.source);
         let opened = within(self.timeout(options.timeout_us), open, Error::Timeout).await;
         self.record("connect", started, 0, opened.as_ref().err());
         Ok(match opened {

@@ -7,7 +7,7 @@ use tokio::net::UdpSocket;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::udp::{self, Error};
-use crate::protocols::connect;
+use crate::protocols::connect::{self, Source};
 use crate::protocols::tcp::split_address;
 use crate::protocols::within;
 use crate::sandbox::{budgeted_table, push_budgeted, ConnectionPermit, NetworkPolicy, UserBudget};
@@ -30,17 +30,24 @@ pub struct UdpUser {
     sockets: ResourceTable,
     recorder: Recorder,
     budget: Arc<UserBudget>,
+    source: Source,
 }
 
 impl UdpUser {
     /// A user with no sockets yet, recording into `recorder`, within the
-    /// user's `budget`.
-    pub fn new(config: Arc<UdpConfig>, recorder: Recorder, budget: &Arc<UserBudget>) -> Self {
+    /// user's `budget`, sending from `source`.
+    pub fn new(
+        config: Arc<UdpConfig>,
+        recorder: Recorder,
+        budget: &Arc<UserBudget>,
+        source: Source,
+    ) -> Self {
         UdpUser {
             config,
             sockets: budgeted_table(budget.budgets().max_resources),
             recorder,
             budget: Arc::clone(budget),
+            source,
         }
     }
 
@@ -73,6 +80,7 @@ impl Socket {
         address: &str,
         network: &NetworkPolicy,
         budget: &Arc<UserBudget>,
+        source: Source,
     ) -> Result<Self, Error> {
         let (host, port) = split_address(address)
             .map_err(|_| Error::InvalidAddress(format!("`{address}` is not host:port")))?;
@@ -80,8 +88,7 @@ impl Socket {
         let addresses =
             connect::resolve(network, host, port).await.map_err(Error::InvalidAddress)?;
         let peer = addresses[0];
-        let local = if peer.is_ipv4() { "0.0.0.0:0" } else { "[::]:0" };
-        let socket = UdpSocket::bind(local).await.map_err(io_error)?;
+        let socket = UdpSocket::bind(source.bind_for(&peer)).await.map_err(io_error)?;
         socket.connect(peer).await.map_err(io_error)?;
         Ok(Socket { socket, _permit: permit })
     }
@@ -101,7 +108,7 @@ impl udp::HostSocket for UdpUser {
         &mut self,
         address: String,
     ) -> wasmtime::Result<Result<Resource<Socket>, Error>> {
-        Ok(match Socket::open(&address, &self.config.network, &self.budget).await {
+        Ok(match Socket::open(&address, &self.config.network, &self.budget, self.source).await {
             Ok(socket) => Ok(push_budgeted(&mut self.sockets, socket, "UDP sockets")?),
             Err(error) => Err(error),
         })

@@ -25,6 +25,7 @@ use tokio_rustls::TlsConnector;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::UserComponent;
+pub use crate::protocols::connect::LocalIps;
 use crate::protocols::context::ContextConfig;
 use crate::protocols::grpc::GrpcConfig;
 use crate::protocols::http::HttpConfig;
@@ -81,6 +82,8 @@ pub struct RunSetting {
     pub trust_host_addresses: bool,
     /// The share of the test this process runs (`--segment`).
     pub segment: Segment,
+    /// The local addresses users' connections go out from (`--local-ips`).
+    pub local_ips: LocalIps,
 }
 
 /// A run checked and planned, ready to start: its component described,
@@ -617,6 +620,7 @@ pub fn services(
         }),
         budget,
         log: setting.log.clone(),
+        local_ips: setting.local_ips.clone(),
     })
 }
 

@@ -365,6 +365,7 @@ async fn execute(
         // made; a tenant limited to public addresses gets no others.
         trust_host_addresses: !quotas.allow_host.is_empty(),
         segment: crate::scheduler::Segment::WHOLE,
+        local_ips: crate::run::LocalIps::default(),
     };
     let prepared = run::prepare(component, spec, setting).await?;
     let handle = prepared.start();

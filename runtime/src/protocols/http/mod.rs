@@ -18,6 +18,7 @@ use url::Url;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::http::{self, Error as GuestError, Request};
+use crate::protocols::connect::Source;
 use crate::sandbox::{budgeted_table, push_budgeted, NetworkPolicy, Sandbox, UserBudget};
 use crate::stats::{Recorder, RequestEvent};
 
@@ -62,10 +63,15 @@ pub struct HttpUser {
 
 impl HttpUser {
     /// A fresh session (no cookies, no connections) recording into
-    /// `recorder`, within the user's `budget`.
-    pub fn new(config: Arc<HttpConfig>, recorder: Recorder, budget: &Arc<UserBudget>) -> Self {
+    /// `recorder`, within the user's `budget`, connecting from `source`.
+    pub fn new(
+        config: Arc<HttpConfig>,
+        recorder: Recorder,
+        budget: &Arc<UserBudget>,
+        source: Source,
+    ) -> Self {
         HttpUser {
-            session: Session::new(&config.tls, &config.network, config.max_body, budget),
+            session: Session::new(&config.tls, &config.network, config.max_body, budget, source),
             config,
             responses: budgeted_table(budget.budgets().max_resources),
             recorder,

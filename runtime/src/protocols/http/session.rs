@@ -94,14 +94,15 @@ pub fn resolve(base: Option<&Url>, target: &str) -> Result<Url, SendError> {
 impl Session {
     /// An empty session whose TLS connections use `tls`, reaching only
     /// what `network` allows, reading bodies of at most `max_body` bytes,
-    /// connecting and sending within the user's `budget`.
+    /// connecting (from `source`) and sending within the user's `budget`.
     pub fn new(
         tls: &rustls::ClientConfig,
         network: &Arc<NetworkPolicy>,
         max_body: usize,
         budget: &Arc<UserBudget>,
+        source: connect::Source,
     ) -> Self {
-        let tcp = connect::http_connector(network);
+        let tcp = connect::http_connector(network, source);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls.clone())
             .https_or_http()

@@ -90,6 +90,7 @@ pub async fn upload(
         ca_files: Vec::new(),
         trust_host_addresses: false,
         segment: crate::scheduler::Segment::WHOLE,
+        local_ips: crate::run::LocalIps::default(),
     };
     let info = inspect_component(component, &guest, &setting)
         .await
