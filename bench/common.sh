@@ -18,37 +18,46 @@ build_wasmload() {
     HAMMER="$GUESTS/http_hammer.wasm"
 }
 
-# nginx with one worker pinned to the target core, answering every GET
-# with a 12-byte body over keep-alive connections.
+# nginx answering every GET with a 12-byte body over keep-alive
+# connections: one worker pinned to the target core, or with
+# NGINX_WORKERS=N, N workers on any core sharing the port (reuseport).
+# NGINX_LOG=PATH logs every request there, one line each.
 start_nginx() {
     local dir="$PEERS/nginx"
+    local workers="${NGINX_WORKERS:-1}"
     mkdir -p "$dir"
     # nginx's mask has CPU 0 rightmost.
-    local mask=1
+    local mask=1 pinning=(taskset -c "$TARGET_CORE") reuse=""
     for _ in $(seq "$TARGET_CORE"); do mask="${mask}0"; done
+    local affinity="worker_cpu_affinity $mask;"
+    if [ "$workers" -gt 1 ]; then
+        affinity="" pinning=() reuse=" reuseport"
+    fi
+    local log="access_log off;"
+    [ -n "${NGINX_LOG:-}" ] && log="log_format counted '\$request_method \$uri'; access_log $NGINX_LOG counted buffer=256k;"
     cat > "$dir/nginx.conf" <<CONF
-worker_processes 1;
-worker_cpu_affinity $mask;
+worker_processes $workers;
+$affinity
 worker_rlimit_nofile $(ulimit -Hn);
 daemon on;
 pid $dir/nginx.pid;
 error_log $dir/error.log;
-events { worker_connections 65536; }
+events { worker_connections $(( $(ulimit -Hn) - 64 )); }
 http {
-  access_log off;
+  $log
   keepalive_requests 100000000;
   keepalive_timeout 300s;
   server {
-    listen 127.0.0.1:$NGINX_PORT backlog=65535;
+    listen 127.0.0.1:$NGINX_PORT backlog=65535$reuse;
     location / { return 200 "hello world\n"; }
   }
 }
 CONF
     stop_nginx
-    taskset -c "$TARGET_CORE" nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log"
+    "${pinning[@]}" nginx -c "$dir/nginx.conf" -p "$dir" -e "$dir/error.log"
     trap stop_nginx EXIT
     for _ in $(seq 50); do
-        curl -sf "$TARGET/" >/dev/null && return
+        curl -sf "$TARGET/ready" >/dev/null && return
         sleep 0.1
     done
     echo "nginx did not answer on $TARGET" >&2

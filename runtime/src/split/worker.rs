@@ -4,6 +4,8 @@
 //! obeys the stop the collector sends back, and stops by itself when the
 //! collector is gone.
 
+use std::future::Future;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context, Result};
@@ -26,29 +28,61 @@ const PATIENCE: Duration = Duration::from_secs(300);
 /// stops: its results would go nowhere.
 const ORPHANED: Duration = Duration::from_secs(30);
 
+/// The longest one report may take to be answered.
+const ANSWER: Duration = Duration::from_secs(10);
+
+/// The longest `ready` waits for its answer: the collector answers once
+/// every segment is ready, or when it gives up waiting (`--ready-timeout`).
+const START: Duration = Duration::from_secs(24 * 3600);
+
 /// One segment's line to its collector.
 pub struct Worker {
     client: ApiClient,
     segment: Segment,
     log: RunLog,
+    /// A thread of its own for reporting: behind thousands of users busy
+    /// starting, a tick on the run's threads could wait longer than the
+    /// collector's patience.
+    reporting: Option<tokio::runtime::Runtime>,
 }
 
 impl Worker {
     /// A worker of `segment`, reporting to the collector at `collector`.
     pub fn new(collector: Url, segment: Segment, log: RunLog) -> Result<Worker> {
         let tls = crate::protocols::tls::client_config(&[], false)?;
-        Ok(Worker { client: ApiClient::new(collector, None, tls), segment, log })
+        let reporting = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("wasmload-report")
+            .enable_all()
+            .build()
+            .context("cannot start the reporting thread")?;
+        Ok(Worker {
+            client: ApiClient::new(collector, None, tls),
+            segment,
+            log,
+            reporting: Some(reporting),
+        })
     }
 
     fn path(&self, what: &str) -> String {
         format!("v1/segments/{}/{what}", self.segment.index)
     }
 
+    /// Runs `work` on the reporting thread.
+    async fn on_reporting<T: Send + 'static>(
+        &self,
+        work: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let reporting = self.reporting.as_ref().context("the reporting thread is gone")?;
+        reporting.spawn(work).await.context("the reporting thread failed")?
+    }
+
     /// Says this segment of `test` is ready and waits for every other:
     /// gives the instant they all start.
     pub async fn ready(&self, test: TestId) -> Result<SystemTime> {
         let ready = Ready { segment: self.segment.to_string(), test };
-        let start: Start = self.call_patiently(&self.path("ready"), &ready, PATIENCE).await?;
+        let start: Start =
+            self.call_patiently(&self.path("ready"), &ready, PATIENCE, START).await?;
         Ok(UNIX_EPOCH + Duration::from_millis(start.start_at_ms))
     }
 
@@ -57,16 +91,18 @@ impl Worker {
     pub async fn report(&self, handle: RunHandle) -> Result<Finished> {
         let watch = handle.watch();
         let ticking = async {
-            let mut taken = Shard::default();
+            let mut taken = Arc::new(Shard::default());
             let mut heard = Instant::now();
+            let mut failing = false;
             let mut ticks = tokio::time::interval(Duration::from_secs(1));
             ticks.tick().await;
             loop {
                 ticks.tick().await;
-                match self.tick(&watch, &taken).await {
+                match self.tick(&watch, Arc::clone(&taken)).await {
                     Ok((orders, events)) => {
                         taken = events;
                         heard = Instant::now();
+                        failing = false;
                         if orders.kill {
                             watch.kill();
                         } else if orders.stop && !watch.stopping() {
@@ -81,7 +117,15 @@ impl Worker {
                         ));
                         watch.stop();
                     }
-                    Err(_) => {}
+                    Err(error) => {
+                        if !failing {
+                            self.log.line(&format!(
+                                "wasmload: segment {}: cannot report to the collector ({error:#}); trying again",
+                                self.segment
+                            ));
+                        }
+                        failing = true;
+                    }
                 }
             }
         };
@@ -90,52 +134,79 @@ impl Worker {
             () = ticking => unreachable!("ticks go on until the run ends"),
         };
         let end = End { summary: finished.summary.clone() };
-        let _: serde_json::Value = self.call_patiently(&self.path("end"), &end, ORPHANED).await?;
+        let _: serde_json::Value =
+            self.call_patiently(&self.path("end"), &end, ORPHANED, ANSWER).await?;
         Ok(finished)
     }
 
     /// Sends the events since `taken`; gives the collector's orders and
     /// the events it has now taken.
-    async fn tick(&self, watch: &RunWatch, taken: &Shard) -> Result<(Orders, Shard)> {
-        let events = watch.stats();
-        let since = Summary::new(&events.since(taken), 0, 0, Duration::from_secs(1))?;
-        let tick = Tick {
-            figures: watch.progress().figures(),
-            log_dropped_bytes: watch.log_dropped(),
-            events: since,
-        };
-        let orders = self.call(&self.path("tick"), &tick).await?;
-        Ok((orders, events))
+    async fn tick(&self, watch: &RunWatch, taken: Arc<Shard>) -> Result<(Orders, Arc<Shard>)> {
+        let (watch, client, path) = (watch.clone(), self.client.clone(), self.path("tick"));
+        self.on_reporting(async move {
+            let events = watch.stats();
+            let since = Summary::new(&events.since(&taken), 0, 0, Duration::from_secs(1))?;
+            let tick = Tick {
+                figures: watch.progress().figures(),
+                log_dropped_bytes: watch.log_dropped(),
+                events: since,
+            };
+            let orders = call(&client, &path, &tick, ANSWER).await?;
+            Ok((orders, Arc::new(events)))
+        })
+        .await
     }
 
-    async fn call<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
-        let body = serde_json::to_vec(body).context("encoding a report")?;
-        let answer = self.client.call(Method::POST, path, "application/json", body.into()).await?;
-        serde_json::from_value(answer).with_context(|| format!("the collector's answer to {path}"))
-    }
-
-    /// [`Worker::call`], tried again every second while the collector
-    /// cannot be reached, for up to `patience`; a refusal is final.
-    async fn call_patiently<T: DeserializeOwned>(
+    /// [`call`] with answers awaited up to `answer_within`, tried again
+    /// every second while the collector cannot be reached, for up to
+    /// `patience`; a refusal is final.
+    async fn call_patiently<T: DeserializeOwned + Send + 'static>(
         &self,
         path: &str,
         body: &impl Serialize,
         patience: Duration,
+        answer_within: Duration,
     ) -> Result<T> {
-        let since = Instant::now();
-        loop {
-            match self.call(path, body).await {
-                Ok(answer) => return Ok(answer),
-                Err(error) if error.is::<Refused>() => return Err(error),
-                Err(error) if since.elapsed() > patience => {
-                    return Err(anyhow!(
-                        "segment {}: gave up reaching the collector after {} s: {error:#}",
-                        self.segment,
+        let body = serde_json::to_value(body).context("encoding a report")?;
+        let (client, path, segment) = (self.client.clone(), path.to_owned(), self.segment);
+        self.on_reporting(async move {
+            let since = Instant::now();
+            loop {
+                match call(&client, &path, &body, answer_within).await {
+                    Ok(answer) => return Ok(answer),
+                    Err(error) if error.is::<Refused>() => return Err(error),
+                    Err(error) if since.elapsed() > patience => return Err(anyhow!(
+                        "segment {segment}: gave up reaching the collector after {} s: {error:#}",
                         patience.as_secs()
-                    ))
+                    )),
+                    Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
                 }
-                Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
             }
+        })
+        .await
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        // Dropping a runtime may block, which async code must not.
+        if let Some(reporting) = self.reporting.take() {
+            reporting.shutdown_background();
         }
     }
+}
+
+/// Posts `body` to the collector's `path` and reads its answer, within `limit`.
+async fn call<T: DeserializeOwned>(
+    client: &ApiClient,
+    path: &str,
+    body: &impl Serialize,
+    limit: Duration,
+) -> Result<T> {
+    let body = serde_json::to_vec(body).context("encoding a report")?;
+    let sent = client.call(Method::POST, path, "application/json", body.into());
+    let answer = tokio::time::timeout(limit, sent)
+        .await
+        .map_err(|_| anyhow!("no answer within {} s", limit.as_secs()))??;
+    serde_json::from_value(answer).with_context(|| format!("the collector's answer to {path}"))
 }
