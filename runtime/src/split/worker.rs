@@ -175,10 +175,12 @@ impl Worker {
                 match call(&client, &path, &body, answer_within).await {
                     Ok(answer) => return Ok(answer),
                     Err(error) if error.is::<Refused>() => return Err(error),
-                    Err(error) if since.elapsed() > patience => return Err(anyhow!(
+                    Err(error) if since.elapsed() > patience => {
+                        return Err(anyhow!(
                         "segment {segment}: gave up reaching the collector after {} s: {error:#}",
                         patience.as_secs()
-                    )),
+                    ))
+                    }
                     Err(_) => tokio::time::sleep(Duration::from_secs(1)).await,
                 }
             }
