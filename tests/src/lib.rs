@@ -2,7 +2,8 @@
 //! what it serves, guest components built from source, and a way to run
 //! the `wasmload` binary and read its JSON summary; TCP/UDP echo servers and
 //! a real redis-server for the socket protocols; Python's XML-RPC server; a
-//! tonic gRPC server; a server that breaks HTTP; and the checks the examples
+//! tonic gRPC server; a server that breaks HTTP; a private network of
+//! namespaces for what runs as many machines; and the checks the examples
 //! of every language must pass.
 
 mod background;
@@ -11,6 +12,7 @@ pub mod echo;
 pub mod faulty;
 pub mod grpc;
 pub mod guests;
+pub mod netns;
 pub mod nginx;
 pub mod redis;
 pub mod runner;
@@ -22,6 +24,7 @@ pub use echo::EchoServers;
 pub use faulty::FaultyServer;
 pub use grpc::GrpcServer;
 pub use guests::{example, guest, guest_target_dir};
+pub use netns::{Host, Network};
 pub use nginx::Nginx;
 pub use redis::RedisServer;
 pub use runner::{
