@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wasmload_testkit::{guest, run_wasmload, Nginx, Outcome, TargetServer};
+use wasmload_testkit::{get_json, guest, run_wasmload, Nginx, Outcome, TargetServer};
 
 fn wasmload() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_wasmload"))
@@ -144,9 +144,11 @@ fn worker_processes_record_exactly_what_nginx_served() {
     let summary = run.summary();
     assert_eq!(summary["users"], 40);
     assert_eq!(summary["totals"]["failures"], 0);
-    // One merged history, a row a second.
-    let history = summary["history"].as_array().map_or(0, Vec::len);
-    assert!(history >= 3, "{history} history rows");
+    // One merged history, a row a second, ending where the totals do.
+    let history = summary["history"].as_array().cloned().unwrap_or_default();
+    assert!(history.len() >= 3, "{} history rows", history.len());
+    let last = history.iter().rev().find(|row| row["name"] == "Aggregated");
+    assert_eq!(last.map(|row| row["total_requests"].clone()), Some(recorded.into()));
     assert!(run.stdout.contains("held   fail_ratio<0.01"), "{}", run.stdout);
 }
 
@@ -192,6 +194,20 @@ fn a_killed_worker_is_named_and_fails_the_run() {
     let served = target.count("GET", "/");
     assert!(recorded > 0 && recorded <= served, "{recorded} recorded, {served} served");
     assert!(run.stdout.contains("Lost segments"), "{}", run.stdout);
+}
+
+/// Waits until the collector at `url` says segment `segment` is `state`.
+fn wait_until(url: &str, segment: &str, state: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let states = get_json(&format!("{url}/v1/segments")).unwrap_or_default();
+        let states = states.as_array().cloned().unwrap_or_default();
+        if states.iter().any(|part| part["segment"] == segment && part["state"] == state) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "segment {segment} is not {state}: {states:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// A free port on loopback.
@@ -242,7 +258,7 @@ fn a_collector_starts_workers_together_and_judges_the_whole() {
     // Workers start a second apart (the first before the collector
     // listens), yet run at one instant; one running another test is turned away.
     let first = worker(0, "9");
-    std::thread::sleep(Duration::from_secs(1));
+    wait_until(&collector_url, "0/3", "ready");
     let (_, stranger, stranger_json) = worker(2, "10");
     let refused = outcome(stranger, &stranger_json);
     assert_eq!(refused.code, Some(2), "stderr: {}", refused.stderr);
@@ -295,6 +311,13 @@ fn a_segment_reads_like_its_flag() {
     let run = run_wasmload(wasmload(), &["run", path, "--collector", "http://127.0.0.1:1/"]);
     assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("--segment"), "{}", run.stderr);
+    let run = run_wasmload(wasmload(), &["run", path, "--local-ips", "192.0.2.7"]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains("--local-ips: 192.0.2.7 is not an address of this machine"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -315,4 +338,74 @@ fn local_ips_spread_the_users_connections() {
     let refused = run_wasmload(wasmload(), &["run", path, "--local-ips", "127.0.0.9-127.0.0.1"]);
     assert_eq!(refused.code, Some(2));
     assert!(refused.stderr.contains("from the lower address to the higher"), "{}", refused.stderr);
+}
+
+#[test]
+fn a_worker_stopped_on_its_machine_fails_the_whole_test() {
+    let target = TargetServer::start();
+    let hammer = guest("http-hammer");
+    let port = free_port().to_string();
+    let url = format!("http://127.0.0.1:{port}");
+    let json = scratch("stopped.json");
+    let collector = Command::new(wasmload())
+        .args(["collect", "--segments", "2", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--json")
+        .arg(&json)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting the collector");
+    let workers: Vec<Child> = (0..2)
+        .map(|index| {
+            let segment = format!("{index}/2");
+            let args = [hammer.to_str().unwrap_or_default(), "--host", &target.url(), "-u", "4"];
+            let rest = ["-t", "8s", "-e", "WAIT_MS=5", "--segment", &segment, "--collector", &url];
+            let worker_json = scratch(&format!("stopped-{index}.json"));
+            spawn_run(&[&args[..], &rest].concat(), &worker_json)
+        })
+        .collect();
+    wait_until(&url, "1/2", "running");
+    std::thread::sleep(Duration::from_secs(2));
+    // As Kubernetes evicts a pod: SIGTERM, then the worker stops gracefully.
+    let sent = Command::new("kill").args(["-TERM", &workers[1].id().to_string()]).status();
+    assert!(sent.is_ok_and(|status| status.success()));
+    for worker in workers {
+        let output = worker.wait_with_output().expect("a worker");
+        assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let run = outcome(collector, &json);
+    assert_eq!(run.code, Some(1), "stdout: {}\nstderr: {}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("1 of 2 segments were lost (segment 1/2: stopped on its own machine"),
+        "{}",
+        run.stderr
+    );
+    // What it ran before the signal is counted, exactly.
+    assert_eq!(run.count("GET", "/"), target.count("GET", "/"));
+}
+
+#[test]
+fn a_test_splits_in_no_more_segments_than_users() {
+    let target = TargetServer::start();
+    let path = guest("http-hammer");
+    let path = path.to_str().unwrap_or_default();
+    for flags in
+        [["-u", "1", "-i", "10", "--processes", "2"], ["-u", "3", "-i", "10", "--segment", "0/4"]]
+    {
+        let run = run_wasmload(
+            wasmload(),
+            &[&["run", path, "--host", &target.url()][..], &flags].concat(),
+        );
+        assert_eq!(run.code, Some(2), "{flags:?}: {}", run.stderr);
+        assert!(run.stderr.contains("cannot be split in"), "{}", run.stderr);
+    }
+    let open = ["--rate", "20", "-t", "1s", "--max-users", "1", "--processes", "2"];
+    let run =
+        run_wasmload(wasmload(), &[&["run", path, "--host", &target.url()][..], &open].concat());
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a test of 1 users cannot be split in 2 segments"),
+        "{}",
+        run.stderr
+    );
 }

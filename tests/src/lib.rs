@@ -28,8 +28,8 @@ pub use netns::{Host, Network};
 pub use nginx::Nginx;
 pub use redis::RedisServer;
 pub use runner::{
-    run_component, run_guest, run_wasmload, run_wasmload_in, run_wasmload_signalled, Outcome,
-    Setting,
+    get_json, run_component, run_guest, run_wasmload, run_wasmload_in, run_wasmload_signalled,
+    Outcome, Setting,
 };
 pub use serve::ServeProcess;
 pub use target::TargetServer;

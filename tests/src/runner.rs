@@ -122,3 +122,13 @@ fn run(exe: &Path, args: &[&str], signals: &[(Duration, &str)], setting: &Settin
 }
 
 static NEXT: AtomicU64 = AtomicU64::new(0);
+
+/// GETs `url` and reads its JSON answer; `None` while nothing answers there.
+pub fn get_json(url: &str) -> Option<Value> {
+    let agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .new_agent();
+    let text = agent.get(url).call().ok()?.body_mut().read_to_string().ok()?;
+    serde_json::from_str(&text).ok()
+}

@@ -7,7 +7,7 @@ use anyhow::Result;
 
 use super::run::{follow, report_finished, Stops};
 use super::CollectArgs;
-use crate::run::{BadInput, RunLog, RunSpec};
+use crate::run::{BadInput, RunLog};
 use crate::split::Collector;
 
 /// Gathers `args.segments` segments of one test and reports the whole.
@@ -20,9 +20,8 @@ pub async fn collect(args: CollectArgs) -> Result<()> {
         collector.address(),
         args.segments
     );
-    let test = collector.wait_for_segments(args.ready_timeout, &stops.stop).await?;
-    let spec = RunSpec::from_options(&test.spec).map_err(|error| BadInput(error.into()))?;
-    let handle = collector.start(&spec, RunLog::stderr()).await?;
+    collector.wait_for_segments(args.ready_timeout, &stops.stop, &RunLog::stderr()).await?;
+    let handle = collector.start().await?;
     let finished = follow(handle, args.metrics_addr, &stops).await?;
     report_finished(&finished, &args.outputs)
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{LocalArgs, OutputArgs, Processes, RunArgs};
@@ -30,7 +30,10 @@ pub async fn run(args: RunArgs) -> Result<()> {
             "no component to run: give its .wasm path, or `component = \"PATH\"` in wasmload.toml"
         ))
     })?;
-    if args.spec.guest.insecure {
+    if let Some(ips) = &args.local_ips {
+        ips.check().map_err(|error| BadInput(anyhow::anyhow!("--local-ips: {error}")))?;
+    }
+    if args.spec.guest.insecure && args.split.collector.is_none() {
         eprintln!("wasmload: --insecure: TLS certificates are not verified for any protocol");
     }
     let asked = run::asked_users(&args.spec);
@@ -78,17 +81,17 @@ pub async fn run(args: RunArgs) -> Result<()> {
         let finished = follow(prepared.start(), args.metrics_addr, &stops).await?;
         return report_finished(&finished, &args.outputs);
     };
-    let worker = Worker::new(collector, segment, RunLog::stderr())?;
+    let worker = Worker::new(collector, segment, RunLog::stderr(), &args.local.ca_cert)?;
     let start_at = tokio::select! {
         start_at = worker.ready(test) => start_at?,
-        () = stops.stop.cancelled() => return Ok(()),
+        () = stops.stop.cancelled() => bail!("segment {segment}: stopped before the test started"),
     };
     if let Ok(wait) = start_at.duration_since(SystemTime::now()) {
         tokio::time::sleep(wait).await;
     }
     let handle = prepared.start();
     stops.forward(&handle);
-    let finished = worker.report(handle).await?;
+    let finished = worker.report(handle, &stops.stop).await?;
     // The collector judges the test; a worker only shows its own share.
     write_outputs(&finished.summary, &args.outputs)
 }
@@ -129,7 +132,7 @@ async fn coordinate(args: RunArgs, path: &Path, processes: u32, stops: Stops) ->
         log: RunLog::stderr(),
         ca_files: args.local.ca_cert.clone(),
         trust_host_addresses: true,
-        segment: Segment::WHOLE,
+        segment: Segment { index: 0, total: processes },
         local_ips: args.local_ips.clone().unwrap_or_default(),
     };
     drop(run::prepare(Arc::new(component), spec.clone(), setting).await?);
@@ -144,8 +147,8 @@ async fn coordinate(args: RunArgs, path: &Path, processes: u32, stops: Stops) ->
     let log = RunLog::stderr();
     let workers = split::spawn(&command, processes, &collector, &log)?;
     eprintln!("wasmload: {processes} worker processes, one segment each");
-    collector.wait_for_segments(WORKERS_READY, &stops.stop).await?;
-    let handle = collector.start(&spec, log).await?;
+    collector.wait_for_segments(WORKERS_READY, &stops.stop, &log).await?;
+    let handle = collector.start().await?;
     let finished = follow(handle, args.metrics_addr, &stops).await?;
     // Workers exit once their summaries are in; wait a little, then end them.
     let exits = all_exited(workers);
@@ -187,7 +190,11 @@ impl Scratch {
             std::process::id(),
             fastrand::u64(..)
         ));
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
+        // Only this user may read it: the spec may hold secrets (-e).
+        let mut builder = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir).with_context(|| format!("cannot make {}", dir.display()))?;
         Ok(Scratch(dir))
     }
 }

@@ -58,6 +58,18 @@ impl LocalIps {
         Ok(ips)
     }
 
+    /// Checks that this machine has every address: that a socket can be
+    /// bound to each.
+    pub fn check(&self) -> Result<(), String> {
+        let v4 = self.v4.iter().map(|v4| IpAddr::V4(*v4));
+        for address in v4.chain(self.v6.iter().map(|v6| IpAddr::V6(*v6))) {
+            std::net::UdpSocket::bind((address, 0)).map_err(|error| {
+                format!("{address} is not an address of this machine ({error})")
+            })?;
+        }
+        Ok(())
+    }
+
     /// Where user `user_id`'s connections come from.
     pub fn for_user(&self, user_id: u64) -> Source {
         fn pick<T: Copy>(list: &[T], user_id: u64) -> Option<T> {

@@ -36,7 +36,7 @@ use crate::report::thresholds::{Threshold, Verdict};
 use crate::sandbox::{NetworkPolicy, RunBudget, Sandbox};
 use crate::scheduler::{
     self, ClassPlan, LoadPlan, Model, PoolPlan, Progress, RateLoad, RatePlan, Shape, ShapeModel,
-    StageUnit, TagFilter, UserLoad,
+    StageUnit, Stages, TagFilter, UserLoad,
 };
 use crate::stats::{History, HistoryRow, Recorder, Shard, Summary};
 use crate::sync::lock;
@@ -114,7 +114,11 @@ pub async fn prepare(
         .check_imports(component.imports().iter().map(String::as_str))
         .with_context(|| format!("{shown} cannot run"))
         .map_err(BadInput)?;
-    let budget = RunBudget::new(spec.guest.budgets.clone(), crate::limits::open_files());
+    let mut budgets = spec.guest.budgets.clone();
+    // A run-wide budget is the whole test's: each segment holds its share.
+    budgets.max_run_connections =
+        budgets.max_run_connections.map(|all| setting.segment.share_of_users(all).max(1));
+    let budget = RunBudget::new(budgets, crate::limits::open_files());
     let recorder = Recorder::new(spec.guest.budgets.max_names);
     let services = services(&spec.guest, &setting, sandbox, recorder, Arc::clone(&budget))?;
     let filter = TagFilter { include: spec.tags.clone(), exclude: spec.exclude_tags.clone() };
@@ -134,7 +138,7 @@ pub async fn prepare(
         services.recorder.correct_for_omission();
     }
     Ok(PreparedRun {
-        goal: Goal::of(plan.run_time, plan.iterations),
+        goal: goal(&spec),
         component,
         services,
         budget,
@@ -162,6 +166,7 @@ impl PreparedRun {
             Arc::clone(&self.budget),
             self.goal,
             self.full_history,
+            Instant::now(),
         );
         let (stop, kill) = (watch.0.stop.clone(), watch.0.kill.clone());
         let load = scheduler::run(
@@ -305,6 +310,7 @@ impl RunWatch {
         budget: Arc<RunBudget>,
         goal: Goal,
         full_history: bool,
+        started: Instant,
     ) -> (RunWatch, watch::Sender<Arc<LiveSnapshot>>) {
         let (publish, snapshots) =
             watch::channel(Arc::new(LiveSnapshot { goal, ..LiveSnapshot::default() }));
@@ -312,7 +318,7 @@ impl RunWatch {
             recorder,
             progress,
             history: Mutex::new(History::new(full_history)),
-            started: Instant::now(),
+            started,
             snapshots,
             stop: CancellationToken::new(),
             kill: CancellationToken::new(),
@@ -501,6 +507,16 @@ fn max_users(spec: &RunSpec) -> u32 {
 /// The ceiling of the open model and of shapes when `max-users` is not given.
 const DEFAULT_MAX_USERS: u32 = 1000;
 
+/// How long the spec runs, if it says: `--stages` add up to their run time.
+fn run_time(spec: &RunSpec) -> Option<Duration> {
+    spec.stages.as_ref().map(Stages::total).or(spec.run_time)
+}
+
+/// How far a run of `spec` goes.
+pub fn goal(spec: &RunSpec) -> Goal {
+    Goal::of(run_time(spec), spec.iterations)
+}
+
 /// The model and load the spec and the component's shape ask for.
 fn load_plan(
     spec: &RunSpec,
@@ -510,7 +526,6 @@ fn load_plan(
 ) -> Result<LoadPlan> {
     let users = spec.users.unwrap_or(1);
     let max_users = max_users(spec);
-    let mut run_time = spec.run_time;
     let model = match (shape, spec.rate, &spec.stages) {
         (Some(shape), rate, stages) => {
             if rate.is_some() || stages.is_some() || spec.spawn_rate.is_some() {
@@ -525,21 +540,30 @@ fn load_plan(
             }
         }
         (None, Some(rate), _) => Model::Open(RateLoad::Planned(RatePlan::constant(rate))),
-        (None, None, Some(stages)) => {
-            run_time = Some(stages.total());
-            match stages.unit {
-                StageUnit::Rate => Model::Open(RateLoad::Planned(RatePlan::ramps(stages))),
-                StageUnit::Users if spec.users.is_some() => {
-                    bail!("--stages gives the user counts; drop -u (or write rates like 10/s)")
-                }
-                StageUnit::Users => Model::Closed(UserLoad::Stages(stages.clone())),
+        (None, None, Some(stages)) => match stages.unit {
+            StageUnit::Rate => Model::Open(RateLoad::Planned(RatePlan::ramps(stages))),
+            StageUnit::Users if spec.users.is_some() => {
+                bail!("--stages gives the user counts; drop -u (or write rates like 10/s)")
             }
-        }
+            StageUnit::Users => Model::Closed(UserLoad::Stages(stages.clone())),
+        },
         (None, None, None) => Model::Closed(UserLoad::Fixed {
             users,
             spawn_rate: spec.spawn_rate.unwrap_or(f64::INFINITY),
         }),
     };
+    // Every segment must have a user to run its share with.
+    let divisible = match &model {
+        Model::Closed(UserLoad::Fixed { users, .. }) => *users,
+        Model::Closed(UserLoad::Stages(stages)) => stages.peak().round() as u32,
+        Model::Closed(UserLoad::Shaped(_)) | Model::Open(_) => max_users,
+    };
+    if segment.total > divisible {
+        bail!(
+            "a test of {divisible} users cannot be split in {} segments: each needs a user of its own",
+            segment.total
+        );
+    }
     if let Model::Open(_) = model {
         if users > max_users {
             bail!("-u {users} is above --max-users {max_users}");
@@ -552,7 +576,7 @@ fn load_plan(
         model,
         max_users,
         pool: PoolPlan { preallocated: users, max_delay: spec.max_delay },
-        run_time,
+        run_time: run_time(spec),
         iterations: spec.iterations,
         stop_timeout: spec.stop_timeout,
         segment,

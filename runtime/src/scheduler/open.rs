@@ -49,7 +49,7 @@ pub(super) async fn run(
     // own, each of the class the whole test's deal gives it.
     let mut deal = Dealer::new(shared.classes.iter().map(|class| class.weight)).enumerate();
     let mut workers = JoinSet::new();
-    let mut iterations = segment.positions_from(0);
+    let mut iterations = segment.positions();
     let mut iteration = iterations.next().unwrap_or(u64::MAX);
     let end = shared.run_time.map(|run_time| started + run_time);
     loop {

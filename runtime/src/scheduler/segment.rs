@@ -3,8 +3,10 @@
 //! follows the whole test's schedule and acts only on its own positions:
 //! the users spawned `I`, `I+N`, `I+2N`, ... (closed model, by spawn
 //! order), the iterations numbered so (open model), and as many of
-//! `--iterations`. User ids are the whole test's, so they stay unique and
-//! `--seed` gives every user the numbers it would have had alone.
+//! `--iterations`. User ids never repeat across segments: in the closed
+//! model they are the whole test's (so `--seed` gives each user the numbers
+//! it would have had alone); an open-model pool numbers its users
+//! `I`, `I+N`, ... as it makes them.
 
 use std::fmt;
 
@@ -47,7 +49,7 @@ impl Segment {
     /// How many of the positions `0..count` are this segment's.
     pub fn share(self, count: u64) -> u64 {
         let (index, total) = (u64::from(self.index), u64::from(self.total));
-        (count + total - 1 - index) / total
+        count / total + u64::from(count % total > index)
     }
 
     /// [`Segment::share`] of a count of users.
@@ -60,15 +62,9 @@ impl Segment {
         nth * u64::from(self.total) + u64::from(self.index)
     }
 
-    /// The segment's own positions from `from` on, in order.
-    pub fn positions_from(self, from: u64) -> impl Iterator<Item = u64> {
-        let first = self.share(from);
-        (first..).map(move |nth| self.position(nth))
-    }
-
-    /// Whether this is the whole test.
-    pub fn is_whole(self) -> bool {
-        self.total == 1
+    /// The segment's own positions, in order.
+    pub fn positions(self) -> impl Iterator<Item = u64> {
+        (0..).map(move |nth| self.position(nth))
     }
 }
 
@@ -126,10 +122,15 @@ mod tests {
     #[test]
     fn own_positions_are_listed_in_order() {
         let segment = Segment { index: 1, total: 3 };
-        let from_zero: Vec<u64> = segment.positions_from(0).take(4).collect();
-        assert_eq!(from_zero, [1, 4, 7, 10]);
-        let from_five: Vec<u64> = segment.positions_from(5).take(2).collect();
-        assert_eq!(from_five, [7, 10]);
-        assert_eq!(segment.positions_from(4).next(), Some(4));
+        let positions: Vec<u64> = segment.positions().take(4).collect();
+        assert_eq!(positions, [1, 4, 7, 10]);
+    }
+
+    #[test]
+    fn shares_of_the_largest_counts_still_add_up() {
+        let shares: Vec<u64> = all(3).map(|s| s.share(u64::MAX)).collect();
+        assert_eq!(shares, [u64::MAX / 3; 3]);
+        let shares: Vec<u64> = all(2).map(|s| s.share(u64::MAX)).collect();
+        assert_eq!(shares, [u64::MAX / 2 + 1, u64::MAX / 2]);
     }
 }

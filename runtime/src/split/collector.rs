@@ -1,10 +1,10 @@
 //! The collector: where the segments of a split test meet. It waits until
 //! every segment is ready, gives all of them one start instant, merges
-//! their per-second events into one live run (the live view, Prometheus
-//! and `--abort-on-threshold` read it as they read a local run), and at the
-//! end merges their summaries exactly. A segment that stops reporting is
-//! declared lost, by index and reason; the test then ends without it and
-//! says so.
+//! what they report each second into one live run (the live view,
+//! Prometheus and `--abort-on-threshold` read it as they read a local
+//! run), and at the end merges their summaries exactly. A segment that
+//! stops reporting, or is stopped on its own machine, is named by index
+//! and reason; the test then ends without the rest of it and says so.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -22,7 +22,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use super::wire::{End, Orders, Ready, Start, TestId, Tick};
-use crate::run::{Checks, Goal, RunHandle, RunLog, RunSpec, RunWatch};
+use crate::run::{self, Checks, LiveSnapshot, RunHandle, RunLog, RunSpec, RunWatch};
 use crate::sandbox::RunBudget;
 use crate::scheduler::{Figures, Progress, Segment};
 use crate::stats::{LostSegment, Recorder, Shard, Summary};
@@ -55,12 +55,16 @@ struct Shared {
     live: OnceLock<Live>,
 }
 
-/// The merged run, once started.
+/// The merged run, made when the start instant is fixed.
 struct Live {
+    spec: RunSpec,
     recorder: Recorder,
     progress: Arc<Progress>,
     budget: Arc<RunBudget>,
     watch: RunWatch,
+    /// Where the run's snapshots go, taken when it is launched.
+    publish: Mutex<Option<watch::Sender<Arc<LiveSnapshot>>>>,
+    start_at: SystemTime,
     started: Instant,
 }
 
@@ -68,7 +72,6 @@ struct Live {
 struct Gathered {
     /// The test every segment must run: given, or the first ready one's.
     test: Option<TestId>,
-    start_at: Option<SystemTime>,
     /// Why the collector stopped waiting for segments to be ready.
     gave_up: Option<String>,
     parts: Vec<Part>,
@@ -79,7 +82,8 @@ enum Part {
     Waiting,
     Ready,
     Running(Heard),
-    Ended(Heard, Box<Summary>),
+    /// Its summary; and why, if it was stopped on its own machine.
+    Ended(Heard, Box<Summary>, Option<String>),
     Lost(Heard, String),
 }
 
@@ -89,6 +93,7 @@ struct Heard {
     at: Option<Instant>,
     figures: Figures,
     log_dropped: u64,
+    /// Every event it has reported.
     events: Shard,
 }
 
@@ -113,6 +118,7 @@ impl Collector {
         });
         let router = Router::new()
             .route("/v1/health", get(|| async { "ok" }))
+            .route("/v1/segments", get(segments))
             .route("/v1/segments/{index}/ready", post(ready))
             .route("/v1/segments/{index}/tick", post(tick))
             .route("/v1/segments/{index}/end", post(end))
@@ -134,46 +140,50 @@ impl Collector {
     }
 
     /// Waits until every segment is ready, then fixes their start instant
-    /// and gives the test they run. Gives up after `patience`, when a
+    /// and gives the test's options. Gives up after `patience`, when a
     /// segment is lost first, or when `stop` is cancelled.
     pub async fn wait_for_segments(
         &self,
         patience: Duration,
         stop: &CancellationToken,
-    ) -> Result<TestId> {
+        log: &RunLog,
+    ) -> Result<RunSpec> {
         let deadline = tokio::time::Instant::now() + patience;
         let mut changes = self.shared.changes.subscribe();
+        let total = self.shared.total;
         loop {
             {
                 let mut state = lock(&self.shared.state);
                 let missing = self.shared.missing(&state, |part| matches!(part, Part::Ready));
                 let lost = state.parts.iter().enumerate().find_map(|(index, part)| match part {
-                    Part::Lost(_, reason) => Some(format!("segment {index}: {reason}")),
+                    Part::Lost(_, reason) => Some(format!("segment {index}/{total}: {reason}")),
                     _ => None,
                 });
                 let reason = if let Some(lost) = lost {
-                    Some(format!("the test cannot start: {lost}"))
+                    format!("the test cannot start: {lost}")
                 } else if missing.is_empty() {
-                    state.start_at = Some(SystemTime::now() + START_MARGIN);
+                    let test = state.test.clone().context("every segment is ready with no test")?;
+                    let spec = RunSpec::from_options(&test.spec)
+                        .context("the segments' options were checked when they came")?;
                     for part in &mut state.parts {
                         *part = Part::Running(Heard::default());
                     }
+                    self.shared.go_live(spec.clone(), log.clone());
                     self.shared.changed();
-                    return state.test.clone().context("every segment is ready with no test");
+                    return Ok(spec);
                 } else if stop.is_cancelled() {
-                    Some("stopped while waiting for the segments to be ready".to_owned())
+                    "stopped while waiting for the segments to be ready".to_owned()
                 } else if tokio::time::Instant::now() >= deadline {
-                    Some(format!(
-                        "{} of {} segments were not ready within {} ({})",
+                    format!(
+                        "{} of {total} segments were not ready within {} ({})",
                         missing.len(),
-                        self.shared.total,
                         humantime::format_duration(patience),
                         missing.join(", ")
-                    ))
+                    )
                 } else {
-                    None
+                    String::new()
                 };
-                if let Some(reason) = reason {
+                if !reason.is_empty() {
                     state.gave_up = Some(reason.clone());
                     self.shared.changed();
                     bail!(reason);
@@ -191,54 +201,41 @@ impl Collector {
     pub fn lose(&self, index: u32, reason: String) {
         let mut state = lock(&self.shared.state);
         let Some(part) = state.parts.get_mut(index as usize) else { return };
-        let heard = match std::mem::replace(part, Part::Waiting) {
-            Part::Ended(heard, summary) => {
-                *part = Part::Ended(heard, summary);
+        let mut heard = match std::mem::replace(part, Part::Waiting) {
+            ended @ (Part::Ended(..) | Part::Lost(..)) => {
+                *part = ended;
                 return;
             }
             Part::Running(heard) => heard,
-            Part::Lost(heard, earlier) => {
-                *part = Part::Lost(heard, earlier);
-                return;
-            }
             Part::Waiting | Part::Ready => Heard::default(),
         };
+        heard.figures.running = 0;
         *part = Part::Lost(heard, reason);
+        if let Some(live) = self.shared.live.get() {
+            live.progress.show(self.shared.figures(&state));
+        }
         self.shared.changed();
     }
 
-    /// Starts the merged run of `spec` at the segments' start instant; it
-    /// ends when every segment has ended or is lost.
-    pub async fn start(&self, spec: &RunSpec, log: RunLog) -> Result<RunHandle> {
-        let start_at = lock(&self.shared.state).start_at.context("no segment has started")?;
-        if let Ok(wait) = start_at.duration_since(SystemTime::now()) {
+    /// Starts the merged run at the segments' start instant; it ends when
+    /// every segment has ended or is lost. A stop before then stops the
+    /// segments as soon as they start.
+    pub async fn start(&self) -> Result<RunHandle> {
+        let live = self.shared.live.get().context("the segments are not all ready")?;
+        if let Ok(wait) = live.start_at.duration_since(SystemTime::now()) {
             tokio::time::sleep(wait).await;
         }
-        let recorder = Recorder::new(spec.guest.budgets.max_names);
-        let progress = Arc::new(Progress::default());
-        let budget = RunBudget::new(spec.guest.budgets.clone(), crate::limits::open_files());
-        let run_time = spec.stages.as_ref().map(|stages| stages.total()).or(spec.run_time);
-        let (watch, publish) = RunWatch::new(
-            recorder.clone(),
-            Arc::clone(&progress),
-            log,
-            Arc::clone(&budget),
-            Goal::of(run_time, spec.iterations),
-            spec.csv_full_history,
-        );
-        let live =
-            Live { recorder, progress, budget, watch: watch.clone(), started: Instant::now() };
-        if self.shared.live.set(live).is_err() {
-            bail!("the collector's test has started already");
-        }
+        let publish = lock(&live.publish).take().context("the test has started already")?;
+        let spec = &live.spec;
         let checks = Checks { thresholds: spec.threshold.clone(), abort: spec.abort_on_threshold };
         let (waiting, concluding) = (Arc::clone(&self.shared), Arc::clone(&self.shared));
+        let conclude = move |watch: &RunWatch, ()| concluding.conclude(watch);
         Ok(RunHandle::launch(
-            watch,
+            live.watch.clone(),
             publish,
             checks,
             waiting.until_all_ended(),
-            move |watch, ()| concluding.conclude(watch),
+            conclude,
         ))
     }
 }
@@ -252,6 +249,35 @@ impl Drop for Collector {
 impl Shared {
     fn changed(&self) {
         self.changes.send_modify(|version| *version += 1);
+    }
+
+    /// Makes the merged run of `spec`, starting `START_MARGIN` from now.
+    fn go_live(&self, spec: RunSpec, log: RunLog) {
+        let recorder = Recorder::new(spec.guest.budgets.max_names);
+        let progress = Arc::new(Progress::default());
+        let budget = RunBudget::new(spec.guest.budgets.clone(), crate::limits::open_files());
+        let started = Instant::now() + START_MARGIN;
+        let (watch, publish) = RunWatch::new(
+            recorder.clone(),
+            Arc::clone(&progress),
+            log,
+            Arc::clone(&budget),
+            run::goal(&spec),
+            spec.csv_full_history,
+            started,
+        );
+        let live = Live {
+            spec,
+            recorder,
+            progress,
+            budget,
+            watch,
+            publish: Mutex::new(Some(publish)),
+            start_at: SystemTime::now() + START_MARGIN,
+            started,
+        };
+        // Only the first time counts: all were ready once.
+        let _ = self.live.set(live);
     }
 
     /// The segments (as `I/N`) whose part is not yet as `wanted`.
@@ -272,17 +298,20 @@ impl Shared {
             {
                 let mut state = lock(&self.state);
                 let started = self.live.get().map(|live| live.started);
-                for (index, part) in state.parts.iter_mut().enumerate() {
+                let mut silent = false;
+                for part in &mut state.parts {
                     let Part::Running(heard) = part else { continue };
                     let last = heard.at.or(started).unwrap_or_else(Instant::now);
                     if last.elapsed() > SILENCE {
-                        let reason = format!(
-                            "segment {index}/{} sent nothing for {} s",
-                            self.total,
-                            SILENCE.as_secs()
-                        );
-                        *part = Part::Lost(std::mem::take(heard), reason);
+                        let mut heard = std::mem::take(heard);
+                        heard.figures.running = 0;
+                        let reason = format!("sent nothing for {} s", SILENCE.as_secs());
+                        *part = Part::Lost(heard, reason);
+                        silent = true;
                     }
+                }
+                if let (true, Some(live)) = (silent, self.live.get()) {
+                    live.progress.show(self.figures(&state));
                 }
                 let over = |part: &Part| matches!(part, Part::Ended(..) | Part::Lost(..));
                 if self.missing(&state, over).is_empty() {
@@ -306,15 +335,16 @@ impl Shared {
         for (index, part) in state.parts.iter().enumerate() {
             let segment = format!("{index}/{}", self.total);
             match part {
-                Part::Ended(_, summary) => parts.push((**summary).clone()),
+                Part::Ended(_, summary, interrupted) => {
+                    parts.push((**summary).clone());
+                    if let Some(reason) = interrupted {
+                        lost.push(LostSegment { segment, reason: reason.clone() });
+                    }
+                }
                 Part::Lost(heard, reason) => {
                     let figures = heard.figures;
-                    let mut partial = Summary::new(
-                        &heard.events,
-                        figures.running,
-                        figures.user_restarts,
-                        elapsed,
-                    )?;
+                    let mut partial =
+                        Summary::new(&heard.events, 0, figures.user_restarts, elapsed)?;
                     partial.dropped_iterations = figures.dropped_iterations;
                     partial.log_dropped_bytes = heard.log_dropped;
                     parts.push(partial);
@@ -331,31 +361,34 @@ impl Shared {
         Ok(merged)
     }
 
-    /// Adds a tick's events and counts to the live run.
+    /// Takes a tick: every event the segment has had so far, and its counts.
     fn take_tick(&self, index: usize, tick: Tick, events: Shard) -> Result<Orders, Refusal> {
         let live = self.live.get().ok_or_else(|| Refusal::conflict("the test has not started"))?;
         let mut state = lock(&self.state);
-        let dropped_before = match state.parts.get_mut(index) {
+        let (gained, dropped_before) = match state.parts.get_mut(index) {
             Some(Part::Running(heard)) => {
+                // Only what is new counts: a tick sent again adds nothing.
+                let gained = events.since(&heard.events);
                 let before = heard.log_dropped;
                 heard.at = Some(Instant::now());
                 heard.figures = tick.figures;
-                heard.log_dropped = tick.log_dropped_bytes;
-                heard.events.merge(&events);
-                before
+                heard.log_dropped = tick.log_dropped_bytes.max(before);
+                heard.events = events;
+                (gained, before)
             }
             Some(part) => return Err(self.not_running(index, part)),
             None => return Err(Refusal::not_found(index, self.total)),
         };
         live.budget.drop_log(tick.log_dropped_bytes.saturating_sub(dropped_before));
-        live.recorder.absorb(&events);
+        live.recorder.absorb(&gained);
         live.progress.show(self.figures(&state));
         Ok(Orders { stop: live.watch.stopping(), kill: live.watch.killed() })
     }
 
     /// Takes a segment's final summary.
-    fn take_end(&self, index: usize, summary: Summary) -> Result<(), Refusal> {
+    fn take_end(&self, index: usize, end: End) -> Result<(), Refusal> {
         let live = self.live.get().ok_or_else(|| Refusal::conflict("the test has not started"))?;
+        let summary = end.summary;
         let events = summary.events().map_err(|e| Refusal::bad_request(format!("{e:#}")))?;
         let mut state = lock(&self.state);
         let part = match state.parts.get_mut(index) {
@@ -371,7 +404,8 @@ impl Shared {
         heard.figures.running = 0;
         heard.figures.dropped_iterations = summary.dropped_iterations;
         heard.figures.user_restarts = summary.user_restarts;
-        *part = Part::Ended(heard, Box::new(summary));
+        heard.events = events;
+        *part = Part::Ended(heard, Box::new(summary), end.interrupted);
         live.progress.show(self.figures(&state));
         self.changed();
         Ok(())
@@ -380,7 +414,7 @@ impl Shared {
     /// Every segment's counts, added.
     fn figures(&self, state: &Gathered) -> Figures {
         let heard = state.parts.iter().filter_map(|part| match part {
-            Part::Running(heard) | Part::Ended(heard, _) | Part::Lost(heard, _) => Some(heard),
+            Part::Running(heard) | Part::Ended(heard, ..) | Part::Lost(heard, _) => Some(heard),
             Part::Waiting | Part::Ready => None,
         });
         heard.fold(Figures::default(), |sum, heard| sum + heard.figures)
@@ -424,10 +458,20 @@ impl Shared {
                 )));
             }
             Some(_) => {}
-            None => state.test = Some(ready.test),
+            None => {
+                // Read here, so that a worker of another version is turned
+                // away before any segment starts.
+                RunSpec::from_options(&ready.test.spec).map_err(|error| {
+                    Refusal::bad_request(format!("segment {segment}'s options: {error}"))
+                })?;
+                state.test = Some(ready.test);
+            }
         }
         match &state.parts[index] {
             Part::Waiting | Part::Ready => state.parts[index] = Part::Ready,
+            // Asked again after the start was fixed (its first answer lost):
+            // the same answer, as long as it has not reported since.
+            Part::Running(heard) if heard.at.is_none() => {}
             part => return Err(self.not_running(index, part)),
         }
         self.changed();
@@ -438,21 +482,36 @@ impl Shared {
     async fn start_instant(&self) -> Result<Start, Refusal> {
         let mut changes = self.changes.subscribe();
         loop {
-            {
-                let state = lock(&self.state);
-                if let Some(start_at) = state.start_at {
-                    let since_epoch = start_at.duration_since(UNIX_EPOCH).unwrap_or_default();
-                    let start_at_ms = u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX);
-                    return Ok(Start { start_at_ms });
-                }
-                if let Some(reason) = &state.gave_up {
-                    return Err(Refusal::unavailable(reason.clone()));
-                }
+            if let Some(live) = self.live.get() {
+                let since_epoch = live.start_at.duration_since(UNIX_EPOCH).unwrap_or_default();
+                let start_at_ms = u64::try_from(since_epoch.as_millis()).unwrap_or(u64::MAX);
+                return Ok(Start { start_at_ms });
+            }
+            if let Some(reason) = &lock(&self.state).gave_up {
+                return Err(Refusal::unavailable(reason.clone()));
             }
             if changes.changed().await.is_err() {
                 return Err(Refusal::unavailable("the collector is stopping".into()));
             }
         }
+    }
+
+    /// Each segment and how it stands.
+    fn states(&self) -> Vec<serde_json::Value> {
+        let state = lock(&self.state);
+        let parts = state.parts.iter().enumerate();
+        parts
+            .map(|(index, part)| {
+                let (name, reason) = match part {
+                    Part::Waiting => ("waiting", None),
+                    Part::Ready => ("ready", None),
+                    Part::Running(_) => ("running", None),
+                    Part::Ended(_, _, None) => ("ended", None),
+                    Part::Ended(_, _, Some(reason)) | Part::Lost(_, reason) => ("lost", Some(reason)),
+                };
+                json!({"segment": format!("{index}/{}", self.total), "state": name, "reason": reason})
+            })
+            .collect()
     }
 }
 
@@ -519,6 +578,10 @@ fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, Refusal> {
     body.map(|Json(value)| value).map_err(|rejection| Refusal::bad_request(rejection.body_text()))
 }
 
+async fn segments(AppState(shared): AppState<Arc<Shared>>) -> Json<Vec<serde_json::Value>> {
+    Json(shared.states())
+}
+
 async fn ready(
     AppState(shared): AppState<Arc<Shared>>,
     Path(index): Path<usize>,
@@ -546,6 +609,6 @@ async fn end(
     Path(index): Path<usize>,
     report: Result<Json<End>, JsonRejection>,
 ) -> Result<Json<serde_json::Value>, Refusal> {
-    shared.take_end(index, body(report)?.summary)?;
+    shared.take_end(index, body(report)?)?;
     Ok(Json(json!({})))
 }

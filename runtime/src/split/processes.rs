@@ -14,6 +14,9 @@ use tokio::process::Command;
 use super::Collector;
 use crate::run::RunLog;
 
+/// The longest line of a worker's messages passed on, in characters.
+const MAX_LINE: usize = 4096;
+
 /// What every worker is started with besides its segment.
 pub struct WorkerCommand {
     /// The component, as an absolute path.
@@ -67,10 +70,19 @@ pub fn spawn(
         let (collector, log) = (Arc::clone(collector), log.clone());
         watchers.push(tokio::spawn(async move {
             if let Some(stderr) = stderr {
-                let mut lines = BufReader::new(stderr).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    let line = line.strip_prefix("wasmload: ").unwrap_or(&line);
-                    log.line(&format!("wasmload: [segment {index}/{total}] {line}"));
+                // Read to the end whatever comes: a worker writing to a
+                // closed pipe would die of it.
+                let mut reader = BufReader::new(stderr);
+                let mut line = Vec::new();
+                while let Ok(read) = reader.read_until(b'\n', &mut line).await {
+                    if read == 0 {
+                        break;
+                    }
+                    let text = String::from_utf8_lossy(&line);
+                    let text: String = text.trim_end().chars().take(MAX_LINE).collect();
+                    let text = text.strip_prefix("wasmload: ").unwrap_or(&text);
+                    log.line(&format!("wasmload: [segment {index}/{total}] {text}"));
+                    line.clear();
                 }
             }
             let exit = match child.wait().await {

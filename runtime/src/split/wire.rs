@@ -5,8 +5,12 @@
 //! | `POST /v1/segments/{index}/ready` | [`Ready`] | [`Start`], once every segment is ready |
 //! | `POST /v1/segments/{index}/tick` | [`Tick`], once a second | [`Orders`] |
 //! | `POST /v1/segments/{index}/end` | [`End`] | `{}` |
+//! | `GET /v1/segments` | | each segment and its state |
+//! | `GET /v1/health` | | `ok` |
 //!
-//! A refusal is a status with `{"error": "..."}`.
+//! A refusal is a status with `{"error": "..."}`. Reports may be sent
+//! again: a tick carries every event so far, so one taken twice adds
+//! nothing.
 
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +48,7 @@ pub struct Tick {
     pub figures: Figures,
     /// Guest log bytes dropped so far.
     pub log_dropped_bytes: u64,
-    /// The events since the last tick the collector took.
+    /// Every event so far.
     pub events: Summary,
 }
 
@@ -61,4 +65,8 @@ pub struct Orders {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct End {
     pub summary: Summary,
+    /// Why the segment ended early on its own machine (a signal), if it did:
+    /// then it is not the share of the test it was to be.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted: Option<String>,
 }

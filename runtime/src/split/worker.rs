@@ -5,7 +5,6 @@
 //! collector is gone.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context, Result};
@@ -18,7 +17,8 @@ use super::wire::{End, Orders, Ready, Start, TestId, Tick};
 use crate::client::{ApiClient, Refused};
 use crate::run::{Finished, RunHandle, RunLog, RunWatch};
 use crate::scheduler::Segment;
-use crate::stats::{Shard, Summary};
+use crate::stats::Summary;
+use tokio_util::sync::CancellationToken;
 
 /// How long a worker keeps trying to reach a collector that is not up
 /// yet (a pod may start before the collector's).
@@ -47,9 +47,15 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// A worker of `segment`, reporting to the collector at `collector`.
-    pub fn new(collector: Url, segment: Segment, log: RunLog) -> Result<Worker> {
-        let tls = crate::protocols::tls::client_config(&[], false)?;
+    /// A worker of `segment`, reporting to the collector at `collector`
+    /// (with https, trusting the CA certificates in `ca_files` too).
+    pub fn new(
+        collector: Url,
+        segment: Segment,
+        log: RunLog,
+        ca_files: &[std::path::PathBuf],
+    ) -> Result<Worker> {
+        let tls = crate::protocols::tls::client_config(ca_files, false)?;
         let reporting = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("wasmload-report")
@@ -87,20 +93,23 @@ impl Worker {
     }
 
     /// Reports the run of `handle` until it ends, then its summary; gives
-    /// how it ended.
-    pub async fn report(&self, handle: RunHandle) -> Result<Finished> {
+    /// how it ended. The segment was stopped on this machine (by a signal)
+    /// if `signalled` is cancelled by then.
+    pub async fn report(
+        &self,
+        handle: RunHandle,
+        signalled: &CancellationToken,
+    ) -> Result<Finished> {
         let watch = handle.watch();
         let ticking = async {
-            let mut taken = Arc::new(Shard::default());
             let mut heard = Instant::now();
             let mut failing = false;
+            // The first at once: a stop ordered before the start arrives now.
             let mut ticks = tokio::time::interval(Duration::from_secs(1));
-            ticks.tick().await;
             loop {
                 ticks.tick().await;
-                match self.tick(&watch, Arc::clone(&taken)).await {
-                    Ok((orders, events)) => {
-                        taken = events;
+                match self.tick(&watch).await {
+                    Ok(orders) => {
                         heard = Instant::now();
                         failing = false;
                         if orders.kill {
@@ -133,26 +142,28 @@ impl Worker {
             finished = handle.finish() => finished?,
             () = ticking => unreachable!("ticks go on until the run ends"),
         };
-        let end = End { summary: finished.summary.clone() };
+        let interrupted = signalled.is_cancelled().then(|| {
+            format!(
+                "stopped on its own machine (a signal) after {:.1} s",
+                finished.summary.duration_s
+            )
+        });
+        let end = End { summary: finished.summary.clone(), interrupted };
         let _: serde_json::Value =
             self.call_patiently(&self.path("end"), &end, ORPHANED, ANSWER).await?;
         Ok(finished)
     }
 
-    /// Sends the events since `taken`; gives the collector's orders and
-    /// the events it has now taken.
-    async fn tick(&self, watch: &RunWatch, taken: Arc<Shard>) -> Result<(Orders, Arc<Shard>)> {
+    /// Sends every event so far and the counts; gives the collector's orders.
+    async fn tick(&self, watch: &RunWatch) -> Result<Orders> {
         let (watch, client, path) = (watch.clone(), self.client.clone(), self.path("tick"));
         self.on_reporting(async move {
-            let events = watch.stats();
-            let since = Summary::new(&events.since(&taken), 0, 0, Duration::from_secs(1))?;
             let tick = Tick {
                 figures: watch.progress().figures(),
                 log_dropped_bytes: watch.log_dropped(),
-                events: since,
+                events: Summary::new(&watch.stats(), 0, 0, Duration::from_secs(1))?,
             };
-            let orders = call(&client, &path, &tick, ANSWER).await?;
-            Ok((orders, Arc::new(events)))
+            call(&client, &path, &tick, ANSWER).await
         })
         .await
     }
@@ -169,12 +180,22 @@ impl Worker {
     ) -> Result<T> {
         let body = serde_json::to_value(body).context("encoding a report")?;
         let (client, path, segment) = (self.client.clone(), path.to_owned(), self.segment);
+        let log = self.log.clone();
         self.on_reporting(async move {
             let since = Instant::now();
+            let mut said = false;
             loop {
                 match call(&client, &path, &body, answer_within).await {
                     Ok(answer) => return Ok(answer),
                     Err(error) if error.is::<Refused>() => return Err(error),
+                    Err(error) if !said => {
+                        log.line(&format!(
+                            "wasmload: segment {segment}: cannot reach the collector yet ({error:#}); trying for up to {} s",
+                            patience.as_secs()
+                        ));
+                        said = true;
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                    }
                     Err(error) if since.elapsed() > patience => {
                         return Err(anyhow!(
                         "segment {segment}: gave up reaching the collector after {} s: {error:#}",

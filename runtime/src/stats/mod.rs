@@ -149,9 +149,10 @@ impl Recorder {
         });
     }
 
-    /// Adds events recorded elsewhere (another process's), as they are.
+    /// Adds events recorded elsewhere (another process's), within this
+    /// recorder's names budget.
     pub fn absorb(&self, events: &Shard) {
-        self.with_local_shard(|shard, _| shard.merge(events));
+        self.with_local_shard(|shard, names| shard.absorb(events, names));
     }
 
     /// Requests and failures so far, without merging histograms.

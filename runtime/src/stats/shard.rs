@@ -90,8 +90,8 @@ impl Entry {
         Some(Entry {
             histogram: gained(&self.histogram, &earlier.histogram),
             uncorrected,
-            failures: self.failures - earlier.failures,
-            total_length: self.total_length - earlier.total_length,
+            failures: self.failures.saturating_sub(earlier.failures),
+            total_length: self.total_length.saturating_sub(earlier.total_length),
         })
     }
 
@@ -250,6 +250,37 @@ impl Shard {
         *self.task_errors.entry(key).or_default() += occurrences;
     }
 
+    /// Adds events recorded elsewhere, admitting names new to this shard
+    /// through `names`, as [`Shard::record`] does: past the budget they are
+    /// counted under the overflow names.
+    pub(super) fn absorb(&mut self, other: &Shard, names: &Names) {
+        for (kind, name, entry) in other.entries() {
+            let (kind, name) = match self.entry(kind, name) {
+                Some(_) => (kind.into(), name.into()),
+                None => names.request(kind, name),
+            };
+            self.add_entry(&kind, &name, entry);
+        }
+        for (key, count) in &other.errors {
+            let key =
+                if self.errors.contains_key(key) { key.clone() } else { names.error(key.clone()) };
+            *self.errors.entry(key).or_default() += count;
+        }
+        for (key, count) in &other.task_errors {
+            let known = self.task_errors.contains_key(key);
+            let key = if known { key.clone() } else { names.task_error(key.clone()) };
+            *self.task_errors.entry(key).or_default() += count;
+        }
+        for (name, total) in &other.counters {
+            let name = names.metric(name, |name| self.has_metric(name));
+            self.add_counter(&name, *total);
+        }
+        for (name, samples) in &other.trends {
+            let name = names.metric(name, |name| self.has_metric(name));
+            self.add_trend_histogram(&name, samples);
+        }
+    }
+
     /// Adds every event of `other`.
     pub fn merge(&mut self, other: &Shard) {
         for (kind, by_name) in &other.requests {
@@ -273,7 +304,9 @@ impl Shard {
     }
 
     /// What this shard gained since `earlier`, an earlier state of the same
-    /// events: the events in between.
+    /// events: the events in between. (Given a shard that is no earlier
+    /// state, e.g. from a confused worker, it gives what it can, never a
+    /// negative count.)
     pub fn since(&self, earlier: &Shard) -> Shard {
         let mut gained = Shard::default();
         for (kind, name, entry) in self.entries() {
@@ -287,7 +320,9 @@ impl Shard {
         }
         let counted = |now: &HashMap<GroupKey, u64>, before: &HashMap<GroupKey, u64>| {
             now.iter()
-                .map(|(key, count)| (key, count - before.get(key).copied().unwrap_or(0)))
+                .map(|(key, count)| {
+                    (key, count.saturating_sub(before.get(key).copied().unwrap_or(0)))
+                })
                 .filter(|(_, count)| *count > 0)
                 .map(|(key, count)| (key.clone(), count))
                 .collect::<HashMap<_, _>>()
