@@ -210,29 +210,31 @@ fn wait_until(url: &str, segment: &str, state: &str) {
     }
 }
 
-/// A free port on loopback.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+/// `wasmload collect` of `segments` segments on a free loopback port,
+/// writing its summary to `json`; gives it and its URL.
+fn spawn_collector(segments: u32, json: &Path) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .expect("a free port")
-        .port()
+        .port();
+    let collector = Command::new(wasmload())
+        .args(["collect", "--segments", &segments.to_string()])
+        .arg(format!("--listen=127.0.0.1:{port}"))
+        .arg("--json")
+        .arg(json)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting the collector");
+    (collector, format!("http://127.0.0.1:{port}"))
 }
 
 #[test]
 fn a_collector_starts_workers_together_and_judges_the_whole() {
     let target = TargetServer::start();
     let hammer = guest("http-hammer");
-    let port = free_port().to_string();
-    let collector_url = format!("http://127.0.0.1:{port}");
     let collected = scratch("collected.json");
-    let collector = Command::new(wasmload())
-        .args(["collect", "--segments", "3", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--json")
-        .arg(&collected)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting the collector");
+    let (collector, collector_url) = spawn_collector(3, &collected);
     let worker = |index: u32, users: &str| {
         let json = scratch(&format!("worker-{index}-{users}.json"));
         let segment = format!("{index}/3");
@@ -344,17 +346,8 @@ fn local_ips_spread_the_users_connections() {
 fn a_worker_stopped_on_its_machine_fails_the_whole_test() {
     let target = TargetServer::start();
     let hammer = guest("http-hammer");
-    let port = free_port().to_string();
-    let url = format!("http://127.0.0.1:{port}");
     let json = scratch("stopped.json");
-    let collector = Command::new(wasmload())
-        .args(["collect", "--segments", "2", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--json")
-        .arg(&json)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("starting the collector");
+    let (collector, url) = spawn_collector(2, &json);
     let workers: Vec<Child> = (0..2)
         .map(|index| {
             let segment = format!("{index}/2");
