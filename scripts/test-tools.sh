@@ -12,6 +12,10 @@
 #                         document, in $WASMLOAD_TOOLS/schemathesis
 #   kubernetes-validate   (PyPI) checks deploy/kubernetes/ against the API's
 #                         schemas offline, in $WASMLOAD_TOOLS/kubernetes-validate
+#   locust                (PyPI) writes the CSV files ours are compared with,
+#                         in $WASMLOAD_TOOLS/locust
+#   prometheus            (Debian's package, unpacked, not installed: no
+#                         service) receives remote write, in $WASMLOAD_TOOLS/prometheus
 #
 # Safe to run again: what is in place at its pinned version is kept.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -19,6 +23,7 @@ TOOLS=${WASMLOAD_TOOLS:-$HOME/.cache/wasmload-tools}
 PLAYWRIGHT=1.65.1
 SCHEMATHESIS=4.32.5
 KUBERNETES_VALIDATE=1.37.0
+LOCUST=2.47.0
 mkdir -p "$TOOLS"
 
 apt_install redis-server chromium nginx-light iproute2
@@ -30,19 +35,28 @@ if [ ! -e "$stamp" ]; then
     touch "$stamp"
 fi
 
-stamp=$TOOLS/.installed-schemathesis-$SCHEMATHESIS
-if [ ! -e "$stamp" ]; then
+# Installs PyPI's NAME==VERSION into a venv of its own, $TOOLS/NAME.
+pypi_tool() {
+    local name=$1 version=$2
+    local stamp=$TOOLS/.installed-$name-$version
+    [ -e "$stamp" ] && return
     python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
-    [ -x "$TOOLS/schemathesis/bin/pip" ] || python3 -m venv "$TOOLS/schemathesis"
-    "$TOOLS/schemathesis/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS"
+    [ -x "$TOOLS/$name/bin/pip" ] || python3 -m venv "$TOOLS/$name"
+    "$TOOLS/$name/bin/pip" install --quiet --disable-pip-version-check "$name==$version"
     touch "$stamp"
-fi
+}
 
-stamp=$TOOLS/.installed-kubernetes-validate-$KUBERNETES_VALIDATE
-if [ ! -e "$stamp" ]; then
-    python3 -c 'import ensurepip' 2>/dev/null || apt_install python3-venv
-    [ -x "$TOOLS/kubernetes-validate/bin/pip" ] || python3 -m venv "$TOOLS/kubernetes-validate"
-    "$TOOLS/kubernetes-validate/bin/pip" install --quiet --disable-pip-version-check \
-        "kubernetes-validate==$KUBERNETES_VALIDATE"
-    touch "$stamp"
+pypi_tool schemathesis "$SCHEMATHESIS"
+pypi_tool kubernetes-validate "$KUBERNETES_VALIDATE"
+pypi_tool locust "$LOCUST"
+
+# Debian's prometheus, unpacked where the tests find it: installing the
+# package would also set up a service.
+if [ ! -x "$TOOLS/prometheus/usr/bin/prometheus" ]; then
+    dir=$(mktemp -d)
+    (cd "$dir" && apt-get download prometheus >/dev/null 2>&1) ||
+        { as_root apt-get update -qq && (cd "$dir" && apt-get download prometheus >/dev/null); }
+    rm -rf "$TOOLS/prometheus"
+    dpkg -x "$dir"/prometheus_*.deb "$TOOLS/prometheus"
+    rm -rf "$dir"
 fi

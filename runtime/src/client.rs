@@ -31,7 +31,20 @@ impl Refused {
     }
 }
 
-type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// An HTTP/1 client of http and https URLs.
+pub(crate) type HttpClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+/// A client of http and https URLs, https trusting as `tls` says.
+pub(crate) fn http_client(tls: rustls::ClientConfig) -> HttpClient {
+    let mut tcp = HttpConnector::new();
+    tcp.enforce_http(false);
+    let connector = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(tls)
+        .https_or_http()
+        .enable_http1()
+        .wrap_connector(tcp);
+    Client::builder(TokioExecutor::new()).build(connector)
+}
 
 /// Talks to one server with one token.
 #[derive(Clone)]
@@ -44,14 +57,7 @@ pub struct ApiClient {
 impl ApiClient {
     /// A client of the server at `base`, sending `token` if any.
     pub fn new(base: Url, token: Option<String>, tls: rustls::ClientConfig) -> ApiClient {
-        let mut tcp = HttpConnector::new();
-        tcp.enforce_http(false);
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_http1()
-            .wrap_connector(tcp);
-        ApiClient { base, token, client: Client::builder(TokioExecutor::new()).build(connector) }
+        ApiClient { base, token, client: http_client(tls) }
     }
 
     fn url(&self, path: &str) -> Result<Url> {

@@ -93,6 +93,7 @@ pub struct UserComponent {
     engine: Arc<Engine>,
     pre: UserPre<UserState>,
     imports: Vec<String>,
+    digest: String,
 }
 
 impl UserComponent {
@@ -135,7 +136,7 @@ impl UserComponent {
         let pre = UserPre::new(instance_pre)
             .map_err(anyhow::Error::from)
             .context("it does not fit the `wasmload:user/user` world")?;
-        Ok(UserComponent { engine: Arc::clone(engine), pre, imports })
+        Ok(UserComponent { engine: Arc::clone(engine), pre, imports, digest: digest(bytes) })
     }
 
     /// The engine the component was compiled for.
@@ -146,6 +147,11 @@ impl UserComponent {
     /// The names of the component's imports, e.g. `wasi:io/poll@0.2.6`.
     pub fn imports(&self) -> &[String] {
         &self.imports
+    }
+
+    /// The sha256 of its bytes, in hex: its identity.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     /// The pre-linked component.

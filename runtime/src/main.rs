@@ -8,6 +8,7 @@ use wasmload::cli::submit::{self, SubmitFailed};
 use wasmload::cli::{collect, config, inspect, new, run as run_command, saved, Command};
 use wasmload::client::Refused;
 use wasmload::one_line;
+use wasmload::report::compare::Regressed;
 use wasmload::run::{self, EXIT_THRESHOLDS_FAILED};
 use wasmload::serve::ServeConfig;
 
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => runtime.block_on(inspect::inspect(*args)),
         Command::Report(args) => saved::report(args),
         Command::Merge(args) => saved::merge(args),
+        Command::Compare(args) => saved::compare(args),
         Command::New(args) => new::new(args).map_err(|error| run::BadInput(error).into()),
         Command::Submit(args) => runtime.block_on(submit::submit(*args)),
         Command::Collect(args) => runtime.block_on(collect::collect(*args)),
@@ -60,7 +62,7 @@ fn main() -> ExitCode {
                 ExitCode::from(refused.exit_code())
             } else if error.is::<run::BadInput>() {
                 ExitCode::from(EXIT_BAD_INPUT)
-            } else if error.is::<run::ThresholdsFailed>() {
+            } else if error.is::<run::ThresholdsFailed>() || error.is::<Regressed>() {
                 ExitCode::from(EXIT_THRESHOLDS_FAILED)
             } else {
                 ExitCode::FAILURE

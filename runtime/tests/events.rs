@@ -43,7 +43,7 @@ fn guest_events_are_recorded_like_host_ones() {
     let csv = std::fs::read_to_string(format!("{}_custom_metrics.csv", prefix.display())).unwrap();
     assert!(
         csv.starts_with(
-            "Name,Kind,Total / samples,Min,Avg,Median,95%,Max\nitems bought,counter,20,"
+            "Name,Kind,Total / samples,Min,Avg,Median,95%,Max\r\nitems bought,counter,20,"
         ),
         "{csv}"
     );

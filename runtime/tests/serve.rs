@@ -433,5 +433,8 @@ fn the_live_view_streams_snapshots_then_the_end() {
     let stats = server.call("GET", &format!("/v1/runs/{id}/csv/stats.csv"), None, None).text;
     assert!(stats.starts_with("Type,Name,Request Count"), "{stats}");
     let html = server.call("GET", &format!("/v1/runs/{id}/report.html"), None, None);
-    assert!(html.text.contains("<svg"), "the report has charts");
+    assert!(
+        html.text.contains("id=\"report-data\"") && html.text.contains("uPlot"),
+        "the report carries its data and its charts"
+    );
 }

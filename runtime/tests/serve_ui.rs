@@ -49,6 +49,9 @@ fn the_web_ui_drives_a_whole_run_in_chromium() {
         result["reportRequests"], served,
         "the downloaded report holds what the target served"
     );
+    let charts = result["reportCharts"].as_array().cloned().unwrap_or_default();
+    assert_eq!(charts.len(), 5, "the run's report in the page: {charts:?}");
+    assert!(charts.iter().all(|chart| chart["points"].as_u64().unwrap_or(0) > 0), "{charts:?}");
     let row = &result["row"][0];
     assert_eq!((row[0].as_str(), row[1].as_str()), (Some("GET"), Some("/")), "{row}");
     assert_eq!(row[2].as_str().and_then(|n| n.parse().ok()), Some(served), "the page's table");

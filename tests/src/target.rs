@@ -54,6 +54,8 @@ struct Seen {
     connections: u64,
     /// While set and in the future, every answer waits until then.
     stalled_until: Option<tokio::time::Instant>,
+    /// How long every answer takes at least.
+    delay: Duration,
 }
 
 /// A running target; stops when dropped.
@@ -115,6 +117,11 @@ impl TargetServer {
     pub fn stall(&self, length: Duration) {
         let until = tokio::time::Instant::now() + length;
         self.seen.lock().expect("server state").stalled_until = Some(until);
+    }
+
+    /// Makes every answer from now on take at least `delay`: a slower server.
+    pub fn slow_down(&self, delay: Duration) {
+        self.seen.lock().expect("server state").delay = delay;
     }
 
     /// Requests that arrived over HTTP/2.
@@ -209,9 +216,15 @@ async fn answer(request: Request<Incoming>, seen: &Mutex<Seen>) -> Response<Full
     );
     // Read the whole body so the connection stays reusable.
     let _ = request.into_body().collect().await;
-    let stalled_until = seen.lock().expect("server state").stalled_until;
+    let (stalled_until, delay) = {
+        let seen = seen.lock().expect("server state");
+        (seen.stalled_until, seen.delay)
+    };
     if let Some(until) = stalled_until {
         tokio::time::sleep_until(until).await;
+    }
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
     }
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
 

@@ -7,31 +7,19 @@
 //
 // The first run goes against TARGET, the stopped one against OTHER_TARGET.
 //
-// playwright-core comes from $WASMLOAD_TOOLS/ui (scripts/test-tools.sh).
+// The browser is browser.cjs's: Debian's chromium, driven by playwright-core.
 "use strict";
 const fs = require("fs");
 const path = require("path");
-const os = require("os");
+const { open } = require("./browser.cjs");
 
-const tools = process.env.WASMLOAD_TOOLS || path.join(os.homedir(), ".cache", "wasmload-tools");
-const { chromium } = require(path.join(tools, "ui", "node_modules", "playwright-core"));
 const [server, token, component, target, otherTarget, shots] = process.argv.slice(2);
 
 async function main() {
   fs.mkdirSync(shots, { recursive: true });
-  // Playwright gives the browser a fresh, empty profile of its own.
-  const browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-  const page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, acceptDownloads: true });
-  const problems = [];
-  page.on("pageerror", (error) => problems.push("page error: " + error.message));
   // A 401 is expected: the page tries without a token, then with a wrong one.
-  page.on("console", (message) => {
-    if (message.type() === "error" && !message.text().includes("status of 401")) problems.push("console: " + message.text());
-  });
+  const { browser, page, problems } =
+    await open({ acceptDownloads: true }, (text) => text.includes("status of 401"));
   const shot = (name) => page.screenshot({ path: path.join(shots, name + ".png"), fullPage: true });
 
   await page.goto(server + "/");
@@ -65,6 +53,11 @@ async function main() {
   await shot("live");
   await page.waitForSelector("#run-state:has-text('finished')", { timeout: 40000 });
   await page.waitForSelector("#results");
+  // The run's report, the page --html writes, drawn in the results.
+  const reportFrame = await (await page.waitForSelector("#report")).contentFrame();
+  await reportFrame.waitForSelector("[data-chart]", { timeout: 20000 });
+  const reportCharts = await reportFrame.$$eval("[data-chart]", (boxes) =>
+    boxes.map((box) => ({ title: box.dataset.chart, points: Number(box.dataset.points) })));
   await shot("finished");
   const exitCode = await page.textContent("#exit-code");
   const thresholds = await page.textContent("#thresholds");
@@ -95,7 +88,7 @@ async function main() {
   await page.waitForSelector("#runs tbody tr:nth-child(2)");
   await shot("runs");
   await browser.close();
-  console.log(JSON.stringify({ exitCode, thresholds, row, reportRequests: report.totals.requests, problems }));
+  console.log(JSON.stringify({ exitCode, thresholds, row, reportRequests: report.totals.requests, reportCharts, problems }));
 }
 
 main().catch((error) => {

@@ -22,6 +22,6 @@ pub async fn collect(args: CollectArgs) -> Result<()> {
     );
     collector.wait_for_segments(args.ready_timeout, &stops.stop, &RunLog::stderr()).await?;
     let handle = collector.start().await?;
-    let finished = follow(handle, args.metrics_addr, &stops).await?;
+    let finished = follow(handle, &args.live, &stops).await?;
     report_finished(&finished, &args.outputs)
 }

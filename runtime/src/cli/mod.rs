@@ -35,6 +35,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Merge JSON summaries of runs made side by side (histograms added exactly).
     Merge(MergeArgs),
+    /// Compare a run with an earlier one (JSON summaries): what got slower or
+    /// failed more, from the exact histograms; exit code 99 if anything did.
+    Compare(CompareArgs),
     /// Make a starter project for a user in Rust, C, Zig, Python or JavaScript.
     New(NewArgs),
     /// Serve many tenants' load tests: a JSON API, a web UI, SQLite storage.
@@ -64,9 +67,21 @@ pub struct CollectArgs {
     #[command(flatten)]
     pub outputs: OutputArgs,
 
-    /// Serve the merged figures to Prometheus on this address, e.g. 0.0.0.0:9464 (path /metrics).
+    #[command(flatten)]
+    pub live: LiveArgs,
+}
+
+/// Where a run's figures go while it runs.
+#[derive(Debug, Args)]
+pub struct LiveArgs {
+    /// Serve live Prometheus metrics on this address, e.g. 127.0.0.1:9464 (path /metrics).
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
+
+    /// Push live figures elsewhere every 5 s: prometheus-rw=URL (a
+    /// Prometheus remote-write receiver, e.g. http://prometheus:9090/api/v1/write); repeatable.
+    #[arg(long, value_name = "KIND=URL", value_parser = crate::report::remote_write::parse_output)]
+    pub out: Vec<url::Url>,
 }
 
 /// Flags of `wasmload serve`.
@@ -120,9 +135,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub outputs: OutputArgs,
 
-    /// Serve live Prometheus metrics on this address, e.g. 127.0.0.1:9464 (path /metrics).
-    #[arg(long, value_name = "ADDR")]
-    pub metrics_addr: Option<std::net::SocketAddr>,
+    #[command(flatten)]
+    pub live: LiveArgs,
 
     /// Spread users' connections over these local addresses, user by user:
     /// addresses, ranges and networks, e.g. 127.0.0.1-127.0.0.8,10.0.1.0/28
@@ -252,6 +266,42 @@ pub struct MergeArgs {
     pub outputs: OutputArgs,
 }
 
+/// Flags of `wasmload compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The earlier run's summary (`--json` of run, merge, collect or submit,
+    /// or a server's report.json).
+    pub base: PathBuf,
+
+    /// The run to judge against it.
+    pub new: PathBuf,
+
+    /// How much a percentile (p50, p90, p95, p99) may grow before it counts
+    /// as worse, e.g. 10% or 0.1.
+    #[arg(long, default_value = "10%", value_parser = parse_fraction)]
+    pub max_regression: f64,
+
+    /// How much the failure ratio may grow, in points, e.g. 1% or 0.01.
+    #[arg(long, default_value = "1%", value_parser = parse_fraction)]
+    pub max_failure_increase: f64,
+
+    /// Also write the new run's HTML report with the comparison in it.
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
+}
+
+/// `10%` or `0.1`: a fraction, at least 0.
+fn parse_fraction(text: &str) -> Result<f64, String> {
+    let (number, scale) = match text.strip_suffix('%') {
+        Some(percent) => (percent, 100.0),
+        None => (text, 1.0),
+    };
+    match number.trim().parse::<f64>() {
+        Ok(value) if value >= 0.0 && value.is_finite() => Ok(value / scale),
+        _ => Err(format!("`{text}` is not a fraction like 10% or 0.1")),
+    }
+}
+
 /// Report files to write from a summary, besides the table.
 #[derive(Debug, Args)]
 pub struct OutputArgs {
@@ -267,6 +317,11 @@ pub struct OutputArgs {
     /// Write a self-contained HTML report with charts to this file.
     #[arg(long, value_name = "PATH")]
     pub html: Option<PathBuf>,
+
+    /// Write the thresholds' verdicts as a JUnit XML report to this file
+    /// (a test case per threshold), for CI to show.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
 }
 
 impl LocalArgs {

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::{bail, Context, Result};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{LocalArgs, OutputArgs, Processes, RunArgs};
+use crate::cli::{LiveArgs, LocalArgs, OutputArgs, Processes, RunArgs};
 use crate::engine::UserComponent;
 use crate::limits;
 use crate::report;
@@ -66,7 +66,7 @@ pub async fn run(args: RunArgs) -> Result<()> {
     let spec = args.spec;
     // Whether the component has a shape is not known before it loads.
     let capacity = segment.share_of_users(run::capacity(&spec, true)).saturating_add(1);
-    let (component, bytes) = load(&path, capacity, &spec, &args.local)?;
+    let component = load(&path, capacity, &spec, &args.local)?;
     let setting = RunSetting {
         name: path.display().to_string(),
         log: RunLog::stderr(),
@@ -75,10 +75,10 @@ pub async fn run(args: RunArgs) -> Result<()> {
         segment,
         local_ips: args.local_ips.clone().unwrap_or_default(),
     };
-    let test = split::test_id(&spec, &bytes);
+    let test = split::test_id(&spec, &component);
     let prepared = run::prepare(Arc::new(component), spec, setting).await?;
     let Some(collector) = args.split.collector else {
-        let finished = follow(prepared.start(), args.metrics_addr, &stops).await?;
+        let finished = follow(prepared.start(), &args.live, &stops).await?;
         return report_finished(&finished, &args.outputs);
     };
     let worker = Worker::new(collector, segment, RunLog::stderr(), &args.local.ca_cert)?;
@@ -96,25 +96,15 @@ pub async fn run(args: RunArgs) -> Result<()> {
     write_outputs(&finished.summary, &args.outputs)
 }
 
-/// Loads the component at `path` with a pool of `capacity` instances; gives
-/// it and its bytes.
-fn load(
-    path: &Path,
-    capacity: u32,
-    spec: &RunSpec,
-    local: &LocalArgs,
-) -> Result<(UserComponent, Vec<u8>)> {
-    let bytes = std::fs::read(path)
-        .with_context(|| format!("cannot read {}", path.display()))
-        .map_err(BadInput)?;
-    let component = UserComponent::load_file(
+/// Loads the component at `path` with a pool of `capacity` instances.
+fn load(path: &Path, capacity: u32, spec: &RunSpec, local: &LocalArgs) -> Result<UserComponent> {
+    UserComponent::load_file(
         path,
         capacity,
         spec.guest.max_memory,
         local.compile_cache().as_deref(),
     )
-    .map_err(BadInput)?;
-    Ok((component, bytes))
+    .map_err(|error| BadInput(error).into())
 }
 
 /// Runs the test as `processes` worker processes of this binary, one
@@ -126,7 +116,8 @@ async fn coordinate(args: RunArgs, path: &Path, processes: u32, stops: Stops) ->
     spec.guest.seed.get_or_insert_with(|| fastrand::u64(..));
     // Check the component and the options here, once, with a clear error;
     // the workers then load it from the compile cache.
-    let (component, bytes) = load(path, 2, &spec, &args.local)?;
+    let component = load(path, 2, &spec, &args.local)?;
+    let test = split::test_id(&spec, &component);
     let setting = RunSetting {
         name: path.display().to_string(),
         log: RunLog::stderr(),
@@ -142,14 +133,13 @@ async fn coordinate(args: RunArgs, path: &Path, processes: u32, stops: Stops) ->
         .with_context(|| format!("cannot write {}", config.display()))?;
     let command = WorkerCommand { component: split::absolute(path)?, config, local_flags };
     let loopback = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    let test = split::test_id(&spec, &bytes);
     let collector = Arc::new(Collector::bind(loopback, processes, Some(test)).await?);
     let log = RunLog::stderr();
     let workers = split::spawn(&command, processes, &collector, &log)?;
     eprintln!("wasmload: {processes} worker processes, one segment each");
     collector.wait_for_segments(WORKERS_READY, &stops.stop, &log).await?;
     let handle = collector.start().await?;
-    let finished = follow(handle, args.metrics_addr, &stops).await?;
+    let finished = follow(handle, &args.live, &stops).await?;
     // Workers exit once their summaries are in; wait a little, then end them.
     let exits = all_exited(workers);
     let _ = tokio::time::timeout(Duration::from_secs(10), exits).await;
@@ -205,18 +195,26 @@ impl Drop for Scratch {
     }
 }
 
-/// Shows a started run live (and to Prometheus, with `metrics_addr`),
-/// passes signals on to it, and gives how it ended.
-pub(crate) async fn follow(
-    handle: RunHandle,
-    metrics_addr: Option<std::net::SocketAddr>,
-    stops: &Stops,
-) -> Result<Finished> {
+/// Shows a started run live (and to Prometheus, as `live` asks), passes
+/// signals on to it, and gives how it ended.
+pub(crate) async fn follow(handle: RunHandle, live: &LiveArgs, stops: &Stops) -> Result<Finished> {
     let watch = handle.watch();
     stops.forward(&handle);
     let live_done = CancellationToken::new();
-    let live = tokio::spawn(report::live::show(watch.subscribe(), live_done.clone()));
-    let metrics = match metrics_addr {
+    let view = tokio::spawn(report::live::show(watch.subscribe(), live_done.clone()));
+    let pushes: Vec<_> = live
+        .out
+        .iter()
+        .map(|url| {
+            report::remote_write::push_every(
+                url.clone(),
+                watch.clone(),
+                RunLog::stderr(),
+                live_done.clone(),
+            )
+        })
+        .collect();
+    let metrics = match live.metrics_addr {
         Some(addr) => {
             let served = report::prometheus::serve(addr, watch.clone(), live_done.clone());
             match served.await {
@@ -233,9 +231,12 @@ pub(crate) async fn follow(
     };
     let finished = handle.finish().await;
     live_done.cancel();
-    let _ = live.await;
+    let _ = view.await;
     if let Some(metrics) = metrics {
         let _ = metrics.await;
+    }
+    for push in pushes {
+        let _ = push.await;
     }
     finished
 }
@@ -265,7 +266,7 @@ impl Stops {
 /// what `run` and `submit` show when a run ends.
 pub fn report_finished(finished: &Finished, outputs: &OutputArgs) -> Result<()> {
     write_outputs(&finished.summary, outputs)?;
-    print_thresholds(&finished.verdicts);
+    print_thresholds(finished.verdicts());
     finished.check()
 }
 
@@ -280,6 +281,9 @@ pub fn write_outputs(summary: &Summary, outputs: &OutputArgs) -> Result<()> {
     }
     if let Some(path) = &outputs.html {
         report::html::write(summary, path)?;
+    }
+    if let Some(path) = &outputs.junit {
+        report::junit::write(summary, path)?;
     }
     Ok(())
 }

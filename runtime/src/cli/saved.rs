@@ -4,8 +4,9 @@
 use anyhow::Result;
 
 use crate::cli::run::write_outputs;
-use crate::cli::{MergeArgs, ReportArgs};
+use crate::cli::{CompareArgs, MergeArgs, ReportArgs};
 use crate::report;
+use crate::report::compare::{self, Regressed, Tolerance};
 use crate::run::BadInput;
 use crate::stats::Summary;
 
@@ -25,4 +26,22 @@ pub fn merge(args: MergeArgs) -> Result<()> {
         .map_err(BadInput)?;
     let merged = Summary::merge(&summaries).map_err(BadInput)?;
     write_outputs(&merged, &args.outputs)
+}
+
+/// Compares two saved summaries; fails with [`Regressed`] when the new one
+/// got worse beyond the tolerance.
+pub fn compare(args: CompareArgs) -> Result<()> {
+    let base = report::json::read(&args.base).map_err(BadInput)?;
+    let new = report::json::read(&args.new).map_err(BadInput)?;
+    let tolerance =
+        Tolerance { percentile: args.max_regression, failure_ratio: args.max_failure_increase };
+    let comparison = compare::compare(&base, &new, tolerance).map_err(BadInput)?;
+    print!("{}", compare::render(&comparison));
+    if let Some(path) = &args.html {
+        report::html::write_compared(&new, &comparison, path)?;
+    }
+    match comparison.regressions().count() {
+        0 => Ok(()),
+        worse => Err(Regressed { worse, compared: comparison.changes.len() }.into()),
+    }
 }

@@ -141,6 +141,7 @@ async fn finish(server: &ApiClient, id: &str, end: &Value, args: &SubmitArgs) ->
             verdicts
                 .iter()
                 .map(|verdict| Verdict {
+                    threshold: String::new(),
                     held: verdict["held"].as_bool().unwrap_or(false),
                     line: verdict["line"].as_str().unwrap_or_default().to_owned(),
                 })

@@ -1,12 +1,14 @@
-//! `--csv PREFIX`: Locust's three CSV files, with exactly its columns and
-//! column order, so tools that read Locust's CSVs read ours.
+//! `--csv PREFIX`: the four CSV files Locust 2.47 writes (stats,
+//! history, failures, exceptions), with its columns in its order, its
+//! number formats and its CRLF line ends, so tools that read Locust's
+//! files read ours; and a few of our own beside them.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 
 use super::table::{metric_cells, METRIC_HEADER};
-use crate::stats::{decode_histogram, RequestRow, ResponseTimes, Summary, PERCENTILES};
+use crate::stats::{decode_histogram, RequestRow, ResponseTimes, Seen, Summary, PERCENTILES};
 
 /// Locust's percentile column names, in order.
 const PERCENTILE_COLUMNS: [&str; 11] =
@@ -26,7 +28,10 @@ const STATS_HEADER: [&str; 11] = [
     "Failures/s",
 ];
 
-const FAILURES_HEADER: [&str; 4] = ["Method", "Name", "Error", "Occurrences"];
+const FAILURES_HEADER: [&str; 6] =
+    ["Method", "Name", "Error", "Occurrences", "First Seen", "Last Seen"];
+
+const EXCEPTIONS_HEADER: [&str; 4] = ["Count", "Message", "Traceback", "Nodes"];
 
 const HISTORY_HEAD: [&str; 6] =
     ["Timestamp", "User Count", "Type", "Name", "Requests/s", "Failures/s"];
@@ -51,9 +56,9 @@ const RUN_HEADER: [&str; 7] = [
     "Dropped Iterations",
 ];
 
-/// Writes Locust's `PREFIX_stats.csv`, `PREFIX_failures.csv` and
-/// `PREFIX_stats_history.csv` from a finished run, and files Locust does
-/// not have: `PREFIX_run.csv` (whole-run figures, with dropped
+/// Writes Locust's `PREFIX_stats.csv`, `PREFIX_failures.csv`,
+/// `PREFIX_exceptions.csv` (task errors) and `PREFIX_stats_history.csv`
+/// from a finished run, and files Locust does not have: `PREFIX_run.csv` (whole-run figures, with dropped
 /// iterations), `PREFIX_stats_uncorrected.csv` in the open model (times
 /// from the send; `_stats.csv` has them from the intended start), and
 /// `PREFIX_custom_metrics.csv` when guests reported custom metrics.
@@ -77,6 +82,7 @@ pub fn files(summary: &Summary) -> Result<Vec<(&'static str, Rows)>> {
         files.push(("stats_uncorrected", stats(summary, Times::Uncorrected)?));
     }
     files.push(("failures", failures(summary)));
+    files.push(("exceptions", exceptions(summary)));
     files.push(("stats_history", history(summary)));
     files.push(("run", run(summary)));
     if !summary.metrics.is_empty() {
@@ -87,9 +93,11 @@ pub fn files(summary: &Summary) -> Result<Vec<(&'static str, Rows)>> {
     Ok(files)
 }
 
-/// Rows as CSV text.
+/// Rows as CSV text, as Python's `csv` module writes them: quoted only
+/// where needed, CRLF after every row.
 pub fn text(rows: &[Vec<String>]) -> Result<String> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut writer =
+        csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     for row in rows {
         writer.write_record(row).context("cannot encode a CSV row")?;
     }
@@ -137,40 +145,128 @@ pub fn run(summary: &Summary) -> Vec<Vec<String>> {
 
 fn stats_row(row: &RequestRow, times: &ResponseTimes, seconds: f64) -> Result<Vec<String>> {
     let histogram = decode_histogram(&times.histogram)?;
-    let ms = |micros: u64| number(micros as f64 / 1000.0);
-    let empty = histogram.is_empty();
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    let (min, max) = if histogram.is_empty() {
+        (None, None)
+    } else {
+        (Some(ms(histogram.min())), Some(times.max_ms))
+    };
     let mut cells = vec![
         row.kind.clone(),
         row.name.clone(),
         row.count.to_string(),
         row.failures.to_string(),
-        number(times.p50_ms),
-        number(times.avg_ms),
-        if empty { "0".into() } else { ms(histogram.min()) },
-        number(times.max_ms),
-        number(row.avg_length),
-        number(row.rps),
-        number(if seconds > 0.0 { row.failures as f64 / seconds } else { 0.0 }),
+        median(times.p50_ms, min, max),
+        py_float(times.avg_ms),
+        min.map_or_else(|| "0".to_owned(), py_float),
+        max.map_or_else(|| "0".to_owned(), py_float),
+        content_size(row.count, row.avg_length),
+        py_float(row.rps),
+        py_float(if seconds > 0.0 { row.failures as f64 / seconds } else { 0.0 }),
     ];
     cells.extend(PERCENTILES.iter().map(|q| {
-        if empty {
-            "0".into()
+        if histogram.is_empty() {
+            "N/A".into()
         } else {
-            ms(histogram.value_at_quantile(*q))
+            bucket(ms(histogram.value_at_quantile(*q))).to_string()
         }
     }));
     Ok(cells)
+}
+
+/// Locust's median: the 50% bucket, unless outside the extremes, then
+/// the extreme itself; 0 with no requests.
+fn median(p50_ms: f64, min: Option<f64>, max: Option<f64>) -> String {
+    let (Some(min), Some(max)) = (min, max) else { return "0".into() };
+    let bucketed = bucket(p50_ms) as f64;
+    if bucketed < min {
+        py_float(min)
+    } else if bucketed > max {
+        py_float(max)
+    } else {
+        bucket(p50_ms).to_string()
+    }
+}
+
+/// Locust's average content size: a float, but a bare 0 with no requests.
+fn content_size(requests: u64, average: f64) -> String {
+    if requests == 0 {
+        "0".into()
+    } else {
+        py_float(average)
+    }
+}
+
+/// A response time in ms as Locust keeps it for percentiles: whole ms
+/// below 100 ms, then two significant digits (rounding halves to even,
+/// as Python does).
+fn bucket(ms: f64) -> u64 {
+    let step = if ms < 100.0 {
+        1.0
+    } else if ms < 1_000.0 {
+        10.0
+    } else if ms < 10_000.0 {
+        100.0
+    } else {
+        1_000.0
+    };
+    ((ms / step).round_ties_even() * step) as u64
+}
+
+/// A float as Python's `repr` writes it (`6.0`, `0.125`, `1e-05`): the
+/// shortest text that reads back exactly, as Rust's `{:?}` writes it, with
+/// Python's exponent form.
+fn py_float(value: f64) -> String {
+    let text = format!("{value:?}");
+    match text.split_once('e') {
+        Some((mantissa, exponent)) => {
+            let (sign, digits) = match exponent.strip_prefix('-') {
+                Some(digits) => ('-', digits),
+                None => ('+', exponent),
+            };
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => text,
+    }
+}
+
+/// A Unix time as Locust writes it: ISO 8601, whole seconds, UTC;
+/// empty when unknown.
+fn timestamp(seconds: u64) -> String {
+    if seconds == 0 {
+        return String::new();
+    }
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds);
+    humantime::format_rfc3339_seconds(at).to_string()
 }
 
 /// The header row followed by one row per failure group.
 pub fn failures(summary: &Summary) -> Vec<Vec<String>> {
     let header = FAILURES_HEADER.iter().map(|s| (*s).to_owned()).collect();
     let groups = summary.errors.iter().map(|error| {
+        let Seen { first_seen, last_seen } = error.seen;
         vec![
             error.kind.clone(),
             error.name.clone(),
             error.error.clone(),
             error.occurrences.to_string(),
+            timestamp(first_seen),
+            timestamp(last_seen),
+        ]
+    });
+    std::iter::once(header).chain(groups).collect()
+}
+
+/// The header row followed by one row per group of task errors (Locust's
+/// exceptions: a task that raised). Its traceback names where, as a frame.
+pub fn exceptions(summary: &Summary) -> Vec<Vec<String>> {
+    let header = EXCEPTIONS_HEADER.iter().map(|s| (*s).to_owned()).collect();
+    let groups = summary.task_errors.iter().map(|error| {
+        vec![
+            error.occurrences.to_string(),
+            error.error.clone(),
+            format!("  in user class {}, task {}\n", error.class, error.task),
+            "local".to_owned(),
         ]
     });
     std::iter::once(header).chain(groups).collect()
@@ -190,18 +286,27 @@ pub fn history(summary: &Summary) -> Vec<Vec<String>> {
             row.users.to_string(),
             row.kind.clone(),
             row.name.clone(),
-            number(row.rps),
-            number(row.failures_per_s),
+            format!("{:.6}", row.rps),
+            format!("{:.6}", row.failures_per_s),
         ];
-        cells.extend(row.percentiles_ms.iter().map(|ms| number(*ms)));
+        let none = row.total_requests == 0;
+        cells.extend(row.percentiles_ms.iter().map(|ms| {
+            if none {
+                "N/A".to_owned()
+            } else {
+                bucket(*ms).to_string()
+            }
+        }));
+        let (min, max) =
+            if none { (None, None) } else { (Some(row.total_min_ms), Some(row.total_max_ms)) };
         cells.extend([
             row.total_requests.to_string(),
             row.total_failures.to_string(),
-            number(row.total_p50_ms),
-            number(row.total_avg_ms),
-            number(row.total_min_ms),
-            number(row.total_max_ms),
-            number(row.total_avg_length),
+            median(row.total_p50_ms, min, max),
+            py_float(row.total_avg_ms),
+            min.map_or_else(|| "0".to_owned(), py_float),
+            max.map_or_else(|| "0".to_owned(), py_float),
+            content_size(row.total_requests, row.total_avg_length),
         ]);
         cells
     });

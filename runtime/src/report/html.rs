@@ -1,16 +1,36 @@
-//! `--html PATH`: one self-contained page (inline SVG charts, no network
-//! assets) with RPS and failures, response-time percentiles and users over
-//! time, and the stats and failures tables.
+//! `--html PATH`: one self-contained page (no network) to open after a
+//! run: interactive charts (zoom by dragging, values on hover, series
+//! toggled from the legend) drawn by uPlot, vendored in `assets/`, from
+//! data this module works out of the summary: rates, users and
+//! percentiles over time for the whole run and, with per-name history, for
+//! each (type, name); each name's response-time distribution and
+//! percentile curve from its exact histogram; thresholds, failures, task
+//! errors, custom metrics and what was run. `wasmload compare --html` adds
+//! the comparison with a base run.
 
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{anyhow, Context, Result};
-use plotters::prelude::*;
-use quick_xml::escape::escape;
+use anyhow::{Context, Result};
+use hdrhistogram::Histogram;
+use serde::Serialize;
 
-use crate::report::table::{metric_cells, METRIC_HEADER};
-use crate::stats::{RequestRow, ResponseTimes, Summary};
+use crate::report::compare::Comparison;
+use crate::stats::{decode_histogram, HistoryRow, RequestRow, ResponseTimes, Summary};
+
+const UPLOT_JS: &str = include_str!("assets/uPlot.iife.min.js");
+const UPLOT_CSS: &str = include_str!("assets/uPlot.min.css");
+const REPORT_JS: &str = include_str!("assets/report.js");
+const REPORT_CSS: &str = include_str!("assets/report.css");
+
+/// The percentiles of a name's percentile curve.
+const CURVE: [f64; 21] = [
+    0.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 75.0, 80.0, 85.0, 90.0, 95.0, 97.5, 99.0, 99.5,
+    99.9, 99.95, 99.99, 99.999, 100.0,
+];
+
+/// Bars of a name's response-time distribution.
+const DISTRIBUTION_BARS: usize = 30;
 
 /// Writes the page for `summary` to `path`.
 pub fn write(summary: &Summary, path: &Path) -> Result<()> {
@@ -18,152 +38,261 @@ pub fn write(summary: &Summary, path: &Path) -> Result<()> {
         .with_context(|| format!("cannot write the HTML report to {}", path.display()))
 }
 
+/// Writes the page for `new`, with its comparison against a base run.
+pub fn write_compared(new: &Summary, comparison: &Comparison, path: &Path) -> Result<()> {
+    std::fs::write(path, page(new, Some(comparison))?)
+        .with_context(|| format!("cannot write the HTML report to {}", path.display()))
+}
+
 /// The page as text.
 pub fn render(summary: &Summary) -> Result<String> {
-    let samples: Vec<_> = summary.history.iter().filter(|row| row.name == "Aggregated").collect();
-    let start = samples.first().map_or(0, |row| row.timestamp);
-    let at = |timestamp: u64| timestamp.saturating_sub(start) as f64;
-    let series = |pick: &dyn Fn(&crate::stats::HistoryRow) -> f64| -> Vec<(f64, f64)> {
-        samples.iter().map(|row| (at(row.timestamp), pick(row))).collect()
-    };
-    let throughput = chart(
-        "Requests and failures per second",
-        &[
-            ("requests/s", series(&|row| row.rps), BLUE),
-            ("failures/s", series(&|row| row.failures_per_s), RED),
-        ],
-    )?;
-    let latency = chart(
-        "Response time (ms, last 10 s)",
-        &[
-            ("p50", series(&|row| row.percentiles_ms[0]), GREEN),
-            ("p95", series(&|row| row.percentiles_ms[5]), MAGENTA),
-            ("p99", series(&|row| row.percentiles_ms[7]), RED),
-        ],
-    )?;
-    let users = chart("Users", &[("users", series(&|row| row.users as f64), BLACK)])?;
-
-    let mut page = String::new();
-    let _ = write!(
-        page,
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>wasmload report</title><style>{STYLE}</style></head><body>\
-         <h1>wasmload report</h1><p>{} users over {:.1} s: {} requests, {} failures, {:.1} req/s.</p>",
-        summary.users, summary.duration_s, summary.totals.requests, summary.totals.failures, summary.totals.rps
-    );
-    let open_model = summary.aggregated.uncorrected.is_some();
-    if open_model {
-        let _ = write!(
-            page,
-            "<p>Open model: {} dropped iterations. Response times are measured from each iteration's intended start (corrected for coordinated omission); the second table has them from the actual send.</p>",
-            summary.dropped_iterations
-        );
-    }
-    for svg in [throughput, latency, users] {
-        let _ = write!(page, "<figure>{svg}</figure>");
-    }
-    let rows = || summary.requests.iter().chain([&summary.aggregated]);
-    page.push_str("<h2>Requests</h2>");
-    page.push_str(&request_table(rows().map(|row| (row, &row.times))));
-    if open_model {
-        page.push_str("<h2>Requests timed from the actual send (uncorrected)</h2>");
-        page.push_str(&request_table(
-            rows().filter_map(|row| Some((row, row.uncorrected.as_ref()?))),
-        ));
-    }
-    page.push_str("<h2>Failures</h2><table><tr><th># occurrences</th><th>Type</th><th>Name</th><th>Error</th></tr>");
-    for error in &summary.errors {
-        let _ = write!(
-            page,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            error.occurrences,
-            escape(error.kind.as_str()),
-            escape(error.name.as_str()),
-            escape(error.error.as_str())
-        );
-    }
-    page.push_str("</table>");
-    if !summary.metrics.is_empty() {
-        page.push_str("<h2>Custom metrics</h2><table><tr>");
-        for column in METRIC_HEADER {
-            let _ = write!(page, "<th>{column}</th>");
-        }
-        page.push_str("</tr>");
-        for metric in &summary.metrics {
-            page.push_str("<tr>");
-            for cell in metric_cells(metric) {
-                let _ = write!(page, "<td>{}</td>", escape(cell.as_str()));
-            }
-            page.push_str("</tr>");
-        }
-        page.push_str("</table>");
-    }
-    page.push_str("</body></html>\n");
-    Ok(page)
+    page(summary, None)
 }
 
-const STYLE: &str = "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}\
-td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:nth-child(2),th:nth-child(2){text-align:left}\
-figure{margin:1em 0}";
-
-/// A requests table with these times for each row.
-fn request_table<'a>(rows: impl Iterator<Item = (&'a RequestRow, &'a ResponseTimes)>) -> String {
-    let mut table = String::from("<table><tr><th>Type</th><th>Name</th><th># reqs</th><th># fails</th><th>Median</th><th>90%</th><th>95%</th><th>99%</th><th>Max</th><th>Avg</th><th>req/s</th></tr>");
-    for (row, times) in rows {
-        let _ = write!(
-            table,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.2}</td><td>{:.1}</td></tr>",
-            escape(row.kind.as_str()),
-            escape(row.name.as_str()),
-            row.count,
-            row.failures,
-            times.p50_ms,
-            times.p90_ms,
-            times.p95_ms,
-            times.p99_ms,
-            times.max_ms,
-            times.avg_ms,
-            row.rps
-        );
-    }
-    table.push_str("</table>");
-    table
+fn page(summary: &Summary, comparison: Option<&Comparison>) -> Result<String> {
+    let data = serde_json::to_string(&Data::of(summary, comparison)?)
+        .context("encoding the report's data")?
+        // Inside a <script> element, `</` could end it.
+        .replace("</", "<\\/");
+    Ok(format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>wasmload report</title><style>{UPLOT_CSS}</style><style>{REPORT_CSS}</style></head>\
+         <body><main id=\"report\"></main>\
+         <script type=\"application/json\" id=\"report-data\">{data}</script>\
+         <script>{UPLOT_JS}</script><script>{REPORT_JS}</script></body></html>\n"
+    ))
 }
 
-/// One line of a chart: its legend, its (seconds, value) points, its colour.
-type Series<'a> = (&'a str, Vec<(f64, f64)>, RGBColor);
+/// What the page draws.
+#[derive(Serialize)]
+struct Data<'a> {
+    summary: Lean<'a>,
+    rows: Vec<Row>,
+    /// Open model: the same rows timed from the actual send.
+    uncorrected: Vec<Row>,
+    /// Over time, by group (`Aggregated`, or `TYPE NAME`).
+    series: BTreeMap<String, Series>,
+    comparison: Option<&'a Comparison>,
+}
 
-/// A line chart of `series` over seconds since the start, as an SVG element.
-fn chart(title: &str, series: &[Series<'_>]) -> Result<String> {
-    let points = series.iter().flat_map(|(_, points, _)| points);
-    let x_max = points.clone().map(|(x, _)| *x).fold(1.0, f64::max);
-    let y_max = points.map(|(_, y)| *y).fold(0.0, f64::max).max(1e-3) * 1.1;
-    let mut svg = String::new();
-    {
-        let drawing = SVGBackend::with_string(&mut svg, (900, 300)).into_drawing_area();
-        drawing.fill(&WHITE).map_err(|e| anyhow!("chart: {e}"))?;
-        let mut chart = ChartBuilder::on(&drawing)
-            .caption(title, ("sans-serif", 18))
-            .margin(10)
-            .x_label_area_size(30)
-            .y_label_area_size(60)
-            .build_cartesian_2d(0.0..x_max, 0.0..y_max)
-            .map_err(|e| anyhow!("chart: {e}"))?;
-        chart.configure_mesh().x_desc("seconds").draw().map_err(|e| anyhow!("chart: {e}"))?;
-        for (label, points, color) in series {
-            let color = *color;
-            chart
-                .draw_series(LineSeries::new(points.iter().copied(), color.stroke_width(2)))
-                .map_err(|e| anyhow!("chart: {e}"))?
-                .label(*label)
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+/// The summary without its histograms (the page has them worked out).
+#[derive(Serialize)]
+struct Lean<'a> {
+    users: u64,
+    duration_s: f64,
+    user_restarts: u64,
+    dropped_iterations: u64,
+    log_dropped_bytes: u64,
+    all_users_started_s: Option<f64>,
+    totals: &'a crate::stats::Totals,
+    errors: &'a [crate::stats::ErrorRow],
+    task_errors: &'a [crate::stats::TaskErrorRow],
+    metrics: Vec<MetricView<'a>>,
+    thresholds: &'a [crate::report::thresholds::Verdict],
+    lost_segments: &'a [crate::stats::LostSegment],
+    run: Option<&'a crate::stats::RunInfo>,
+}
+
+#[derive(Serialize)]
+struct MetricView<'a> {
+    name: &'a str,
+    kind: &'a str,
+    value: f64,
+    min: f64,
+    avg: f64,
+    p50: f64,
+    p95: f64,
+    max: f64,
+}
+
+/// One (type, name), or Aggregated, with its curve and distribution.
+#[derive(Serialize)]
+struct Row {
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    count: u64,
+    failures: u64,
+    rps: f64,
+    avg_length: f64,
+    p50_ms: f64,
+    p90_ms: f64,
+    p95_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    avg_ms: f64,
+    /// (percentile, ms) at [`CURVE`].
+    curve: Vec<(f64, f64)>,
+    /// (from ms, to ms, requests), log-spaced bars.
+    distribution: Vec<(f64, f64, u64)>,
+}
+
+/// One group over time, a value a second.
+#[derive(Serialize, Default)]
+struct Series {
+    /// Unix seconds.
+    t: Vec<u64>,
+    users: Vec<u64>,
+    rps: Vec<f64>,
+    failures_per_s: Vec<f64>,
+    p50: Vec<f64>,
+    p90: Vec<f64>,
+    p95: Vec<f64>,
+    p99: Vec<f64>,
+}
+
+impl<'a> Data<'a> {
+    fn of(summary: &'a Summary, comparison: Option<&'a Comparison>) -> Result<Data<'a>> {
+        let all = || summary.requests.iter().chain([&summary.aggregated]);
+        let rows = all().map(|row| Row::of(row, &row.times)).collect::<Result<_>>()?;
+        let uncorrected = all()
+            .filter_map(|row| Some((row, row.uncorrected.as_ref()?)))
+            .map(|(row, times)| Row::of(row, times))
+            .collect::<Result<_>>()?;
+        let mut series: BTreeMap<String, Series> = BTreeMap::new();
+        for row in &summary.history {
+            series.entry(group(&row.kind, &row.name)).or_default().push(row);
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| anyhow!("chart: {e}"))?;
-        drawing.present().map_err(|e| anyhow!("chart: {e}"))?;
+        let metrics = summary
+            .metrics
+            .iter()
+            .map(|metric| MetricView {
+                name: &metric.name,
+                kind: &metric.kind,
+                value: metric.value,
+                min: metric.min,
+                avg: metric.avg,
+                p50: metric.p50,
+                p95: metric.p95,
+                max: metric.max,
+            })
+            .collect();
+        let lean = Lean {
+            users: summary.users,
+            duration_s: summary.duration_s,
+            user_restarts: summary.user_restarts,
+            dropped_iterations: summary.dropped_iterations,
+            log_dropped_bytes: summary.log_dropped_bytes,
+            all_users_started_s: summary.all_users_started_s,
+            totals: &summary.totals,
+            errors: &summary.errors,
+            task_errors: &summary.task_errors,
+            metrics,
+            thresholds: &summary.thresholds,
+            lost_segments: &summary.lost_segments,
+            run: summary.run.as_ref(),
+        };
+        Ok(Data { summary: lean, rows, uncorrected, series, comparison })
     }
-    Ok(svg)
+}
+
+/// How the page names a group: `Aggregated`, or `TYPE NAME`.
+fn group(kind: &str, name: &str) -> String {
+    if kind.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{kind} {name}")
+    }
+}
+
+impl Series {
+    fn push(&mut self, row: &HistoryRow) {
+        // Locust's percentiles: 50, 66, 75, 80, 90, 95, 98, 99, ...
+        let at = |index: usize| row.percentiles_ms.get(index).copied().unwrap_or(0.0);
+        self.t.push(row.timestamp);
+        self.users.push(row.users);
+        self.rps.push(row.rps);
+        self.failures_per_s.push(row.failures_per_s);
+        self.p50.push(at(0));
+        self.p90.push(at(4));
+        self.p95.push(at(5));
+        self.p99.push(at(7));
+    }
+}
+
+impl Row {
+    fn of(row: &RequestRow, times: &ResponseTimes) -> Result<Row> {
+        let histogram = decode_histogram(&times.histogram)
+            .with_context(|| format!("the histogram of {} {}", row.kind, row.name))?;
+        Ok(Row {
+            kind: row.kind.clone(),
+            name: row.name.clone(),
+            count: row.count,
+            failures: row.failures,
+            rps: row.rps,
+            avg_length: row.avg_length,
+            p50_ms: times.p50_ms,
+            p90_ms: times.p90_ms,
+            p95_ms: times.p95_ms,
+            p99_ms: times.p99_ms,
+            max_ms: times.max_ms,
+            avg_ms: times.avg_ms,
+            curve: curve(&histogram),
+            distribution: distribution(&histogram),
+        })
+    }
+}
+
+/// (percentile, ms) of `histogram` at [`CURVE`].
+fn curve(histogram: &Histogram<u64>) -> Vec<(f64, f64)> {
+    if histogram.is_empty() {
+        return Vec::new();
+    }
+    let ms = |micros: u64| micros as f64 / 1000.0;
+    CURVE
+        .iter()
+        .map(|percentile| (*percentile, ms(histogram.value_at_percentile(*percentile))))
+        .collect()
+}
+
+/// The requests of `histogram` in log-spaced bars from its least to its
+/// greatest value: (from ms, to ms, requests).
+fn distribution(histogram: &Histogram<u64>) -> Vec<(f64, f64, u64)> {
+    if histogram.is_empty() {
+        return Vec::new();
+    }
+    let (low, high) = (histogram.min().max(1) as f64, histogram.max().max(1) as f64 + 1.0);
+    let ratio = (high / low).powf(1.0 / DISTRIBUTION_BARS as f64);
+    let edges: Vec<f64> = (0..=DISTRIBUTION_BARS).map(|bar| low * ratio.powi(bar as i32)).collect();
+    let mut counts = vec![0u64; DISTRIBUTION_BARS];
+    for value in histogram.iter_recorded() {
+        let micros = histogram.highest_equivalent(value.value_iterated_to()) as f64;
+        let bar = edges.partition_point(|edge| *edge <= micros).saturating_sub(1);
+        counts[bar.min(DISTRIBUTION_BARS - 1)] += value.count_since_last_iteration();
+    }
+    edges
+        .windows(2)
+        .zip(counts)
+        .map(|(edge, count)| (edge[0] / 1000.0, edge[1] / 1000.0, count))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::{Recorder, RequestEvent};
+    use std::time::Duration;
+
+    #[test]
+    fn a_page_carries_every_request_in_its_distribution_and_no_script_end() {
+        let recorder = Recorder::new(10);
+        for ms in [1, 2, 2, 3, 50, 400] {
+            recorder.record(&RequestEvent {
+                kind: "GET",
+                name: "/x</script>",
+                response_time: Duration::from_millis(ms),
+                response_length: 1,
+                error: None,
+            });
+        }
+        let summary = Summary::new(&recorder.snapshot(), 1, 0, Duration::from_secs(1)).unwrap();
+        let data = Data::of(&summary, None).unwrap();
+        let bars: u64 = data.rows[0].distribution.iter().map(|(_, _, count)| count).sum();
+        assert_eq!(bars, 6);
+        assert_eq!(data.rows[0].curve.last().map(|(p, _)| *p), Some(100.0));
+        let page = render(&summary).unwrap();
+        assert!(!page.contains("/x</script>"), "the name cannot end the data's script");
+        assert!(page.contains("uPlot"), "the charting library is inlined");
+    }
 }

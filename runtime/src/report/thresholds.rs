@@ -37,8 +37,11 @@ enum Op {
 }
 
 /// How one threshold fared.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Verdict {
+    /// The threshold as given, e.g. `p95<300ms`.
+    #[serde(default)]
+    pub threshold: String,
     pub held: bool,
     /// e.g. `p95<300ms: p95 = 12.3 ms`.
     pub line: String,
@@ -71,6 +74,7 @@ impl Threshold {
         };
         let Some(row) = row else {
             return Verdict {
+                threshold: self.text.clone(),
                 held: false,
                 line: format!("{}: no requests in that scope", self.text),
             };
@@ -84,6 +88,7 @@ impl Threshold {
             Op::Equal => actual == self.value,
         };
         Verdict {
+            threshold: self.text.clone(),
             held,
             line: format!("{}: {} = {}", self.text, self.metric, self.metric.show(actual)),
         }

@@ -38,7 +38,7 @@ use crate::scheduler::{
     self, ClassPlan, LoadPlan, Model, PoolPlan, Progress, RateLoad, RatePlan, Shape, ShapeModel,
     StageUnit, Stages, TagFilter, UserLoad,
 };
-use crate::stats::{History, HistoryRow, Recorder, Shard, Summary};
+use crate::stats::{History, HistoryRow, Recorder, RunInfo, Shard, Summary};
 use crate::sync::lock;
 use crate::user::{RunServices, VirtualUser};
 
@@ -98,6 +98,7 @@ pub struct PreparedRun {
     abort_on_threshold: bool,
     full_history: bool,
     goal: Goal,
+    info: RunInfo,
 }
 
 /// Checks `spec` against `component` and plans the run; every error is
@@ -137,7 +138,10 @@ pub async fn prepare(
     if let Model::Open(_) = plan.model {
         services.recorder.correct_for_omission();
     }
+    let info =
+        RunInfo::starting(shown, component.digest(), spec.to_options(), setting.segment.total);
     Ok(PreparedRun {
+        info,
         goal: goal(&spec),
         component,
         services,
@@ -179,9 +183,14 @@ impl PreparedRun {
             kill,
         );
         let thresholds = Checks { thresholds: self.thresholds, abort: self.abort_on_threshold };
-        RunHandle::launch(watch, publish, thresholds, load, |watch, outcome| {
-            watch.summary(outcome.duration)
-        })
+        RunHandle::launch(
+            watch,
+            publish,
+            thresholds,
+            self.info.started_now(),
+            load,
+            |watch, outcome| watch.summary(outcome.duration),
+        )
     }
 }
 
@@ -205,6 +214,7 @@ impl RunHandle {
         watch: RunWatch,
         publish: watch::Sender<Arc<LiveSnapshot>>,
         checks: Checks,
+        info: RunInfo,
         work: impl std::future::Future<Output = W> + Send + 'static,
         conclude: impl FnOnce(&RunWatch, W) -> Result<Summary> + Send + 'static,
     ) -> RunHandle {
@@ -217,8 +227,10 @@ impl RunHandle {
             sampling_done.cancel();
             let stopped_by_threshold = sampler.await.unwrap_or_default();
             let summary = conclude(&watched, outcome)?;
-            let verdicts = checks.thresholds.iter().map(|t| t.check(&summary)).collect();
-            Ok(Finished { summary, verdicts, stopped_by_threshold })
+            let mut summary = summary;
+            summary.run = Some(info.ended());
+            summary.thresholds = checks.thresholds.iter().map(|t| t.check(&summary)).collect();
+            Ok(Finished { summary, stopped_by_threshold })
         });
         RunHandle { watch, task }
     }
@@ -237,14 +249,18 @@ impl RunHandle {
 /// How a run ended.
 #[derive(Debug, Clone)]
 pub struct Finished {
+    /// The results, with how each threshold fared on them.
     pub summary: Summary,
-    /// How each threshold fared on the final summary.
-    pub verdicts: Vec<Verdict>,
     /// `abort-on-threshold`: the threshold that stopped the run early.
     pub stopped_by_threshold: Option<String>,
 }
 
 impl Finished {
+    /// How each threshold fared on the final summary.
+    pub fn verdicts(&self) -> &[Verdict] {
+        &self.summary.thresholds
+    }
+
     /// 0, or 99 when a threshold failed: what `wasmload run` exits with.
     pub fn exit_code(&self) -> u8 {
         if self.failed_thresholds() > 0 {
@@ -256,7 +272,7 @@ impl Finished {
 
     /// How many thresholds failed.
     pub fn failed_thresholds(&self) -> usize {
-        self.verdicts.iter().filter(|verdict| !verdict.held).count()
+        self.verdicts().iter().filter(|verdict| !verdict.held).count()
     }
 
     /// Ok, or [`SegmentsLost`], or else [`ThresholdsFailed`]: a test
@@ -278,7 +294,7 @@ impl Finished {
     pub fn check_thresholds(&self) -> Result<()> {
         match self.failed_thresholds() {
             0 => Ok(()),
-            failed => Err(ThresholdsFailed { failed, total: self.verdicts.len() }.into()),
+            failed => Err(ThresholdsFailed { failed, total: self.verdicts().len() }.into()),
         }
     }
 }

@@ -394,7 +394,7 @@ async fn execute(
 fn ended(finished: &Finished, stopped: bool, log: &RunLog) -> RunEnd {
     let state = if stopped { RunState::Stopped } else { RunState::Finished };
     let verdicts: Vec<super::handlers::runs::VerdictView> =
-        finished.verdicts.iter().map(super::handlers::runs::VerdictView::from).collect();
+        finished.verdicts().iter().map(super::handlers::runs::VerdictView::from).collect();
     RunEnd {
         state,
         exit_code: Some(i64::from(finished.exit_code())),

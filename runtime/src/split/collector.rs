@@ -25,7 +25,7 @@ use super::wire::{End, Orders, Ready, Start, TestId, Tick};
 use crate::run::{self, Checks, LiveSnapshot, RunHandle, RunLog, RunSpec, RunWatch};
 use crate::sandbox::RunBudget;
 use crate::scheduler::{Figures, Progress, Segment};
-use crate::stats::{LostSegment, Recorder, Shard, Summary};
+use crate::stats::{LostSegment, Recorder, RunInfo, Shard, Summary};
 use crate::sync::lock;
 
 /// How long after the last segment is ready they all start: time for the
@@ -230,13 +230,11 @@ impl Collector {
         let checks = Checks { thresholds: spec.threshold.clone(), abort: spec.abort_on_threshold };
         let (waiting, concluding) = (Arc::clone(&self.shared), Arc::clone(&self.shared));
         let conclude = move |watch: &RunWatch, ()| concluding.conclude(watch);
-        Ok(RunHandle::launch(
-            live.watch.clone(),
-            publish,
-            checks,
-            waiting.until_all_ended(),
-            conclude,
-        ))
+        let test = lock(&self.shared.state).test.clone().context("the segments' test")?;
+        let shown = format!("sha256 {}", short(&test.component));
+        let info = RunInfo::starting(&shown, &test.component, test.spec, self.shared.total);
+        let watch = live.watch.clone();
+        Ok(RunHandle::launch(watch, publish, checks, info, waiting.until_all_ended(), conclude))
     }
 }
 

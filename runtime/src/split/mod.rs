@@ -21,9 +21,9 @@ use anyhow::{Context, Result};
 use crate::run::RunSpec;
 use wire::TestId;
 
-/// What every segment of `spec` run on the component `bytes` must agree on.
-pub fn test_id(spec: &RunSpec, bytes: &[u8]) -> TestId {
-    TestId { spec: spec.to_options(), component: crate::engine::digest(bytes) }
+/// What every segment of `spec` run on `component` must agree on.
+pub fn test_id(spec: &RunSpec, component: &crate::engine::UserComponent) -> TestId {
+    TestId { spec: spec.to_options(), component: component.digest().to_owned() }
 }
 
 /// `spec` as a `wasmload.toml` file: how a worker process is given it.

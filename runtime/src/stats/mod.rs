@@ -13,7 +13,8 @@ pub use history::{History, HistoryRow, PERCENTILES};
 pub use names::OVERFLOW_KIND;
 pub use shard::{Entry, Shard};
 pub use summary::{
-    decode_histogram, LostSegment, MetricRow, RequestRow, ResponseTimes, Summary, Totals,
+    decode_histogram, ErrorRow, LostSegment, MetricRow, RequestRow, ResponseTimes, RunInfo, Seen,
+    Summary, TaskErrorRow, Totals,
 };
 
 use std::cell::RefCell;
@@ -278,7 +279,7 @@ mod name_tests {
         let overflow = snapshot.entry(OVERFLOW_KIND, "(names past --max-names 3)").unwrap();
         assert_eq!(overflow.histogram().len(), 7);
         assert_eq!(snapshot.errors().count(), 4);
-        assert_eq!(snapshot.errors().map(|(_, count)| count).sum::<u64>(), 10);
+        assert_eq!(snapshot.errors().map(|(_, seen)| seen.count).sum::<u64>(), 10);
         let counters: Vec<_> = snapshot.counters().collect();
         assert_eq!(counters.len(), 4);
         assert!(counters.contains(&("(metrics past --max-names 3)", 7.0)), "{counters:?}");

@@ -131,13 +131,49 @@ pub fn new_histogram() -> Histogram<u64> {
 /// (class, task, error) for task errors.
 pub type GroupKey = (String, String, String);
 
+/// How often a group occurred, and when first and last (Unix seconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Occurrences {
+    pub count: u64,
+    pub first: u64,
+    pub last: u64,
+}
+
+impl Occurrences {
+    /// One occurrence, now.
+    fn now() -> Occurrences {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        Occurrences { count: 1, first: now, last: now }
+    }
+
+    /// Adds `other`'s occurrences (seen unknown when 0).
+    fn add(&mut self, other: Occurrences) {
+        let earliest = [self.first, other.first].into_iter().filter(|at| *at > 0).min();
+        self.first = earliest.unwrap_or(0);
+        self.last = self.last.max(other.last);
+        self.count += other.count;
+    }
+}
+
+/// Adds `occurrences` of `key` to `groups`.
+fn add_group(groups: &mut HashMap<GroupKey, Occurrences>, key: GroupKey, occurrences: Occurrences) {
+    match groups.get_mut(&key) {
+        Some(known) => known.add(occurrences),
+        None => {
+            groups.insert(key, occurrences);
+        }
+    }
+}
+
 /// Events recorded by one thread (or, after merging, by all of them).
 #[derive(Default, Clone)]
 pub struct Shard {
     /// type -> name -> entry; two levels so lookups borrow `&str`.
     requests: HashMap<String, HashMap<String, Entry>>,
-    errors: HashMap<GroupKey, u64>,
-    task_errors: HashMap<GroupKey, u64>,
+    errors: HashMap<GroupKey, Occurrences>,
+    task_errors: HashMap<GroupKey, Occurrences>,
     /// Custom counters from guests.
     counters: HashMap<String, f64>,
     /// Custom trends from guests, in thousandths.
@@ -171,7 +207,7 @@ impl Shard {
             entry.failures += 1;
             let key = (kind.into_owned(), name.into_owned(), error.to_owned());
             let key = if self.errors.contains_key(&key) { key } else { names.error(key) };
-            *self.errors.entry(key).or_default() += 1;
+            add_group(&mut self.errors, key, Occurrences::now());
         }
     }
 
@@ -184,7 +220,7 @@ impl Shard {
     ) {
         let key = (class.to_owned(), task.to_owned(), error.to_owned());
         let key = if self.task_errors.contains_key(&key) { key } else { names.task_error(key) };
-        *self.task_errors.entry(key).or_default() += 1;
+        add_group(&mut self.task_errors, key, Occurrences::now());
     }
 
     /// Whether a custom counter or trend of this name is here.
@@ -241,13 +277,13 @@ impl Shard {
     }
 
     /// Adds occurrences of a failure group.
-    pub(super) fn add_error(&mut self, key: GroupKey, occurrences: u64) {
-        *self.errors.entry(key).or_default() += occurrences;
+    pub(super) fn add_error(&mut self, key: GroupKey, occurrences: Occurrences) {
+        add_group(&mut self.errors, key, occurrences);
     }
 
     /// Adds occurrences of a task error group.
-    pub(super) fn add_task_error(&mut self, key: GroupKey, occurrences: u64) {
-        *self.task_errors.entry(key).or_default() += occurrences;
+    pub(super) fn add_task_error(&mut self, key: GroupKey, occurrences: Occurrences) {
+        add_group(&mut self.task_errors, key, occurrences);
     }
 
     /// Adds events recorded elsewhere, admitting names new to this shard
@@ -261,15 +297,15 @@ impl Shard {
             };
             self.add_entry(&kind, &name, entry);
         }
-        for (key, count) in &other.errors {
+        for (key, occurrences) in &other.errors {
             let key =
                 if self.errors.contains_key(key) { key.clone() } else { names.error(key.clone()) };
-            *self.errors.entry(key).or_default() += count;
+            add_group(&mut self.errors, key, *occurrences);
         }
-        for (key, count) in &other.task_errors {
+        for (key, occurrences) in &other.task_errors {
             let known = self.task_errors.contains_key(key);
             let key = if known { key.clone() } else { names.task_error(key.clone()) };
-            *self.task_errors.entry(key).or_default() += count;
+            add_group(&mut self.task_errors, key, *occurrences);
         }
         for (name, total) in &other.counters {
             let name = names.metric(name, |name| self.has_metric(name));
@@ -289,11 +325,11 @@ impl Shard {
                 mine.entry(name.clone()).or_default().merge(entry);
             }
         }
-        for (key, count) in &other.errors {
-            *self.errors.entry(key.clone()).or_default() += count;
+        for (key, occurrences) in &other.errors {
+            add_group(&mut self.errors, key.clone(), *occurrences);
         }
-        for (key, count) in &other.task_errors {
-            *self.task_errors.entry(key.clone()).or_default() += count;
+        for (key, occurrences) in &other.task_errors {
+            add_group(&mut self.task_errors, key.clone(), *occurrences);
         }
         for (name, total) in &other.counters {
             self.add_counter(name, *total);
@@ -318,13 +354,15 @@ impl Shard {
                 gained.add_entry(kind, name, &change);
             }
         }
-        let counted = |now: &HashMap<GroupKey, u64>, before: &HashMap<GroupKey, u64>| {
+        let counted = |now: &HashMap<GroupKey, Occurrences>,
+                       before: &HashMap<GroupKey, Occurrences>| {
             now.iter()
-                .map(|(key, count)| {
-                    (key, count.saturating_sub(before.get(key).copied().unwrap_or(0)))
+                .map(|(key, seen)| {
+                    let earlier = before.get(key).map_or(0, |before| before.count);
+                    (key, Occurrences { count: seen.count.saturating_sub(earlier), ..*seen })
                 })
-                .filter(|(_, count)| *count > 0)
-                .map(|(key, count)| (key.clone(), count))
+                .filter(|(_, seen)| seen.count > 0)
+                .map(|(key, seen)| (key.clone(), seen))
                 .collect::<HashMap<_, _>>()
         };
         gained.errors = counted(&self.errors, &earlier.errors);
@@ -376,12 +414,12 @@ impl Shard {
     }
 
     /// Failure groups with their occurrences.
-    pub fn errors(&self) -> impl Iterator<Item = (&GroupKey, u64)> {
-        self.errors.iter().map(|(key, count)| (key, *count))
+    pub fn errors(&self) -> impl Iterator<Item = (&GroupKey, Occurrences)> {
+        self.errors.iter().map(|(key, seen)| (key, *seen))
     }
 
     /// Task error groups with their occurrences.
-    pub fn task_errors(&self) -> impl Iterator<Item = (&GroupKey, u64)> {
-        self.task_errors.iter().map(|(key, count)| (key, *count))
+    pub fn task_errors(&self) -> impl Iterator<Item = (&GroupKey, Occurrences)> {
+        self.task_errors.iter().map(|(key, seen)| (key, *seen))
     }
 }

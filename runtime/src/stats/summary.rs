@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::history::HistoryRow;
-use super::shard::{Entry, GroupKey, Shard};
+use super::shard::{Entry, GroupKey, Occurrences, Shard};
 
 /// The outcome of a run; the `--json` document.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -48,10 +48,76 @@ pub struct Summary {
     /// Custom counters and trends from guests, by name.
     #[serde(default)]
     pub metrics: Vec<MetricRow>,
+    /// What was run, where and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunInfo>,
+    /// How each `--threshold` fared on these results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub thresholds: Vec<crate::report::thresholds::Verdict>,
     /// A split test's segments that stopped reporting: their results are
     /// only what was heard of them before.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lost_segments: Vec<LostSegment>,
+}
+
+/// What was run: the record a report keeps.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct RunInfo {
+    /// The component as it was named (its path, say).
+    pub component: String,
+    /// The sha256 of its bytes, hex.
+    pub sha256: String,
+    /// Every run option, by name (defaults included).
+    #[schema(value_type = Object)]
+    pub options: serde_json::Map<String, serde_json::Value>,
+    /// Unix seconds.
+    pub started_at: u64,
+    pub ended_at: u64,
+    /// The wasmload that ran it.
+    pub version: String,
+    /// Cores of the machine that ran it (of the collector's, for a split test).
+    pub cores: u32,
+    /// Segments it ran in (1: one process).
+    pub segments: u32,
+}
+
+impl RunInfo {
+    /// A record of `options` run on the component `component` (`sha256`)
+    /// from now, in `segments` segments; [`RunInfo::ended`] closes it.
+    pub fn starting(
+        component: &str,
+        sha256: &str,
+        options: serde_json::Map<String, serde_json::Value>,
+        segments: u32,
+    ) -> RunInfo {
+        RunInfo {
+            component: component.to_owned(),
+            sha256: sha256.to_owned(),
+            options,
+            started_at: unix_now(),
+            ended_at: 0,
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            cores: std::thread::available_parallelism().map_or(1, |cores| cores.get() as u32),
+            segments,
+        }
+    }
+
+    /// The record, started now.
+    pub fn started_now(self) -> RunInfo {
+        RunInfo { started_at: unix_now(), ..self }
+    }
+
+    /// The record, ended now.
+    pub fn ended(mut self) -> RunInfo {
+        self.ended_at = unix_now();
+        self
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
 }
 
 /// A segment of a split test that was lost.
@@ -149,6 +215,33 @@ pub struct ErrorRow {
     pub name: String,
     pub error: String,
     pub occurrences: u64,
+    /// When it first and last occurred (Unix seconds).
+    #[serde(default, flatten)]
+    pub seen: Seen,
+}
+
+/// When a group first and last occurred, in Unix seconds (0: unknown).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
+pub struct Seen {
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub first_seen: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub last_seen: u64,
+}
+
+impl Seen {
+    fn from(occurrences: Occurrences) -> Seen {
+        Seen { first_seen: occurrences.first, last_seen: occurrences.last }
+    }
+
+    /// `count` occurrences at these times.
+    fn of(self, count: u64) -> Occurrences {
+        Occurrences { count, first: self.first_seen, last: self.last_seen }
+    }
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// One group of task errors.
@@ -158,6 +251,9 @@ pub struct TaskErrorRow {
     pub task: String,
     pub error: String,
     pub occurrences: u64,
+    /// When it first and last occurred (Unix seconds).
+    #[serde(default, flatten)]
+    pub seen: Seen,
 }
 
 impl Summary {
@@ -177,18 +273,20 @@ impl Summary {
         requests.sort_by(|a, b| (&a.name, &a.kind).cmp(&(&b.name, &b.kind)));
         let aggregated = RequestRow::new("", "Aggregated", &all, seconds)?;
 
-        let errors = by_frequency(shard.errors(), |(kind, name, error), occurrences| ErrorRow {
+        let errors = by_frequency(shard.errors(), |(kind, name, error), seen| ErrorRow {
             kind: kind.clone(),
             name: name.clone(),
             error: error.clone(),
-            occurrences,
+            occurrences: seen.count,
+            seen: Seen::from(seen),
         });
         let task_errors =
-            by_frequency(shard.task_errors(), |(class, task, error), occurrences| TaskErrorRow {
+            by_frequency(shard.task_errors(), |(class, task, error), seen| TaskErrorRow {
                 class: class.clone(),
                 task: task.clone(),
                 error: error.clone(),
-                occurrences,
+                occurrences: seen.count,
+                seen: Seen::from(seen),
             });
 
         Ok(Summary {
@@ -209,6 +307,8 @@ impl Summary {
             task_errors,
             history: Vec::new(),
             metrics: metric_rows(shard)?,
+            run: None,
+            thresholds: Vec::new(),
             lost_segments: Vec::new(),
         })
     }
@@ -277,11 +377,11 @@ impl Summary {
         }
         for error in &self.errors {
             let key = (error.kind.clone(), error.name.clone(), error.error.clone());
-            shard.add_error(key, error.occurrences);
+            shard.add_error(key, error.seen.of(error.occurrences));
         }
         for error in &self.task_errors {
             let key = (error.class.clone(), error.task.clone(), error.error.clone());
-            shard.add_task_error(key, error.occurrences);
+            shard.add_task_error(key, error.seen.of(error.occurrences));
         }
         for metric in &self.metrics {
             match metric.kind.as_str() {
@@ -338,12 +438,12 @@ fn metric_rows(shard: &Shard) -> Result<Vec<MetricRow>> {
 /// Counted groups as rows, most frequent first (ties in key order, so the
 /// output is stable).
 fn by_frequency<'a, R>(
-    groups: impl Iterator<Item = (&'a GroupKey, u64)>,
-    row: impl Fn(&GroupKey, u64) -> R,
+    groups: impl Iterator<Item = (&'a GroupKey, Occurrences)>,
+    row: impl Fn(&GroupKey, Occurrences) -> R,
 ) -> Vec<R> {
     let mut groups: Vec<_> = groups.collect();
-    groups.sort_by(|(key_a, a), (key_b, b)| b.cmp(a).then_with(|| key_a.cmp(key_b)));
-    groups.into_iter().map(|(key, count)| row(key, count)).collect()
+    groups.sort_by(|(key_a, a), (key_b, b)| b.count.cmp(&a.count).then_with(|| key_a.cmp(key_b)));
+    groups.into_iter().map(|(key, seen)| row(key, seen)).collect()
 }
 
 /// Reads back a histogram written by [`encode_histogram`].
