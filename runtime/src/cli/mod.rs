@@ -281,6 +281,11 @@ pub struct CompareArgs {
     #[arg(long, default_value = "10%", value_parser = parse_fraction)]
     pub max_regression: f64,
 
+    /// A percentile may always grow this much, e.g. 1ms: runs of one target
+    /// differ by that anyway.
+    #[arg(long, default_value = "1ms", value_parser = crate::run::spec::parse_duration)]
+    pub min_change: std::time::Duration,
+
     /// How much the failure ratio may grow, in points, e.g. 1% or 0.01.
     #[arg(long, default_value = "1%", value_parser = parse_fraction)]
     pub max_failure_increase: f64,
@@ -309,8 +314,9 @@ pub struct OutputArgs {
     #[arg(short = 'o', long = "json", value_name = "PATH")]
     pub json: Option<PathBuf>,
 
-    /// Write Locust-compatible PREFIX_stats.csv, PREFIX_failures.csv and
-    /// PREFIX_stats_history.csv (and PREFIX_run.csv).
+    /// Write the CSV files Locust 2.47 writes: PREFIX_stats.csv,
+    /// PREFIX_stats_history.csv, PREFIX_failures.csv, PREFIX_exceptions.csv
+    /// (and PREFIX_run.csv).
     #[arg(long, value_name = "PREFIX")]
     pub csv: Option<String>,
 

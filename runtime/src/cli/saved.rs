@@ -33,8 +33,11 @@ pub fn merge(args: MergeArgs) -> Result<()> {
 pub fn compare(args: CompareArgs) -> Result<()> {
     let base = report::json::read(&args.base).map_err(BadInput)?;
     let new = report::json::read(&args.new).map_err(BadInput)?;
-    let tolerance =
-        Tolerance { percentile: args.max_regression, failure_ratio: args.max_failure_increase };
+    let tolerance = Tolerance {
+        percentile: args.max_regression,
+        min_change_ms: args.min_change.as_secs_f64() * 1000.0,
+        failure_ratio: args.max_failure_increase,
+    };
     let comparison = compare::compare(&base, &new, tolerance).map_err(BadInput)?;
     print!("{}", compare::render(&comparison));
     if let Some(path) = &args.html {

@@ -2,7 +2,9 @@
 //! Per (type, name) and for the whole, the change in requests, failure
 //! ratio and p50/p90/p95/p99, each percentile read from the runs' exact
 //! histograms; a name got worse when a percentile grew by more than the
-//! tolerance, or its failure ratio by more than its own.
+//! tolerance (and by more than a floor in ms, below which runs of one
+//! target differ anyway), its failure ratio by more than its own, or its
+//! requests vanished.
 
 use anyhow::{Context, Result};
 use comfy_table::presets::UTF8_BORDERS_ONLY;
@@ -25,8 +27,10 @@ pub struct Regressed {
 /// How much worse counts as a regression.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Tolerance {
-    /// A percentile may grow by this fraction (0.1: 10%).
+    /// A percentile may grow by this fraction (0.1: 10%)...
     pub percentile: f64,
+    /// ...or by this many ms, whichever is more.
+    pub min_change_ms: f64,
     /// The failure ratio may grow by this much (0.01: one point).
     pub failure_ratio: f64,
 }
@@ -121,20 +125,26 @@ fn change(
     tolerance: Tolerance,
 ) -> Change {
     let mut worse = Vec::new();
-    if let (Some(base), Some(new)) = (base, new) {
-        if new.requests > 0 && base.requests > 0 {
+    match (base, new) {
+        (Some(base), None) if base.requests > 0 => worse.push("no requests any more".to_owned()),
+        (Some(base), Some(new)) if base.requests > 0 && new.requests == 0 => {
+            worse.push("no requests any more".to_owned())
+        }
+        (Some(base), Some(new)) => {
             for ((label, _), (before, after)) in
                 PERCENTILES.iter().zip(base.percentiles_ms.iter().zip(new.percentiles_ms))
             {
-                if *before > 0.0 && after > before * (1.0 + tolerance.percentile) {
+                let allowed = (before * tolerance.percentile).max(tolerance.min_change_ms);
+                if *before > 0.0 && after > before + allowed {
                     worse.push(format!("{label} {:+.0}%", (after / before - 1.0) * 100.0));
                 }
             }
+            let rise = new.failure_ratio - base.failure_ratio;
+            if rise > tolerance.failure_ratio {
+                worse.push(format!("failures {:+.1} points", rise * 100.0));
+            }
         }
-        let rise = new.failure_ratio - base.failure_ratio;
-        if rise > tolerance.failure_ratio {
-            worse.push(format!("failures {:+.1} points", rise * 100.0));
-        }
+        _ => {}
     }
     Change { kind: kind.to_owned(), name: name.to_owned(), base, new, worse }
 }
@@ -180,8 +190,9 @@ pub fn render(comparison: &Comparison) -> String {
     }
     let tolerance = comparison.tolerance;
     let mut text = format!(
-        "Base → new. A row is worse when a percentile grew more than {:.0}% or its failure ratio more than {:.1} points\n{table}\n",
+        "Base → new. A row is worse when a percentile grew more than {:.0}% and {} ms, its failure ratio more than {:.1} points, or its requests vanished\n{table}\n",
         tolerance.percentile * 100.0,
+        tolerance.min_change_ms,
         tolerance.failure_ratio * 100.0
     );
     for change in comparison.regressions() {
@@ -217,7 +228,7 @@ mod tests {
 
     #[test]
     fn twice_as_slow_is_worse_and_the_same_is_not() {
-        let tolerance = Tolerance { percentile: 0.1, failure_ratio: 0.01 };
+        let tolerance = Tolerance { percentile: 0.1, min_change_ms: 1.0, failure_ratio: 0.01 };
         let same = compare(&run(10, 0), &run(10, 0), tolerance).unwrap();
         assert_eq!(same.regressions().count(), 0);
         let slower = compare(&run(10, 0), &run(20, 0), tolerance).unwrap();
@@ -227,5 +238,9 @@ mod tests {
         let failing = compare(&run(10, 0), &run(10, 5), tolerance).unwrap();
         assert!(failing.changes[0].worse.contains(&"failures +5.0 points".to_owned()));
         assert!(render(&slower).contains("worse: GET /: p50 +100%"), "{}", render(&slower));
+        // Under the floor in ms, a bigger share is noise.
+        assert_eq!(compare(&run(1, 0), &run(1, 0), tolerance).unwrap().regressions().count(), 0);
+        let gone = compare(&run(10, 0), &run(10, 100), tolerance).unwrap();
+        assert!(gone.changes[0].worse.contains(&"failures +100.0 points".to_owned()));
     }
 }

@@ -8,7 +8,9 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use super::table::{metric_cells, METRIC_HEADER};
-use crate::stats::{decode_histogram, RequestRow, ResponseTimes, Seen, Summary, PERCENTILES};
+use crate::stats::{
+    decode_histogram, rank_percentile_ms, RequestRow, ResponseTimes, Seen, Summary, PERCENTILES,
+};
 
 /// Locust's percentile column names, in order.
 const PERCENTILE_COLUMNS: [&str; 11] =
@@ -156,7 +158,7 @@ fn stats_row(row: &RequestRow, times: &ResponseTimes, seconds: f64) -> Result<Ve
         row.name.clone(),
         row.count.to_string(),
         row.failures.to_string(),
-        median(times.p50_ms, min, max),
+        median(rank_percentile_ms(&histogram, 0.5), min, max),
         py_float(times.avg_ms),
         min.map_or_else(|| "0".to_owned(), py_float),
         max.map_or_else(|| "0".to_owned(), py_float),
@@ -168,7 +170,7 @@ fn stats_row(row: &RequestRow, times: &ResponseTimes, seconds: f64) -> Result<Ve
         if histogram.is_empty() {
             "N/A".into()
         } else {
-            bucket(ms(histogram.value_at_quantile(*q))).to_string()
+            bucket(rank_percentile_ms(&histogram, *q)).to_string()
         }
     }));
     Ok(cells)
@@ -280,6 +282,9 @@ pub fn history(summary: &Summary) -> Vec<Vec<String>> {
         .chain(&HISTORY_TAIL)
         .map(|s| (*s).to_owned())
         .collect();
+    // Locust's history has the whole run's percentiles, and the last 10 s's
+    // only with a row per name (--csv-full-history).
+    let full = summary.history.iter().any(|row| row.name != "Aggregated" || !row.kind.is_empty());
     let samples = summary.history.iter().map(|row| {
         let mut cells = vec![
             row.timestamp.to_string(),
@@ -290,7 +295,10 @@ pub fn history(summary: &Summary) -> Vec<Vec<String>> {
             format!("{:.6}", row.failures_per_s),
         ];
         let none = row.total_requests == 0;
-        cells.extend(row.percentiles_ms.iter().map(|ms| {
+        // (Summaries from before the whole run's were kept have only the window's.)
+        let whole = &row.total_percentiles_ms;
+        let percentiles = if full || whole.is_empty() { &row.percentiles_ms } else { whole };
+        cells.extend(percentiles.iter().map(|ms| {
             if none {
                 "N/A".to_owned()
             } else {
@@ -317,4 +325,37 @@ pub fn history(summary: &Summary) -> Vec<Vec<String>> {
 fn number(value: f64) -> String {
     let text = format!("{value:.3}");
     text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_read_as_python_writes_them() {
+        assert_eq!(py_float(6.0), "6.0");
+        assert_eq!(py_float(0.125), "0.125");
+        assert_eq!(py_float(0.00001), "1e-05");
+        assert_eq!(py_float(1e16), "1e+16");
+        assert_eq!(py_float(8.082055785897476), "8.082055785897476");
+    }
+
+    #[test]
+    fn percentiles_fall_in_locusts_buckets_and_ranks() {
+        assert_eq!([bucket(2.5), bucket(3.5), bucket(99.4)], [2, 4, 99]);
+        assert_eq!(
+            [bucket(145.0), bucket(155.0), bucket(999.9), bucket(12_345.0)],
+            [140, 160, 1000, 12_000]
+        );
+        let mut histogram = hdrhistogram::Histogram::<u64>::new(3).unwrap();
+        for ms in 1..=10u64 {
+            histogram.record(ms * 1000).unwrap();
+        }
+        let at = |q: f64| bucket(rank_percentile_ms(&histogram, q));
+        assert_eq!([at(0.5), at(0.66), at(0.8), at(0.9), at(1.0)], [6, 7, 9, 10, 10]);
+        // The median is its bucket, or the extreme when the bucket lies past it.
+        assert_eq!(median(6.2, Some(1.0), Some(10.0)), "6");
+        assert_eq!(median(0.3, Some(0.45), Some(2.0)), "0.45");
+        assert_eq!(median(0.0, None, None), "0");
+    }
 }

@@ -34,13 +34,16 @@ const DISTRIBUTION_BARS: usize = 30;
 
 /// Writes the page for `summary` to `path`.
 pub fn write(summary: &Summary, path: &Path) -> Result<()> {
-    std::fs::write(path, render(summary)?)
-        .with_context(|| format!("cannot write the HTML report to {}", path.display()))
+    write_page(summary, None, path)
 }
 
 /// Writes the page for `new`, with its comparison against a base run.
 pub fn write_compared(new: &Summary, comparison: &Comparison, path: &Path) -> Result<()> {
-    std::fs::write(path, page(new, Some(comparison))?)
+    write_page(new, Some(comparison), path)
+}
+
+fn write_page(summary: &Summary, comparison: Option<&Comparison>, path: &Path) -> Result<()> {
+    std::fs::write(path, page(summary, comparison)?)
         .with_context(|| format!("cannot write the HTML report to {}", path.display()))
 }
 
@@ -52,8 +55,11 @@ pub fn render(summary: &Summary) -> Result<String> {
 fn page(summary: &Summary, comparison: Option<&Comparison>) -> Result<String> {
     let data = serde_json::to_string(&Data::of(summary, comparison)?)
         .context("encoding the report's data")?
-        // Inside a <script> element, `</` could end it.
-        .replace("</", "<\\/");
+        // Inside a <script> element, `</script` would end it and `<!--`
+        // change how it ends: JSON may spell these characters as escapes.
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
     Ok(format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -136,10 +142,11 @@ struct Series {
     users: Vec<u64>,
     rps: Vec<f64>,
     failures_per_s: Vec<f64>,
-    p50: Vec<f64>,
-    p90: Vec<f64>,
-    p95: Vec<f64>,
-    p99: Vec<f64>,
+    /// Over the last 10 s; none while that window had no requests.
+    p50: Vec<Option<f64>>,
+    p90: Vec<Option<f64>>,
+    p95: Vec<Option<f64>>,
+    p99: Vec<Option<f64>>,
 }
 
 impl<'a> Data<'a> {
@@ -199,7 +206,8 @@ fn group(kind: &str, name: &str) -> String {
 impl Series {
     fn push(&mut self, row: &HistoryRow) {
         // Locust's percentiles: 50, 66, 75, 80, 90, 95, 98, 99, ...
-        let at = |index: usize| row.percentiles_ms.get(index).copied().unwrap_or(0.0);
+        let quiet = row.rps == 0.0;
+        let at = |index: usize| row.percentiles_ms.get(index).copied().filter(|_| !quiet);
         self.t.push(row.timestamp);
         self.users.push(row.users);
         self.rps.push(row.rps);
@@ -280,7 +288,7 @@ mod tests {
         for ms in [1, 2, 2, 3, 50, 400] {
             recorder.record(&RequestEvent {
                 kind: "GET",
-                name: "/x</script>",
+                name: "/x</script><!--<script>&",
                 response_time: Duration::from_millis(ms),
                 response_length: 1,
                 error: None,
@@ -293,6 +301,7 @@ mod tests {
         assert_eq!(data.rows[0].curve.last().map(|(p, _)| *p), Some(100.0));
         let page = render(&summary).unwrap();
         assert!(!page.contains("/x</script>"), "the name cannot end the data's script");
+        assert!(page.contains("/x\\u003c/script\\u003e\\u003c!--"), "it is there, escaped");
         assert!(page.contains("uPlot"), "the charting library is inlined");
     }
 }

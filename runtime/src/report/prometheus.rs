@@ -149,7 +149,7 @@ pub fn families(run: &RunWatch) -> Vec<Family> {
 fn histogram(labels: Vec<(&'static str, String)>, times: &Histogram<u64>) -> Vec<Sample> {
     let bounds = BUCKETS
         .iter()
-        .map(|bound| (format!("{bound}"), times.count_between(0, (bound * 1e6) as u64)));
+        .map(|bound| (canonical(*bound), times.count_between(0, (bound * 1e6) as u64)));
     let mut samples: Vec<Sample> = bounds
         .chain([("+Inf".to_owned(), times.len())])
         .map(|(bound, cumulative)| {
@@ -162,6 +162,16 @@ fn histogram(labels: Vec<(&'static str, String)>, times: &Histogram<u64>) -> Vec
     samples.push(Sample::of("_sum", labels.clone(), sum));
     samples.push(Sample::of("_count", labels, times.len() as f64));
     samples
+}
+
+/// A bucket bound as OpenMetrics wants it: `1.0`, not `1`.
+fn canonical(bound: f64) -> String {
+    let text = format!("{bound}");
+    if text.contains('.') || text.contains('e') {
+        text
+    } else {
+        format!("{text}.0")
+    }
 }
 
 /// The families in the OpenMetrics text format.
@@ -301,5 +311,9 @@ mod tests {
         assert!(text.contains("# TYPE wasmload_requests counter\n"), "{text}");
         assert!(text.contains("wasmload_requests_total{name=\"/a\\\"b\"} 3\n"), "{text}");
         assert!(text.ends_with("# EOF\n"));
+        let bounds: Vec<String> = BUCKETS.iter().map(|bound| canonical(*bound)).collect();
+        assert_eq!(bounds[0], "0.001");
+        assert_eq!(bounds[8], "1.0");
+        assert_eq!(bounds[11], "10.0");
     }
 }

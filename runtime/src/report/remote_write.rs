@@ -85,8 +85,11 @@ pub fn push_every(
             Err(error) => return log.line(&format!("wasmload: --out prometheus-rw: {error:#}")),
         };
         let run_id = crate::hex(&fastrand::u64(..).to_be_bytes());
+        log.line(&format!("wasmload: pushing figures to {} as run=\"{run_id}\"", pusher.url));
         let mut failing = false;
         let mut ticks = tokio::time::interval(EVERY);
+        // After a slow push, the next waits its 5 s rather than catching up.
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let last = tokio::select! {
                 _ = ticks.tick() => false,
@@ -95,7 +98,9 @@ pub fn push_every(
             match pusher.push(&families(&run), &run_id).await {
                 Ok(()) => failing = false,
                 Err(error) if !failing => {
-                    log.line(&format!("wasmload: --out prometheus-rw: {error:#}"));
+                    log.line(&format!(
+                        "wasmload: --out prometheus-rw: {error:#} (the run goes on; pushes are tried again)"
+                    ));
                     failing = true;
                 }
                 Err(_) => {}

@@ -138,8 +138,7 @@ pub async fn prepare(
     if let Model::Open(_) = plan.model {
         services.recorder.correct_for_omission();
     }
-    let info =
-        RunInfo::starting(shown, component.digest(), spec.to_options(), setting.segment.total);
+    let info = RunInfo::starting(shown, component.digest(), &spec, setting.segment.total);
     Ok(PreparedRun {
         info,
         goal: goal(&spec),

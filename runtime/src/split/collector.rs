@@ -232,7 +232,7 @@ impl Collector {
         let conclude = move |watch: &RunWatch, ()| concluding.conclude(watch);
         let test = lock(&self.shared.state).test.clone().context("the segments' test")?;
         let shown = format!("sha256 {}", short(&test.component));
-        let info = RunInfo::starting(&shown, &test.component, test.spec, self.shared.total);
+        let info = RunInfo::starting(&shown, &test.component, &live.spec, self.shared.total);
         let watch = live.watch.clone();
         Ok(RunHandle::launch(watch, publish, checks, info, waiting.until_all_ended(), conclude))
     }

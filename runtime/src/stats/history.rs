@@ -3,12 +3,12 @@
 //! beside the running totals.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::shard::{Entry, Shard};
+use super::shard::{rank_percentile_ms, unix_now, Entry, Shard};
 
 /// The percentiles Locust's CSVs carry, as fractions.
 pub const PERCENTILES: [f64; 11] =
@@ -31,6 +31,9 @@ pub struct HistoryRow {
     pub failures_per_s: f64,
     /// Response times at [`PERCENTILES`] over the last 10 s, in ms.
     pub percentiles_ms: Vec<f64>,
+    /// Response times at [`PERCENTILES`] over the whole run so far, in ms.
+    #[serde(default)]
+    pub total_percentiles_ms: Vec<f64>,
     pub total_requests: u64,
     pub total_failures: u64,
     pub total_p50_ms: f64,
@@ -59,8 +62,7 @@ impl History {
 
     /// Adds a sample from `now` (every event so far) with `users` running.
     pub fn sample(&mut self, now: Shard, users: u64) {
-        let timestamp =
-            SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_secs();
+        let timestamp = unix_now();
         // One sample per second: a later one in the same second replaces it.
         self.rows.retain(|row| row.timestamp != timestamp);
         let empty = Shard::default();
@@ -70,7 +72,7 @@ impl History {
         let row = |kind: &str, name: &str, entry: &Entry, before: &Entry| {
             history_row(timestamp, users, (kind, name), entry, before, seconds)
         };
-        self.rows.push(row("", "Aggregated", &now.aggregated(), &oldest.aggregated()));
+        // As Locust orders them: each name, then Aggregated.
         if self.full {
             let mut groups: Vec<_> = now.entries().collect();
             groups.sort_by_key(|(kind, name, _)| (*name, *kind));
@@ -79,6 +81,7 @@ impl History {
                 self.rows.push(row(kind, name, entry, &before));
             }
         }
+        self.rows.push(row("", "Aggregated", &now.aggregated(), &oldest.aggregated()));
         self.recent.push_back((Instant::now(), now));
         if self.recent.len() > WINDOW {
             self.recent.pop_front();
@@ -109,12 +112,8 @@ fn history_row(
     // `before` is an earlier state of the same group, so it is contained in `total`.
     let _ = window.subtract(before.histogram());
     let ms = |micros: u64| micros as f64 / 1000.0;
-    let quantile = |histogram: &Histogram<u64>, q: f64| {
-        if histogram.is_empty() {
-            0.0
-        } else {
-            ms(histogram.value_at_quantile(q))
-        }
+    let percentiles = |histogram: &Histogram<u64>| {
+        PERCENTILES.iter().map(|q| rank_percentile_ms(histogram, *q)).collect::<Vec<_>>()
     };
     let count = total.len();
     HistoryRow {
@@ -124,10 +123,11 @@ fn history_row(
         name: name.to_owned(),
         rps: window.len() as f64 / seconds,
         failures_per_s: entry.failures().saturating_sub(before.failures()) as f64 / seconds,
-        percentiles_ms: PERCENTILES.iter().map(|q| quantile(&window, *q)).collect(),
+        percentiles_ms: percentiles(&window),
+        total_percentiles_ms: percentiles(total),
         total_requests: count,
         total_failures: entry.failures(),
-        total_p50_ms: quantile(total, 0.5),
+        total_p50_ms: rank_percentile_ms(total, 0.5),
         total_avg_ms: if count == 0 { 0.0 } else { total.mean() / 1000.0 },
         total_min_ms: if count == 0 { 0.0 } else { ms(total.min()) },
         total_max_ms: if count == 0 { 0.0 } else { ms(total.max()) },

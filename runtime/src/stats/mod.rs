@@ -11,7 +11,7 @@ mod summary;
 
 pub use history::{History, HistoryRow, PERCENTILES};
 pub use names::OVERFLOW_KIND;
-pub use shard::{Entry, Shard};
+pub use shard::{rank_percentile_ms, Entry, Shard};
 pub use summary::{
     decode_histogram, ErrorRow, LostSegment, MetricRow, RequestRow, ResponseTimes, RunInfo, Seen,
     Summary, TaskErrorRow, Totals,

@@ -127,6 +127,32 @@ pub fn new_histogram() -> Histogram<u64> {
     histogram
 }
 
+/// The response time, in ms, at `quantile` as Locust picks it: the value of
+/// rank ⌊N·q⌋+1 (at most N) of the N recorded, here the middle of its
+/// bucket; 0 with none recorded.
+pub fn rank_percentile_ms(histogram: &Histogram<u64>, quantile: f64) -> f64 {
+    let count = histogram.len();
+    if count == 0 {
+        return 0.0;
+    }
+    let rank = ((count as f64 * quantile).floor() as u64 + 1).min(count);
+    let mut seen = 0;
+    for value in histogram.iter_recorded() {
+        seen += value.count_at_value();
+        if seen >= rank {
+            return histogram.median_equivalent(value.value_iterated_to()) as f64 / 1000.0;
+        }
+    }
+    histogram.max() as f64 / 1000.0
+}
+
+/// Now, in Unix seconds.
+pub(super) fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
 /// A counted group: (type, name, error) for failures, like Locust's, and
 /// (class, task, error) for task errors.
 pub type GroupKey = (String, String, String);
@@ -142,9 +168,7 @@ pub struct Occurrences {
 impl Occurrences {
     /// One occurrence, now.
     fn now() -> Occurrences {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |since| since.as_secs());
+        let now = unix_now();
         Occurrences { count: 1, first: now, last: now }
     }
 

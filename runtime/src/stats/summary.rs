@@ -10,7 +10,7 @@ use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use super::history::HistoryRow;
-use super::shard::{Entry, GroupKey, Occurrences, Shard};
+use super::shard::{unix_now, Entry, GroupKey, Occurrences, Shard};
 
 /// The outcome of a run; the `--json` document.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
@@ -67,7 +67,8 @@ pub struct RunInfo {
     pub component: String,
     /// The sha256 of its bytes, hex.
     pub sha256: String,
-    /// Every run option, by name (defaults included).
+    /// Every run option, by name (defaults included); of the parameters
+    /// only their names, and no user info in the host: they may be secret.
     #[schema(value_type = Object)]
     pub options: serde_json::Map<String, serde_json::Value>,
     /// Unix seconds.
@@ -82,14 +83,25 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
-    /// A record of `options` run on the component `component` (`sha256`)
+    /// A record of `spec` run on the component `component` (`sha256`)
     /// from now, in `segments` segments; [`RunInfo::ended`] closes it.
     pub fn starting(
         component: &str,
         sha256: &str,
-        options: serde_json::Map<String, serde_json::Value>,
+        spec: &crate::run::RunSpec,
         segments: u32,
     ) -> RunInfo {
+        let mut options = spec.to_options();
+        if let Some(serde_json::Value::Object(params)) = options.get_mut("param") {
+            for value in params.values_mut() {
+                *value = serde_json::Value::String("(not recorded)".into());
+            }
+        }
+        if let Some(mut host) = spec.guest.host.clone() {
+            let _ = host.set_username("");
+            let _ = host.set_password(None);
+            options.insert("host".into(), serde_json::Value::String(host.to_string()));
+        }
         RunInfo {
             component: component.to_owned(),
             sha256: sha256.to_owned(),
@@ -112,12 +124,6 @@ impl RunInfo {
         self.ended_at = unix_now();
         self
     }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
 }
 
 /// A segment of a split test that was lost.

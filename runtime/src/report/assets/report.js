@@ -1,7 +1,7 @@
 // The HTML report: draws the page from the JSON it carries (#report-data),
 // with uPlot (inlined beside this file) for the charts. Every chart's
-// element says how many points it drew (data-points), so a test can tell
-// an empty chart from a drawn one.
+// element says how many of its values are not zero (data-points), so a
+// test can tell an empty or flat chart from a drawn one.
 "use strict";
 (() => {
   const data = JSON.parse(document.getElementById("report-data").textContent);
@@ -52,9 +52,13 @@
     root.append(el("p", { class: "verdict failed" }, summary.lost_segments.length + " segments were lost: their results are only what they sent before"));
   }
 
-  // Charts.
-  const charts = [];
-  function chart(holder, title, series, build) {
+  // Charts, kept per area so a redraw can let the old ones go.
+  const drawn = { overTime: [], byName: [] };
+  function forget(area) {
+    for (const plot of drawn[area]) plot.destroy();
+    drawn[area] = [];
+  }
+  function chart(area, holder, title, series, build) {
     holder.replaceChildren();
     const box = el("div", { class: "chart", "data-chart": title });
     holder.append(box);
@@ -62,9 +66,9 @@
     const options = Object.assign({ title, width, height: 260, series, cursor: { drag: { x: true, y: false } } }, build.options || {});
     const plot = new uPlot(options, build.data, box);
     let points = 0;
-    for (const column of build.data.slice(1)) for (const value of column) if (value !== null && value !== undefined) points++;
+    for (const column of build.data.slice(1)) for (const value of column) if (value) points++;
     box.dataset.points = String(points);
-    charts.push(plot);
+    drawn[area].push(plot);
     return plot;
   }
   const line = (label, stroke) => ({ label, stroke, width: 2, points: { show: false } });
@@ -79,17 +83,18 @@
   el("label", {}, "Requests ", groupPick), overTime);
   function drawOverTime() {
     const series = data.series[groupPick.value];
+    forget("overTime");
     overTime.replaceChildren();
     if (!series) return;
     const holders = [0, 1, 2].map(() => el("div", { class: "holder" }));
     overTime.append(...holders);
     const time = { x: { time: true } };
-    chart(holders[0], "Requests and failures per second", [{}, line("req/s", colors.blue), line("failures/s", colors.red)],
+    chart("overTime", holders[0], "Requests and failures per second", [{}, line("req/s", colors.blue), line("failures/s", colors.red)],
       { data: [series.t, series.rps, series.failures_per_s], options: { scales: time } });
-    chart(holders[1], "Response time, last 10 s (ms)",
+    chart("overTime", holders[1], "Response time, last 10 s (ms)",
       [{}, line("p50", colors.green), line("p90", colors.blue), line("p95", colors.amber), line("p99", colors.red)],
       { data: [series.t, series.p50, series.p90, series.p95, series.p99], options: { scales: time } });
-    chart(holders[2], "Users", [{}, line("users", colors.violet)], { data: [series.t, series.users], options: { scales: time } });
+    chart("overTime", holders[2], "Users", [{}, line("users", colors.violet)], { data: [series.t, series.users], options: { scales: time } });
   }
   groupPick.addEventListener("change", drawOverTime);
 
@@ -110,11 +115,16 @@
   }
   function drawByName() {
     const row = data.rows[Number(rowPick.value)];
+    forget("byName");
     byName.replaceChildren();
+    if (!row.count) {
+      byName.append(el("p", { class: "note" }, "No requests of this name."));
+      return;
+    }
     const holders = [0, 1].map(() => el("div", { class: "holder" }));
     byName.append(...holders);
     const middles = row.distribution.map(([from, to]) => Math.sqrt(from * to));
-    chart(holders[0], "Distribution of response times (ms, log scale)", [{}, {
+    chart("byName", holders[0], "Distribution of response times (ms, log scale)", [{}, {
       label: "requests", stroke: colors.blue, fill: "rgba(37,99,235,0.35)", paths: uPlot.paths.bars({ size: [0.9, 60] }), points: { show: false },
     }], { data: [middles, row.distribution.map(([, , count]) => count)], options: { scales: { x: { time: false, distr: 3 } } } });
     const x = row.curve.map(([percentile]) => nines(percentile));
@@ -127,7 +137,7 @@
       series.push({ label: "base run (ms)", stroke: colors.grey, width: 0, points: { show: true, size: 8 } });
       columns.push(row.curve.map(([percentile]) => (percentile in at ? at[percentile] : null)));
     }
-    chart(holders[1], "Percentile curve (ms)", series, {
+    chart("byName", holders[1], "Percentile curve (ms)", series, {
       data: columns,
       options: {
         scales: { x: { time: false } },
