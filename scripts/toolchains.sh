@@ -153,7 +153,7 @@ wit-bindgen-go = "=$WIT_BINDGEN"
 TOML
     touch "$src/src/lib.rs"
     crate=$(cargo metadata --quiet --format-version 1 --manifest-path "$src/Cargo.toml" |
-        "$TOOLS/python/bin/python" -c 'import json, sys
+        python3 -c 'import json, sys
 print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["name"] == "wit-bindgen-go"))')
     rm -rf "$TOOLS/go/pkg"
     mkdir -p "$TOOLS/go"

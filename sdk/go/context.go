@@ -82,7 +82,10 @@ func HostAddress() (string, bool) {
 
 // Log writes a line to the run's log, tagged with this user. (What the
 // user prints to stdout or stderr goes there too.)
-func Log(level Level, message string) { witContext.Log(witContext.Level(level), message) }
+// Levels above LevelError are logged as errors.
+func Log(level Level, message string) {
+	witContext.Log(witContext.Level(min(level, LevelError)), message)
+}
 
 // Logf is Log with fmt.Sprintf's formatting.
 func Logf(level Level, format string, args ...any) { Log(level, fmt.Sprintf(format, args...)) }

@@ -14,7 +14,7 @@ import (
 func Fire(kind, name string, responseTime time.Duration, length uint64, failure error) {
 	reason := witTypes.None[string]()
 	if failure != nil {
-		reason = witTypes.Some(failure.Error())
+		reason = witTypes.Some(why(failure))
 	}
 	witEvents.Fire(witEvents.RequestEvent{
 		Kind:           kind,
@@ -33,6 +33,7 @@ func Counter(name string, value float64) { witEvents.AddCounter(name, value) }
 func Trend(name string, value float64) { witEvents.AddTrend(name, value) }
 
 // Timer times a block of work as one request event, timed by the host.
+// Settle it once, with Success or Failure; later calls do nothing.
 type Timer struct {
 	handle *witEvents.Timer
 }
@@ -44,14 +45,22 @@ func StartTimer(kind, name string) *Timer {
 
 // Success records the event as a success of this many bytes.
 func (t *Timer) Success(length uint64) {
+	if t.handle == nil {
+		return
+	}
 	t.handle.Success(length)
 	t.handle.Drop()
+	t.handle = nil
 }
 
 // Failure records the event as a failure with this reason.
 func (t *Timer) Failure(reason string) {
+	if t.handle == nil {
+		return
+	}
 	t.handle.Failure(reason)
 	t.handle.Drop()
+	t.handle = nil
 }
 
 // Time runs work as one event: a success of the length it returns, or a
@@ -60,7 +69,7 @@ func Time(kind, name string, work func() (length uint64, err error)) error {
 	timer := StartTimer(kind, name)
 	length, err := work()
 	if err != nil {
-		timer.Failure(reason(err))
+		timer.Failure(why(err))
 		return err
 	}
 	timer.Success(length)

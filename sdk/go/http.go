@@ -30,9 +30,11 @@ type Request struct {
 }
 
 // Response is a received response. Its event is recorded when it is
-// judged with Success or Failure, or else when the task returns: then a
-// status of 400 or more makes it a failure. Use it within the task that
-// sent it.
+// judged with Success or Failure, or closed with Close, or else when the
+// task returns; unjudged, a status of 400 or more makes it a failure.
+// Status and Body stay; Header, Headers, URL and Elapsed answer only until
+// the response is judged or closed (the host holds it, against the user's
+// budgets, until then: a task sending many requests should close each).
 type Response struct {
 	// The HTTP status code.
 	Status int
@@ -41,15 +43,26 @@ type Response struct {
 	handle *witHTTP.Response
 }
 
-// The responses handed out during the current export call: their
-// resources are dropped when it returns, which records unjudged ones.
-var pendingResponses []*witHTTP.Response
+// The responses handed out during the current export call and not yet
+// released: they are dropped when it returns, which records unjudged ones.
+var pendingResponses = map[*witHTTP.Response]struct{}{}
 
 func releaseResponses() {
-	for _, handle := range pendingResponses {
+	for handle := range pendingResponses {
 		handle.Drop()
 	}
-	pendingResponses = pendingResponses[:0]
+	clear(pendingResponses)
+}
+
+// Close records the response's event, if not yet judged (by its status),
+// and releases what the host holds for it.
+func (r *Response) Close() {
+	if r.handle == nil {
+		return
+	}
+	delete(pendingResponses, r.handle)
+	r.handle.Drop()
+	r.handle = nil
 }
 
 // Send sends a request and reads the whole response. The error, an
@@ -80,7 +93,7 @@ func Send(request Request) (*Response, error) {
 		return nil, httpError(method+" "+request.URL, result.Err())
 	}
 	handle := result.Ok()
-	pendingResponses = append(pendingResponses, handle)
+	pendingResponses[handle] = struct{}{}
 	return &Response{Status: int(handle.Status()), Body: handle.Body(), handle: handle}, nil
 }
 
@@ -127,8 +140,12 @@ func (r *Response) JSON(value any) error {
 	return nil
 }
 
-// Header is the first header with this name (case-insensitive).
+// Header is the first header with this name (case-insensitive); none
+// once the response is judged or closed.
 func (r *Response) Header(name string) (string, bool) {
+	if r.handle == nil {
+		return "", false
+	}
 	value := r.handle.Header(name)
 	if value.IsNone() {
 		return "", false
@@ -136,25 +153,51 @@ func (r *Response) Header(name string) (string, bool) {
 	return value.Some(), true
 }
 
-// Headers are the response's headers, in order.
+// Headers are the response's headers, in order; none once the response is
+// judged or closed.
 func (r *Response) Headers() [][2]string {
+	if r.handle == nil {
+		return nil
+	}
 	return fromPairs(r.handle.Headers())
 }
 
-// URL is the final URL, after redirects.
-func (r *Response) URL() string { return r.handle.Url() }
+// URL is the final URL, after redirects; empty once the response is
+// judged or closed.
+func (r *Response) URL() string {
+	if r.handle == nil {
+		return ""
+	}
+	return r.handle.Url()
+}
 
-// Elapsed is the time from sending the request to the end of the body.
+// Elapsed is the time from sending the request to the end of the body; 0
+// once the response is judged or closed.
 func (r *Response) Elapsed() time.Duration {
+	if r.handle == nil {
+		return 0
+	}
 	return time.Duration(r.handle.ElapsedUs()) * time.Microsecond
 }
 
-// Success records the request as a success, whatever its status.
-func (r *Response) Success() { r.handle.Success() }
+// Success records the request as a success, whatever its status, and
+// closes the response. Judging a closed response does nothing.
+func (r *Response) Success() {
+	if r.handle != nil {
+		r.handle.Success()
+		r.Close()
+	}
+}
 
 // Failure records the request as a failure with this reason (like
-// Locust's catch_response).
-func (r *Response) Failure(reason string) { r.handle.Failure(reason) }
+// Locust's catch_response) and closes the response. Judging a closed
+// response does nothing.
+func (r *Response) Failure(reason string) {
+	if r.handle != nil {
+		r.handle.Failure(reason)
+		r.Close()
+	}
+}
 
 // ExpectStatus fails the request, and returns a *CheckError, unless the
 // status is status.
@@ -185,6 +228,7 @@ func (r *Response) ExpectStatus(status int) error {
 //		return nil
 //	})
 func Rest(request Request, check func(response *Response) error) (*Response, error) {
+	request.Headers = append([][2]string(nil), request.Headers...)
 	for _, name := range []string{"content-type", "accept"} {
 		if !hasHeader(request.Headers, name) {
 			request.Headers = append(request.Headers, [2]string{name, "application/json"})
@@ -202,7 +246,7 @@ func Rest(request Request, check func(response *Response) error) (*Response, err
 		return response, nil
 	}
 	if err := check(response); err != nil {
-		response.Failure(reason(err))
+		response.Failure(why(err))
 	}
 	return response, nil
 }

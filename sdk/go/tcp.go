@@ -48,7 +48,7 @@ func tcpError(op string, err witTCP.Error) *Error {
 	case witTCP.Error_Timeout:
 		return &Error{Op: op, Kind: "timeout"}
 	case witTCP.Error_Closed:
-		return &Error{Op: op, Kind: "closed by peer"}
+		return &Error{Op: op, Kind: "closed", Detail: "closed by the peer"}
 	case witTCP.Error_TooLarge:
 		return &Error{Op: op, Kind: "too large"}
 	default:
@@ -58,6 +58,9 @@ func tcpError(op string, err witTCP.Error) *Error {
 
 // Send sends all of data.
 func (c *TCPConn) Send(data []byte) error {
+	if c.handle == nil {
+		return errClosed("tcp send")
+	}
 	if result := c.handle.Send(data); result.IsErr() {
 		return tcpError("tcp send", result.Err())
 	}
@@ -67,24 +70,30 @@ func (c *TCPConn) Send(data []byte) error {
 // Receive returns up to max bytes as soon as any arrive; nothing once the
 // peer closed.
 func (c *TCPConn) Receive(max uint32) ([]byte, error) {
+	if c.handle == nil {
+		return nil, errClosed("tcp receive")
+	}
 	return c.bytes("tcp receive", c.handle.Receive(max, c.timeout))
 }
 
 // ReceiveUntil returns the bytes up to and including delimiter.
 func (c *TCPConn) ReceiveUntil(delimiter []byte) ([]byte, error) {
+	if c.handle == nil {
+		return nil, errClosed("tcp receive")
+	}
 	return c.bytes("tcp receive", c.handle.ReceiveUntil(delimiter, c.MaxMessage, c.timeout))
 }
 
 // ReceiveExact returns exactly count bytes.
 func (c *TCPConn) ReceiveExact(count int) ([]byte, error) {
-	data := make([]byte, 0, count)
+	data := make([]byte, 0, max(count, 0))
 	for len(data) < count {
 		chunk, err := c.Receive(uint32(min(count-len(data), 1<<30)))
 		if err != nil {
 			return nil, err
 		}
 		if len(chunk) == 0 {
-			return nil, &Error{Op: "tcp receive", Kind: "closed by peer"}
+			return nil, &Error{Op: "tcp receive", Kind: "closed", Detail: "closed by the peer"}
 		}
 		data = append(data, chunk...)
 	}
@@ -94,11 +103,20 @@ func (c *TCPConn) ReceiveExact(count int) ([]byte, error) {
 // Request sends payload and reads through until: one event of type tcp
 // named name, its length the bytes read.
 func (c *TCPConn) Request(name string, payload, until []byte) ([]byte, error) {
+	if c.handle == nil {
+		return nil, errClosed("tcp " + name)
+	}
 	return c.bytes("tcp "+name, c.handle.Request(name, payload, until, c.timeout))
 }
 
-// Close closes the connection.
-func (c *TCPConn) Close() { c.handle.Drop() }
+// Close closes the connection; calls after it return an *Error of kind
+// "closed".
+func (c *TCPConn) Close() {
+	if c.handle != nil {
+		c.handle.Drop()
+		c.handle = nil
+	}
+}
 
 func (c *TCPConn) bytes(op string, result witTypes.Result[[]uint8, witTCP.Error]) ([]byte, error) {
 	if result.IsErr() {

@@ -43,6 +43,9 @@ func (s *UDPSocket) SetTimeout(timeout time.Duration) {
 
 // Send sends one datagram.
 func (s *UDPSocket) Send(data []byte) error {
+	if s.handle == nil {
+		return errClosed("udp send")
+	}
 	if result := s.handle.Send(data); result.IsErr() {
 		return udpError("udp send", result.Err())
 	}
@@ -51,17 +54,29 @@ func (s *UDPSocket) Send(data []byte) error {
 
 // Receive returns the next datagram (at most max bytes of it).
 func (s *UDPSocket) Receive(max uint32) ([]byte, error) {
+	if s.handle == nil {
+		return nil, errClosed("udp receive")
+	}
 	return s.bytes("udp receive", s.handle.Receive(max, s.timeout))
 }
 
 // Request sends one datagram and waits for one back: one event of type udp
 // named name.
 func (s *UDPSocket) Request(name string, payload []byte) ([]byte, error) {
+	if s.handle == nil {
+		return nil, errClosed("udp " + name)
+	}
 	return s.bytes("udp "+name, s.handle.Request(name, payload, s.timeout))
 }
 
-// Close closes the socket.
-func (s *UDPSocket) Close() { s.handle.Drop() }
+// Close closes the socket; calls after it return an *Error of kind
+// "closed".
+func (s *UDPSocket) Close() {
+	if s.handle != nil {
+		s.handle.Drop()
+		s.handle = nil
+	}
+}
 
 func (s *UDPSocket) bytes(op string, result witTypes.Result[[]uint8, witUDP.Error]) ([]byte, error) {
 	if result.IsErr() {

@@ -95,7 +95,7 @@ type classUser[U any] struct {
 }
 
 func (user *classUser[U]) run(task uint32) error {
-	if int(task) >= len(user.class.Tasks) {
+	if int(task) >= len(user.class.Tasks) || user.class.Tasks[task].Run == nil {
 		return fmt.Errorf("no task %d in class %q", task, user.class.Name)
 	}
 	return user.class.Tasks[task].Run(user.state)
@@ -192,7 +192,7 @@ type outcome = witTypes.Result[witTypes.Unit, string]
 func finish(err error) outcome {
 	releaseResponses()
 	if err != nil {
-		return witTypes.Err[witTypes.Unit](reason(err))
+		return witTypes.Err[witTypes.Unit](why(err))
 	}
 	return witTypes.Ok[witTypes.Unit, string](witTypes.Unit{})
 }

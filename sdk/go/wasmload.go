@@ -49,12 +49,16 @@ import (
 type Error struct {
 	// What was called, e.g. "GET /items" or "tcp connect 127.0.0.1:6379".
 	Op string
-	// The case of the interface's error variant in wit/user.wit, e.g.
-	// "timeout", "connect", "transport".
+	// What went wrong, after the interface's error variant in
+	// wit/user.wit: "timeout", "connect", "transport", "closed", ...
 	Kind string
 	// The host's explanation, when it gave one.
 	Detail string
 }
+
+// Timeout tells net/http and other callers (net.Error) that the call ran
+// out of time.
+func (e *Error) Timeout() bool { return e.Kind == "timeout" }
 
 func (e *Error) Error() string {
 	if e.Detail == "" {
@@ -79,8 +83,11 @@ func micros(duration time.Duration) uint64 {
 	return uint64(duration / time.Microsecond)
 }
 
-// reason is the text the run shows for an error a user function returned.
-func reason(err error) string {
+// errClosed is a call on a connection or socket the user closed.
+func errClosed(op string) *Error { return &Error{Op: op, Kind: "closed", Detail: "closed by the user"} }
+
+// why is the text the run shows for an error a user function returned.
+func why(err error) string {
 	if text := err.Error(); text != "" {
 		return text
 	}

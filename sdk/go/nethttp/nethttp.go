@@ -16,11 +16,14 @@
 // event, typed by its method and named by its path, or by an
 // X-Wasmload-Name header, which is not sent. Go's client follows
 // redirects itself, so each hop is an event of its own; an answer's event
-// is judged by its status (400 or more fails) when the task returns.
+// is judged by its status (400 or more fails) as it arrives. Cookies are
+// the session's: leave http.Client.Jar nil, or they are sent twice.
 package nethttp
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -34,8 +37,9 @@ import (
 const NameHeader = "X-Wasmload-Name"
 
 // Transport is an http.RoundTripper over the user's session: its cookie
-// jar and keep-alive connections, the run's --timeout unless the
-// request's context ends sooner.
+// jar and keep-alive connections, and the run's --timeout, or the request
+// context's deadline when sooner. A request whose context has already
+// ended is not sent.
 type Transport struct{}
 
 func init() {
@@ -44,6 +48,9 @@ func init() {
 
 // RoundTrip sends one request through wasmload and reads the whole answer.
 func (Transport) RoundTrip(request *http.Request) (*http.Response, error) {
+	if err := request.Context().Err(); err != nil {
+		return nil, err
+	}
 	var body []byte
 	if request.Body != nil {
 		var err error
@@ -53,9 +60,13 @@ func (Transport) RoundTrip(request *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 	}
+	// Credentials in the URL become basic authentication, as Go's own
+	// transport sends them (the host does not send a URL's user info).
+	target := *request.URL
+	target.User = nil
 	sent := wasmload.Request{
 		Method:      request.Method,
-		URL:         request.URL.String(),
+		URL:         target.String(),
 		Name:        request.Header.Get(NameHeader),
 		Body:        body,
 		NoRedirects: true,
@@ -71,20 +82,33 @@ func (Transport) RoundTrip(request *http.Request) (*http.Response, error) {
 			sent.Headers = append(sent.Headers, [2]string{name, value})
 		}
 	}
+	if user := request.URL.User; user != nil && request.Header.Get("Authorization") == "" {
+		password, _ := user.Password()
+		basic := &http.Request{Header: http.Header{}}
+		basic.SetBasicAuth(user.Username(), password)
+		sent.Headers = append(sent.Headers, [2]string{"authorization", basic.Header.Get("Authorization")})
+	}
 	if request.Host != "" && request.Host != request.URL.Host {
 		sent.Headers = append(sent.Headers, [2]string{"host", request.Host})
 	}
-	if deadline, ok := request.Context().Deadline(); ok {
+	deadline, hasDeadline := request.Context().Deadline()
+	if hasDeadline {
 		sent.Timeout = max(time.Until(deadline), time.Microsecond)
 	}
 	answer, err := wasmload.Send(sent)
 	if err != nil {
+		var failed *wasmload.Error
+		if hasDeadline && errors.As(err, &failed) && failed.Timeout() {
+			return nil, fmt.Errorf("%w: %w", err, context.DeadlineExceeded)
+		}
 		return nil, err
 	}
 	header := make(http.Header)
 	for _, pair := range answer.Headers() {
 		header.Add(pair[0], pair[1])
 	}
+	// Recorded now, by its status; the host holds nothing more for it.
+	answer.Close()
 	return &http.Response{
 		Status:        fmt.Sprintf("%d %s", answer.Status, http.StatusText(answer.Status)),
 		StatusCode:    answer.Status,
