@@ -65,10 +65,7 @@ func grpcCall(call grpcFunction, method string, message []byte, options GRPCOpti
 	if options.Endpoint != "" {
 		endpoint = witTypes.Some(options.Endpoint)
 	}
-	timeout := witTypes.None[uint64]()
-	if options.Timeout > 0 {
-		timeout = witTypes.Some(micros(options.Timeout))
-	}
+	timeout := optionalMicros(options.Timeout)
 	result := call(method, message, witGRPC.CallOptions{
 		Endpoint:  endpoint,
 		Metadata:  toPairs(options.Metadata),

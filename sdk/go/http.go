@@ -76,10 +76,7 @@ func Send(request Request) (*Response, error) {
 	if request.Name != "" {
 		name = witTypes.Some(request.Name)
 	}
-	timeout := witTypes.None[uint64]()
-	if request.Timeout > 0 {
-		timeout = witTypes.Some(micros(request.Timeout))
-	}
+	timeout := optionalMicros(request.Timeout)
 	result := witHTTP.Send(witHTTP.Request{
 		Method:          method,
 		Url:             request.URL,

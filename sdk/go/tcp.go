@@ -28,10 +28,7 @@ type TCPConn struct {
 // ConnectTCP connects to address (host:port): one event of type tcp named
 // connect.
 func ConnectTCP(address string, options TCPOptions) (*TCPConn, error) {
-	timeout := witTypes.None[uint64]()
-	if options.Timeout > 0 {
-		timeout = witTypes.Some(micros(options.Timeout))
-	}
+	timeout := optionalMicros(options.Timeout)
 	result := witTCP.ConnectionConnect(address, witTCP.ConnectOptions{TimeoutUs: timeout, Tls: options.TLS})
 	if result.IsErr() {
 		return nil, tcpError("tcp connect "+address, result.Err())

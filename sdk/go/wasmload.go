@@ -42,6 +42,8 @@ package wasmload
 import (
 	"fmt"
 	"time"
+
+	witTypes "go.bytecodealliance.org/pkg/wit/types"
 )
 
 // Error is a protocol call that got no answer (no response, no reply, no
@@ -81,6 +83,14 @@ func micros(duration time.Duration) uint64 {
 		return 0
 	}
 	return uint64(duration / time.Microsecond)
+}
+
+// optionalMicros is a timeout for the host: none (its default) when 0.
+func optionalMicros(duration time.Duration) witTypes.Option[uint64] {
+	if duration <= 0 {
+		return witTypes.None[uint64]()
+	}
+	return witTypes.Some(micros(duration))
 }
 
 // errClosed is a call on a connection or socket the user closed.
