@@ -59,7 +59,9 @@ fn whole_and_segments(guest_name: &str, flags: &str, segments: u32) -> (Seen, Se
 
 #[test]
 fn segments_of_the_closed_model_are_the_whole_users_and_iterations() {
-    let (whole, split) = whole_and_segments("segments", "-u 7 -i 60 -e FIXED=2", 3);
+    // Tasks wait 50 ms so the iterations outlast every user's start: a
+    // user starting after the last iteration never starts.
+    let (whole, split) = whole_and_segments("segments", "-u 7 -i 60 -e FIXED=2 -e WAIT_MS=50", 3);
     // The same users, by id and class: fixed ones first, then a, b, b, ...
     assert_eq!(users(&whole), users(&split));
     assert_eq!(users(&whole).len(), 7, "{whole:?}");
