@@ -16,6 +16,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"wasmload"
 	_ "wasmload/nethttp"
@@ -28,6 +29,7 @@ type browser struct {
 func init() {
 	wasmload.Users(wasmload.Class[browser]{
 		Name: "standard library user",
+		Wait: wasmload.Constant(10 * time.Millisecond),
 		Tasks: []wasmload.Task[browser]{
 			{Name: "home", Run: (*browser).home, Weight: 2},
 			{Name: "item", Run: (*browser).item},
