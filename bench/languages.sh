@@ -39,13 +39,14 @@ component_of() {
 peak_memory() {
     /usr/bin/time -f '%M' -o "$work/rss" taskset -c "$LOAD_CORE" "$BIN/wasmload" run "$1" -H "$host" \
         -u "$2" -t "${SECONDS_EACH}s" -e WAIT_MS=1000-1000 --cache-dir "$work/cache" >/dev/null 2>&1 &
-    local pss=0 now
+    # time's child: taskset, which becomes wasmload.
+    local timer=$! pss=0 now
     sleep 0.2
-    while now=$(awk '/^Pss:/ { print $2 }' "/proc/$(pgrep -n -f "wasmload run $1")/smaps_rollup" 2>/dev/null); do
+    while now=$(awk '/^Pss:/ { print $2 }' "/proc/$(pgrep -n -P "$timer")/smaps_rollup" 2>/dev/null); do
         [ "${now:-0}" -gt "$pss" ] && pss=$now
         sleep 0.5
     done
-    wait
+    wait "$timer"
     echo "$(cat "$work/rss") $pss"
 }
 

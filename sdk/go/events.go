@@ -44,21 +44,17 @@ func StartTimer(kind, name string) *Timer {
 }
 
 // Success records the event as a success of this many bytes.
-func (t *Timer) Success(length uint64) {
-	if t.handle == nil {
-		return
-	}
-	t.handle.Success(length)
-	t.handle.Drop()
-	t.handle = nil
-}
+func (t *Timer) Success(length uint64) { t.settle(func(h *witEvents.Timer) { h.Success(length) }) }
 
 // Failure records the event as a failure with this reason.
-func (t *Timer) Failure(reason string) {
+func (t *Timer) Failure(reason string) { t.settle(func(h *witEvents.Timer) { h.Failure(reason) }) }
+
+// settle records the event once and releases the timer.
+func (t *Timer) settle(record func(*witEvents.Timer)) {
 	if t.handle == nil {
 		return
 	}
-	t.handle.Failure(reason)
+	record(t.handle)
 	t.handle.Drop()
 	t.handle = nil
 }

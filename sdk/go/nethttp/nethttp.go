@@ -23,6 +23,7 @@ package nethttp
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -84,9 +85,8 @@ func (Transport) RoundTrip(request *http.Request) (*http.Response, error) {
 	}
 	if user := request.URL.User; user != nil && request.Header.Get("Authorization") == "" {
 		password, _ := user.Password()
-		basic := &http.Request{Header: http.Header{}}
-		basic.SetBasicAuth(user.Username(), password)
-		sent.Headers = append(sent.Headers, [2]string{"authorization", basic.Header.Get("Authorization")})
+		credentials := base64.StdEncoding.EncodeToString([]byte(user.Username() + ":" + password))
+		sent.Headers = append(sent.Headers, [2]string{"authorization", "Basic " + credentials})
 	}
 	if request.Host != "" && request.Host != request.URL.Host {
 		sent.Headers = append(sent.Headers, [2]string{"host", request.Host})
