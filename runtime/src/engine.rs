@@ -230,13 +230,7 @@ fn new_linker(engine: &wasmtime::Engine) -> Result<Linker<UserState>> {
     let mut linker = Linker::<UserState>::new(engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-    protocols::http::add_to_linker(&mut linker, |state| &mut state.http)?;
-    protocols::grpc::add_to_linker(&mut linker, |state| &mut state.grpc)?;
-    protocols::xmlrpc::add_to_linker(&mut linker, |state| &mut state.http)?;
-    protocols::tcp::add_to_linker(&mut linker, |state| &mut state.tcp)?;
-    protocols::udp::add_to_linker(&mut linker, |state| &mut state.udp)?;
-    protocols::events::add_to_linker(&mut linker, |state| &mut state.events)?;
-    protocols::context::add_to_linker(&mut linker, |state| &mut state.context)?;
+    protocols::add_to_linker(&mut linker)?;
     Ok(linker)
 }
 

@@ -12,13 +12,8 @@ use wasmtime_wasi_http::{WasiHttpCtxView, WasiHttpView};
 use crate::bindings::{LoadTarget, User, UserClass};
 use crate::engine::UserComponent;
 use crate::protocols::connect::LocalIps;
-use crate::protocols::context::{ContextConfig, ContextUser};
-use crate::protocols::events::EventsUser;
-use crate::protocols::grpc::{GrpcConfig, GrpcUser};
-use crate::protocols::http::{HttpConfig, HttpUser};
-use crate::protocols::tcp::{TcpConfig, TcpUser};
-use crate::protocols::udp::{UdpConfig, UdpUser};
 use crate::protocols::wasi_http::WasiHttpUser;
+use crate::protocols::{HasProtocols, ProtocolConfigs, ProtocolUsers, UserSetup};
 use crate::run::RunLog;
 use crate::sandbox::{RunBudget, Sandbox};
 use crate::stats::Recorder;
@@ -27,14 +22,15 @@ use crate::stats::Recorder;
 pub struct UserState {
     wasi: WasiCtx,
     wasi_table: ResourceTable,
-    pub(crate) http: HttpUser,
     wasi_http: WasiHttpUser,
-    pub(crate) grpc: GrpcUser,
-    pub(crate) tcp: TcpUser,
-    pub(crate) udp: UdpUser,
-    pub(crate) events: EventsUser,
-    pub(crate) context: ContextUser,
+    protocols: ProtocolUsers,
     limits: StoreLimits,
+}
+
+impl HasProtocols for UserState {
+    fn protocols(&mut self) -> &mut ProtocolUsers {
+        &mut self.protocols
+    }
 }
 
 impl WasiHttpView for UserState {
@@ -53,11 +49,8 @@ impl WasiView for UserState {
 #[derive(Clone)]
 pub struct RunServices {
     pub recorder: Recorder,
-    pub http: Arc<HttpConfig>,
-    pub grpc: Arc<GrpcConfig>,
-    pub tcp: Arc<TcpConfig>,
-    pub udp: Arc<UdpConfig>,
-    pub context: Arc<ContextConfig>,
+    /// Every protocol's run-wide settings.
+    pub protocols: ProtocolConfigs,
     pub sandbox: Arc<Sandbox>,
     /// The run's budgets and what its users use of them.
     pub budget: Arc<RunBudget>,
@@ -103,32 +96,27 @@ impl VirtualUser {
         let recorder = services.recorder.for_user();
         let budget = services.budget.for_user();
         let max_resources = services.budget.budgets().max_resources as usize;
-        let source = services.local_ips.for_user(user_id);
-        let http = HttpUser::new(Arc::clone(&services.http), recorder.clone(), &budget, source);
+        let setup = UserSetup {
+            user_id,
+            recorder: &recorder,
+            budget: &budget,
+            source: services.local_ips.for_user(user_id),
+            log: &services.log,
+        };
+        let protocols = ProtocolUsers::new(&services.protocols, &setup);
         let mut wasi_table = ResourceTable::new();
         wasi_table.set_max_capacity(max_resources.saturating_mul(WASI_RESOURCES_PER_BUDGETED));
-        let context = ContextUser::new(
-            Arc::clone(&services.context),
-            user_id,
-            services.log.clone(),
-            Arc::clone(&budget),
-        );
         let state = UserState {
             // No preopens, no environment, no arguments: a guest reaches
             // the outside world only through our interfaces. Its stdout and
             // stderr become lines of the run's log, budgeted.
             wasi: WasiCtx::builder()
-                .stdout(context.output("stdout"))
-                .stderr(context.output("stderr"))
+                .stdout(protocols.context.output("stdout"))
+                .stderr(protocols.context.output("stderr"))
                 .build(),
             wasi_table,
-            wasi_http: WasiHttpUser::new(&http),
-            http,
-            grpc: GrpcUser::new(Arc::clone(&services.grpc), recorder.clone(), &budget, source),
-            tcp: TcpUser::new(Arc::clone(&services.tcp), recorder.clone(), &budget, source),
-            udp: UdpUser::new(Arc::clone(&services.udp), recorder.clone(), &budget, source),
-            events: EventsUser::new(recorder.clone(), &budget),
-            context,
+            wasi_http: WasiHttpUser::new(&protocols.http),
+            protocols,
             limits: StoreLimitsBuilder::new()
                 .memory_size(services.sandbox.max_memory)
                 .trap_on_grow_failure(true)
@@ -185,7 +173,7 @@ impl VirtualUser {
 
     /// This user's random generator.
     pub fn rng(&mut self) -> &mut fastrand::Rng {
-        self.store.data_mut().context.rng()
+        self.store.data_mut().protocols.context.rng()
     }
 }
 

@@ -13,6 +13,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 
 use crate::bindings::context::{self, Level};
+use crate::protocols::{Protocol, RunSetup, UserSetup};
 use crate::run::RunLog;
 use crate::sandbox::UserBudget;
 
@@ -39,19 +40,42 @@ pub struct ContextUser {
     budget: Arc<UserBudget>,
 }
 
-impl ContextUser {
-    /// The context of user `user_id`, logging into `log` within `budget`.
-    pub fn new(
-        config: Arc<ContextConfig>,
-        user_id: u64,
-        log: RunLog,
-        budget: Arc<UserBudget>,
-    ) -> Self {
-        let rng =
-            fastrand::Rng::with_seed(config.seed ^ user_id.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-        ContextUser { config, user_id, rng, log, budget }
+impl Protocol for ContextUser {
+    type Config = ContextConfig;
+
+    fn configure(run: &RunSetup<'_>) -> anyhow::Result<ContextConfig> {
+        let guest = run.guest;
+        Ok(ContextConfig {
+            host: guest.host.as_ref().map(|url| url.as_str().to_owned()),
+            params: guest.param_map(),
+            seed: guest.seed.unwrap_or_else(|| fastrand::u64(..)),
+            log_level: guest.loglevel.into(),
+            started: Instant::now(),
+        })
     }
 
+    /// The user's context, its generator seeded from the run's seed and
+    /// the user's id.
+    fn for_user(config: &Arc<ContextConfig>, user: &UserSetup<'_>) -> Self {
+        let seed = config.seed ^ user.user_id.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        ContextUser {
+            config: Arc::clone(config),
+            user_id: user.user_id,
+            rng: fastrand::Rng::with_seed(seed),
+            log: user.log.clone(),
+            budget: Arc::clone(user.budget),
+        }
+    }
+
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut Self,
+    ) -> wasmtime::Result<()> {
+        context::add_to_linker::<T, HasSelf<ContextUser>>(linker, get)
+    }
+}
+
+impl ContextUser {
     /// The guest's stdout or stderr (`stream`): each line a log line of the
     /// user's, within the same budget as `context::log`.
     pub fn output(&self, stream: &'static str) -> GuestOutput {
@@ -66,14 +90,6 @@ impl ContextUser {
     pub fn rng(&mut self) -> &mut fastrand::Rng {
         &mut self.rng
     }
-}
-
-/// Adds the `context` interface to `linker`.
-pub fn add_to_linker<T: Send + 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut ContextUser,
-) -> wasmtime::Result<()> {
-    context::add_to_linker::<T, HasSelf<ContextUser>>(linker, get)
 }
 
 impl context::Host for ContextUser {

@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::events::{self, RequestEvent as GuestEvent};
-use crate::sandbox::{budgeted_table, push_budgeted, UserBudget};
+use crate::protocols::{Protocol, RunSetup, UserSetup};
+use crate::sandbox::{budgeted_table, push_budgeted};
 use crate::stats::{Recorder, RequestEvent};
 
 /// One user's events state: its open timers.
@@ -15,11 +16,27 @@ pub struct EventsUser {
     table: ResourceTable,
 }
 
-impl EventsUser {
-    /// Events of one user, recorded into `recorder`, with as many open
-    /// timers as `budget` allows.
-    pub fn new(recorder: Recorder, budget: &Arc<UserBudget>) -> Self {
-        EventsUser { recorder, table: budgeted_table(budget.budgets().max_resources) }
+/// Events the guest reports itself; nothing run-wide.
+impl Protocol for EventsUser {
+    type Config = ();
+
+    fn configure(_: &RunSetup<'_>) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    /// As many open timers as the user's budget allows.
+    fn for_user(_: &Arc<()>, user: &UserSetup<'_>) -> Self {
+        EventsUser {
+            recorder: user.recorder.clone(),
+            table: budgeted_table(user.budget.budgets().max_resources),
+        }
+    }
+
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut Self,
+    ) -> wasmtime::Result<()> {
+        events::add_to_linker::<T, HasSelf<EventsUser>>(linker, get)
     }
 }
 
@@ -52,14 +69,6 @@ impl Drop for Timer {
     fn drop(&mut self) {
         self.settle(0, None);
     }
-}
-
-/// Adds the `events` interface to `linker`.
-pub fn add_to_linker<T: Send + 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut EventsUser,
-) -> wasmtime::Result<()> {
-    events::add_to_linker::<T, HasSelf<EventsUser>>(linker, get)
 }
 
 impl events::Host for EventsUser {

@@ -15,7 +15,7 @@ use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::grpc::{self, CallOptions, Error, Reply, Status as GuestStatus};
 use crate::protocols::connect::{self, Source};
-use crate::protocols::error_chain;
+use crate::protocols::{error_chain, Protocol, RunSetup, UserSetup};
 use crate::sandbox::{ConnectionPermit, NetworkPolicy, UserBudget};
 use crate::stats::{Recorder, RequestEvent};
 
@@ -48,19 +48,43 @@ enum Shape {
     ServerStreaming,
 }
 
-impl GrpcUser {
-    /// A user with no channels yet, recording into `recorder`, within the
-    /// user's `budget`, connecting from `source`.
-    pub fn new(
-        config: Arc<GrpcConfig>,
-        recorder: Recorder,
-        budget: &Arc<UserBudget>,
-        source: Source,
-    ) -> Self {
-        let budget = Arc::clone(budget);
-        GrpcUser { config, channels: HashMap::new(), recorder, budget, source }
+impl Protocol for GrpcUser {
+    type Config = GrpcConfig;
+
+    /// Calls that name no endpoint go to `--host`.
+    fn configure(run: &RunSetup<'_>) -> anyhow::Result<GrpcConfig> {
+        Ok(GrpcConfig {
+            default_endpoint: run
+                .guest
+                .host
+                .as_ref()
+                .map(|host| host.as_str().trim_end_matches('/').to_owned()),
+            default_timeout: run.guest.timeout,
+            tls: run.tls.clone(),
+            network: Arc::clone(&run.sandbox.network),
+        })
     }
 
+    /// A user with no channels yet.
+    fn for_user(config: &Arc<GrpcConfig>, user: &UserSetup<'_>) -> Self {
+        GrpcUser {
+            config: Arc::clone(config),
+            channels: HashMap::new(),
+            recorder: user.recorder.clone(),
+            budget: Arc::clone(user.budget),
+            source: user.source,
+        }
+    }
+
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut Self,
+    ) -> wasmtime::Result<()> {
+        grpc::add_to_linker::<T, HasSelf<GrpcUser>>(linker, get)
+    }
+}
+
+impl GrpcUser {
     /// Makes the call and records its event.
     async fn call(
         &mut self,
@@ -182,14 +206,6 @@ impl GrpcUser {
         self.channels.insert(endpoint.to_owned(), (channel.clone(), permit));
         Ok(channel)
     }
-}
-
-/// Adds the `grpc` interface to `linker`.
-pub fn add_to_linker<T: Send + 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut GrpcUser,
-) -> wasmtime::Result<()> {
-    grpc::add_to_linker::<T, HasSelf<GrpcUser>>(linker, get)
 }
 
 impl grpc::Host for GrpcUser {

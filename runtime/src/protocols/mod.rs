@@ -1,4 +1,19 @@
 //! Host implementations of the guest-facing interfaces, one module each.
+//!
+//! Every protocol has one shape: run-wide settings made once from the run's
+//! spec, per-user state made for each user, and host functions added to the
+//! linker. A protocol is one module implementing [`Protocol`] and one line in
+//! the [`protocols!`] list below; the bindings (`crate::bindings`) say which
+//! of its calls are async and which Rust types stand for its resources.
+
+use std::sync::Arc;
+
+use wasmtime::component::Linker;
+
+use crate::protocols::connect::Source;
+use crate::run::{GuestSpec, RunLog};
+use crate::sandbox::{Sandbox, UserBudget};
+use crate::stats::Recorder;
 
 pub mod connect;
 pub mod context;
@@ -10,6 +25,104 @@ pub mod tls;
 pub mod udp;
 pub mod wasi_http;
 pub mod xmlrpc;
+
+/// What a protocol's run-wide settings are made from.
+pub struct RunSetup<'a> {
+    /// The run's guest options (`--host`, `--timeout`, parameters, seed).
+    pub guest: &'a GuestSpec,
+    /// What guests may reach and hold.
+    pub sandbox: &'a Sandbox,
+    /// The run's TLS client settings (`--ca-file`, `--insecure`).
+    pub tls: &'a rustls::ClientConfig,
+}
+
+/// What one user's state of a protocol is made from.
+pub struct UserSetup<'a> {
+    /// The user's id, unique in the test.
+    pub user_id: u64,
+    /// Where the user's events go.
+    pub recorder: &'a Recorder,
+    /// The user's budgets and what it uses of them.
+    pub budget: &'a Arc<UserBudget>,
+    /// The local address the user's connections go out from.
+    pub source: Source,
+    /// Where the run's messages go.
+    pub log: &'a RunLog,
+}
+
+/// One protocol, implemented by its per-user state.
+pub trait Protocol: Send + Sized + 'static {
+    /// Run-wide settings, shared by every user.
+    type Config: Send + Sync + 'static;
+
+    /// The run-wide settings for a run set up as `run`.
+    fn configure(run: &RunSetup<'_>) -> anyhow::Result<Self::Config>;
+
+    /// A new user's state.
+    fn for_user(config: &Arc<Self::Config>, user: &UserSetup<'_>) -> Self;
+
+    /// Adds the protocol's interfaces to `linker`, reaching the state
+    /// through `get`.
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut Self,
+    ) -> wasmtime::Result<()>;
+}
+
+/// A store's data that holds every protocol's user state.
+pub trait HasProtocols {
+    /// The user's state of every protocol.
+    fn protocols(&mut self) -> &mut ProtocolUsers;
+}
+
+/// Declares the protocols: their settings, their user state, their linking.
+macro_rules! protocols {
+    ($($field:ident: $user:ty),* $(,)?) => {
+        /// Every protocol's run-wide settings.
+        #[derive(Clone)]
+        pub struct ProtocolConfigs {
+            $(#[doc = concat!("`", stringify!($field), "`'s settings.")]
+            pub $field: Arc<<$user as Protocol>::Config>,)*
+        }
+
+        impl ProtocolConfigs {
+            /// Every protocol's settings for a run set up as `run`.
+            pub fn new(run: &RunSetup<'_>) -> anyhow::Result<Self> {
+                Ok(ProtocolConfigs { $($field: Arc::new(<$user>::configure(run)?),)* })
+            }
+        }
+
+        /// One user's state of every protocol.
+        pub struct ProtocolUsers {
+            $(#[doc = concat!("The user's `", stringify!($field), "` state.")]
+            pub $field: $user,)*
+        }
+
+        impl ProtocolUsers {
+            /// A new user's state of every protocol.
+            pub fn new(configs: &ProtocolConfigs, user: &UserSetup<'_>) -> Self {
+                ProtocolUsers { $($field: <$user>::for_user(&configs.$field, user),)* }
+            }
+        }
+
+        /// Adds every protocol's interfaces to `linker`.
+        pub fn add_to_linker<T: HasProtocols + Send + 'static>(
+            linker: &mut Linker<T>,
+        ) -> wasmtime::Result<()> {
+            $(<$user>::add_to_linker(linker, |state: &mut T| &mut state.protocols().$field)?;)*
+            Ok(())
+        }
+    };
+}
+
+protocols! {
+    http: http::HttpUser,
+    grpc: grpc::GrpcUser,
+    tcp: tcp::TcpUser,
+    udp: udp::UdpUser,
+    events: events::EventsUser,
+    context: context::ContextUser,
+}
 
 /// An error and its causes on one line: `outer: inner: root`, skipping a
 /// cause whose text the line already holds.

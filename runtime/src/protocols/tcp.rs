@@ -10,7 +10,7 @@ use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::tcp::{self, ConnectOptions, Error};
 use crate::protocols::connect::{self, Source};
-use crate::protocols::within;
+use crate::protocols::{within, Protocol, RunSetup, UserSetup};
 use crate::sandbox::{
     budgeted_table, push_budgeted, ConnectionPermit, Exceeded, HostBytes, NetworkPolicy, UserBudget,
 };
@@ -40,24 +40,37 @@ pub struct TcpUser {
     source: Source,
 }
 
-impl TcpUser {
-    /// A user with no connections yet, recording into `recorder`, within
-    /// the user's `budget`, connecting from `source`.
-    pub fn new(
-        config: Arc<TcpConfig>,
-        recorder: Recorder,
-        budget: &Arc<UserBudget>,
-        source: Source,
-    ) -> Self {
+impl Protocol for TcpUser {
+    type Config = TcpConfig;
+
+    fn configure(run: &RunSetup<'_>) -> anyhow::Result<TcpConfig> {
+        Ok(TcpConfig {
+            default_timeout: run.guest.timeout,
+            tls: TlsConnector::from(Arc::new(run.tls.clone())),
+            network: Arc::clone(&run.sandbox.network),
+        })
+    }
+
+    /// A user with no connections yet.
+    fn for_user(config: &Arc<TcpConfig>, user: &UserSetup<'_>) -> Self {
         TcpUser {
-            config,
-            connections: budgeted_table(budget.budgets().max_resources),
-            recorder,
-            budget: Arc::clone(budget),
-            source,
+            config: Arc::clone(config),
+            connections: budgeted_table(user.budget.budgets().max_resources),
+            recorder: user.recorder.clone(),
+            budget: Arc::clone(user.budget),
+            source: user.source,
         }
     }
 
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut Self,
+    ) -> wasmtime::Result<()> {
+        tcp::add_to_linker::<T, HasSelf<TcpUser>>(linker, get)
+    }
+}
+
+impl TcpUser {
     fn timeout(&self, timeout_us: Option<u64>) -> Duration {
         timeout_us.map_or(self.config.default_timeout, Duration::from_micros)
     }
@@ -72,14 +85,6 @@ impl TcpUser {
             error: error.as_deref(),
         });
     }
-}
-
-/// Adds the `tcp` interface to `linker`.
-pub fn add_to_linker<T: Send + 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut TcpUser,
-) -> wasmtime::Result<()> {
-    tcp::add_to_linker::<T, HasSelf<TcpUser>>(linker, get)
 }
 
 trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}

@@ -9,7 +9,7 @@ use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 use crate::bindings::udp::{self, Error};
 use crate::protocols::connect::{self, Source};
 use crate::protocols::tcp::split_address;
-use crate::protocols::within;
+use crate::protocols::{within, Protocol, RunSetup, UserSetup};
 use crate::sandbox::{budgeted_table, push_budgeted, ConnectionPermit, NetworkPolicy, UserBudget};
 use crate::stats::{Recorder, RequestEvent};
 
@@ -33,24 +33,36 @@ pub struct UdpUser {
     source: Source,
 }
 
-impl UdpUser {
-    /// A user with no sockets yet, recording into `recorder`, within the
-    /// user's `budget`, sending from `source`.
-    pub fn new(
-        config: Arc<UdpConfig>,
-        recorder: Recorder,
-        budget: &Arc<UserBudget>,
-        source: Source,
-    ) -> Self {
+impl Protocol for UdpUser {
+    type Config = UdpConfig;
+
+    fn configure(run: &RunSetup<'_>) -> anyhow::Result<UdpConfig> {
+        Ok(UdpConfig {
+            default_timeout: run.guest.timeout,
+            network: Arc::clone(&run.sandbox.network),
+        })
+    }
+
+    /// A user with no sockets yet.
+    fn for_user(config: &Arc<UdpConfig>, user: &UserSetup<'_>) -> Self {
         UdpUser {
-            config,
-            sockets: budgeted_table(budget.budgets().max_resources),
-            recorder,
-            budget: Arc::clone(budget),
-            source,
+            config: Arc::clone(config),
+            sockets: budgeted_table(user.budget.budgets().max_resources),
+            recorder: user.recorder.clone(),
+            budget: Arc::clone(user.budget),
+            source: user.source,
         }
     }
 
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut Self,
+    ) -> wasmtime::Result<()> {
+        udp::add_to_linker::<T, HasSelf<UdpUser>>(linker, get)
+    }
+}
+
+impl UdpUser {
     /// Refuses a datagram over `--max-call-size`.
     fn check_call(&self, size: usize) -> Result<(), Error> {
         self.budget.check_call(size).map_err(|exceeded| Error::Io(exceeded.to_string()))
@@ -65,14 +77,6 @@ impl UdpUser {
 pub struct Socket {
     socket: UdpSocket,
     _permit: ConnectionPermit,
-}
-
-/// Adds the `udp` interface to `linker`.
-pub fn add_to_linker<T: Send + 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut UdpUser,
-) -> wasmtime::Result<()> {
-    udp::add_to_linker::<T, HasSelf<UdpUser>>(linker, get)
 }
 
 impl Socket {

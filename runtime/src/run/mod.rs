@@ -21,17 +21,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use tokio::sync::watch;
-use tokio_rustls::TlsConnector;
 use tokio_util::sync::CancellationToken;
 
 use crate::engine::UserComponent;
 pub use crate::protocols::connect::LocalIps;
-use crate::protocols::context::ContextConfig;
-use crate::protocols::grpc::GrpcConfig;
-use crate::protocols::http::HttpConfig;
-use crate::protocols::tcp::TcpConfig;
-use crate::protocols::tls;
-use crate::protocols::udp::UdpConfig;
+use crate::protocols::{tls, ProtocolConfigs, RunSetup};
 use crate::report::thresholds::{Threshold, Verdict};
 use crate::sandbox::{NetworkPolicy, RunBudget, Sandbox};
 use crate::scheduler::{
@@ -630,33 +624,11 @@ pub fn services(
     budget: Arc<RunBudget>,
 ) -> Result<RunServices> {
     let tls = tls::client_config(&setting.ca_files, guest.insecure).map_err(BadInput)?;
-    let host = guest.host.as_ref().map(|url| url.as_str().to_owned());
+    let protocols = ProtocolConfigs::new(&RunSetup { guest, sandbox: &sandbox, tls: &tls })?;
     Ok(RunServices {
         recorder,
-        http: Arc::new(HttpConfig::new(guest.host.clone(), guest.timeout, tls.clone(), &sandbox)),
-        grpc: Arc::new(GrpcConfig {
-            default_endpoint: host.as_deref().map(|host| host.trim_end_matches('/').to_owned()),
-            default_timeout: guest.timeout,
-            tls: tls.clone(),
-            network: Arc::clone(&sandbox.network),
-        }),
-        tcp: Arc::new(TcpConfig {
-            default_timeout: guest.timeout,
-            tls: TlsConnector::from(Arc::new(tls)),
-            network: Arc::clone(&sandbox.network),
-        }),
-        udp: Arc::new(UdpConfig {
-            default_timeout: guest.timeout,
-            network: Arc::clone(&sandbox.network),
-        }),
+        protocols,
         sandbox,
-        context: Arc::new(ContextConfig {
-            host,
-            params: guest.param_map(),
-            seed: guest.seed.unwrap_or_else(|| fastrand::u64(..)),
-            log_level: guest.loglevel.into(),
-            started: Instant::now(),
-        }),
         budget,
         log: setting.log.clone(),
         local_ips: setting.local_ips.clone(),

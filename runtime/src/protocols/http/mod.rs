@@ -18,8 +18,8 @@ use url::Url;
 use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
 
 use crate::bindings::http::{self, Error as GuestError, Request};
-use crate::protocols::connect::Source;
-use crate::sandbox::{budgeted_table, push_budgeted, NetworkPolicy, Sandbox, UserBudget};
+use crate::protocols::{xmlrpc, Protocol, RunSetup, UserSetup};
+use crate::sandbox::{budgeted_table, push_budgeted, NetworkPolicy, UserBudget};
 use crate::stats::{Recorder, RequestEvent};
 
 /// Run-wide HTTP settings shared by every user.
@@ -33,25 +33,6 @@ pub struct HttpConfig {
     max_body: usize,
 }
 
-impl HttpConfig {
-    /// Settings whose TLS connections use `tls`, reaching only what the
-    /// sandbox allows and reading bodies up to its `max_body`.
-    pub fn new(
-        base_url: Option<Url>,
-        default_timeout: Duration,
-        tls: rustls::ClientConfig,
-        sandbox: &Sandbox,
-    ) -> Self {
-        HttpConfig {
-            base_url,
-            default_timeout,
-            tls,
-            network: Arc::clone(&sandbox.network),
-            max_body: sandbox.max_body,
-        }
-    }
-}
-
 /// One user's HTTP session: cookie jar, connection pool, open responses.
 pub struct HttpUser {
     config: Arc<HttpConfig>,
@@ -61,24 +42,50 @@ pub struct HttpUser {
     budget: Arc<UserBudget>,
 }
 
-impl HttpUser {
-    /// A fresh session (no cookies, no connections) recording into
-    /// `recorder`, within the user's `budget`, connecting from `source`.
-    pub fn new(
-        config: Arc<HttpConfig>,
-        recorder: Recorder,
-        budget: &Arc<UserBudget>,
-        source: Source,
-    ) -> Self {
+/// HTTP, and XML-RPC, which rides on the same session.
+impl Protocol for HttpUser {
+    type Config = HttpConfig;
+
+    /// Relative URLs resolve against `--host`; TLS connections use the
+    /// run's settings, reaching only what the sandbox allows and reading
+    /// bodies up to its `max_body`.
+    fn configure(run: &RunSetup<'_>) -> anyhow::Result<HttpConfig> {
+        Ok(HttpConfig {
+            base_url: run.guest.host.clone(),
+            default_timeout: run.guest.timeout,
+            tls: run.tls.clone(),
+            network: Arc::clone(&run.sandbox.network),
+            max_body: run.sandbox.max_body,
+        })
+    }
+
+    /// A fresh session: no cookies, no connections.
+    fn for_user(config: &Arc<HttpConfig>, user: &UserSetup<'_>) -> Self {
         HttpUser {
-            session: Session::new(&config.tls, &config.network, config.max_body, budget, source),
-            config,
-            responses: budgeted_table(budget.budgets().max_resources),
-            recorder,
-            budget: Arc::clone(budget),
+            session: Session::new(
+                &config.tls,
+                &config.network,
+                config.max_body,
+                user.budget,
+                user.source,
+            ),
+            config: Arc::clone(config),
+            responses: budgeted_table(user.budget.budgets().max_resources),
+            recorder: user.recorder.clone(),
+            budget: Arc::clone(user.budget),
         }
     }
 
+    fn add_to_linker<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut Self,
+    ) -> wasmtime::Result<()> {
+        http::add_to_linker::<T, HasSelf<HttpUser>>(linker, get)?;
+        xmlrpc::add_to_linker(linker, get)
+    }
+}
+
+impl HttpUser {
     /// Sends `request` through this session without recording an event,
     /// for protocols that ride on HTTP and record their own.
     pub async fn send_unrecorded(&mut self, request: &Request) -> Result<Fetched, SendError> {
@@ -109,14 +116,6 @@ impl HttpUser {
         let timeout = request.timeout_us.map_or(self.config.default_timeout, Duration::from_micros);
         self.session.send(request, url?, timeout).await
     }
-}
-
-/// Adds the `http` interface to `linker`.
-pub fn add_to_linker<T: Send + 'static>(
-    linker: &mut Linker<T>,
-    get: fn(&mut T) -> &mut HttpUser,
-) -> wasmtime::Result<()> {
-    http::add_to_linker::<T, HasSelf<HttpUser>>(linker, get)
 }
 
 /// The stats name of a request: the given name, else the URL's path
