@@ -11,6 +11,7 @@ wasmtime::component::bindgen!({
         "wasmload:user/xmlrpc.call": async | trappable,
         "wasmload:user/tcp": async | trappable,
         "wasmload:user/udp": async | trappable,
+        "wasmload:user/postgres": async | trappable,
         "wasmload:user/context.sleep": async | trappable,
         default: trappable,
     },
@@ -20,8 +21,10 @@ wasmtime::component::bindgen!({
         "wasmload:user/events.timer": crate::protocols::events::Timer,
         "wasmload:user/tcp.connection": crate::protocols::tcp::Connection,
         "wasmload:user/udp.socket": crate::protocols::udp::Socket,
+        "wasmload:user/postgres.connection": crate::protocols::postgres::Connection,
+        "wasmload:user/postgres.statement": crate::protocols::postgres::Statement,
     },
 });
 
 pub use exports::wasmload::user::behaviour::{LoadTarget, UserClass, UserTarget, WaitTime};
-pub use wasmload::user::{context, events, grpc, http, tcp, udp, xmlrpc};
+pub use wasmload::user::{context, events, grpc, http, postgres, tcp, udp, xmlrpc};

@@ -1,7 +1,7 @@
 //! Support for wasmload's end-to-end tests: a local HTTP target that counts
 //! what it serves, guest components built from source, and a way to run
 //! the `wasmload` binary and read its JSON summary; TCP/UDP echo servers and
-//! a real redis-server for the socket protocols; Python's XML-RPC server; a
+//! a real redis-server for the socket protocols; Debian's PostgreSQL; Python's XML-RPC server; a
 //! tonic gRPC server; a server that breaks HTTP; a private network of
 //! namespaces for what runs as many machines; and the checks the examples
 //! of every language must pass.
@@ -14,6 +14,7 @@ pub mod grpc;
 pub mod guests;
 pub mod netns;
 pub mod nginx;
+pub mod postgres;
 pub mod redis;
 pub mod runner;
 pub mod serve;
@@ -26,6 +27,7 @@ pub use grpc::GrpcServer;
 pub use guests::{example, guest, guest_target_dir};
 pub use netns::{Host, Network};
 pub use nginx::Nginx;
+pub use postgres::PostgresServer;
 pub use redis::RedisServer;
 pub use runner::{
     get_json, run_component, run_guest, run_wasmload, run_wasmload_in, run_wasmload_signalled,

@@ -20,6 +20,7 @@ pub mod context;
 pub mod events;
 pub mod grpc;
 pub mod http;
+pub mod postgres;
 pub mod tcp;
 pub mod tls;
 pub mod udp;
@@ -120,6 +121,7 @@ protocols! {
     grpc: grpc::GrpcUser,
     tcp: tcp::TcpUser,
     udp: udp::UdpUser,
+    postgres: postgres::PostgresUser,
     events: events::EventsUser,
     context: context::ContextUser,
 }

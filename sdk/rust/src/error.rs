@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::grpc::GrpcError;
 use crate::http::HttpError;
+use crate::postgres::PostgresError;
 use crate::tcp::TcpError;
 use crate::udp::UdpError;
 use crate::xmlrpc::XmlRpcError;
@@ -20,6 +21,8 @@ pub enum Error {
     Tcp(TcpError),
     /// A UDP call failed.
     Udp(UdpError),
+    /// A PostgreSQL call failed.
+    Postgres(PostgresError),
     /// An XML-RPC call returned no value.
     XmlRpc(XmlRpcError),
     /// A check did not hold (a response's check is also recorded as the
@@ -59,6 +62,7 @@ impl fmt::Display for Error {
             Error::Grpc(error) => write!(f, "grpc: {}", error.describe()),
             Error::Tcp(error) => write!(f, "tcp: {}", error.describe()),
             Error::Udp(error) => write!(f, "udp: {}", error.describe()),
+            Error::Postgres(error) => write!(f, "postgres: {}", error.describe()),
             Error::XmlRpc(error) => write!(f, "xmlrpc: {}", error.describe()),
             Error::Check(reason) => write!(f, "check failed: {reason}"),
             Error::Other(message) => f.write_str(message),
@@ -84,6 +88,7 @@ from_protocol_errors!(
     GrpcError => Grpc,
     TcpError => Tcp,
     UdpError => Udp,
+    PostgresError => Postgres,
     XmlRpcError => XmlRpc,
 );
 

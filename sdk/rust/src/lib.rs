@@ -46,6 +46,7 @@ mod error;
 pub mod events;
 pub mod grpc;
 pub mod http;
+pub mod postgres;
 pub mod rest;
 pub mod shape;
 pub mod tcp;
@@ -61,8 +62,8 @@ pub use user::{Class, Task, User, Wait};
 pub mod prelude {
     pub use crate::rest::rest;
     pub use crate::{
-        context, ensure, events, grpc, http, tcp, udp, xmlrpc, Class, Error, Load, Result, Shape,
-        Task, User, Wait,
+        context, ensure, events, grpc, http, postgres, tcp, udp, xmlrpc, Class, Error, Load,
+        Result, Shape, Task, User, Wait,
     };
 }
 
