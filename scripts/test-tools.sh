@@ -4,6 +4,9 @@
 #
 #   redis-server          (Debian) the RESP example's server
 #   nginx-light           (Debian) the target of split runs, counting in its log
+#   postgresql            (Debian) the postgres protocol's server, each test
+#                         making a cluster of its own (pg_stat_statements
+#                         counts what it ran); psql comes with it
 #   iproute2              (Debian) `ip netns`: the Kubernetes Job's pods run
 #                         each in a network namespace of its own
 #   chromium              (Debian) the browser the web UI test drives
@@ -26,7 +29,7 @@ KUBERNETES_VALIDATE=1.37.0
 LOCUST=2.47.0
 mkdir -p "$TOOLS"
 
-apt_install redis-server chromium nginx-light iproute2
+apt_install redis-server chromium nginx-light iproute2 postgresql
 
 stamp=$TOOLS/.installed-playwright-core-$PLAYWRIGHT
 if [ ! -e "$stamp" ]; then

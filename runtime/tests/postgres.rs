@@ -87,3 +87,26 @@ fn values_convert_both_ways_and_failures_say_why() {
     assert!(has("conversion: error serializing parameter 0"), "{errors:?}");
     assert!(has("invalid address:"), "{errors:?}");
 }
+
+#[test]
+fn tls_connections_check_the_servers_certificate() {
+    let server = PostgresServer::start_tls();
+    server.psql_file("shop", &schema());
+    let ca = std::env::temp_dir().join(format!("wasmload-postgres-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, server.certificate_pem().unwrap()).unwrap();
+
+    let flags = format!("-u 2 -i 20 -e WAIT_MS=5 --ca-cert {}", ca.display());
+    let trusted = load("postgres-shop", &server.url("shop"), &flags);
+    assert_eq!(trusted.code, Some(0), "stderr: {}", trusted.stderr);
+    let count = |name: &str| trusted.count("postgres", name);
+    assert_eq!((count("connect"), trusted.failures("postgres", "connect")), (2, 0));
+    assert_eq!(count("item by id") + count("BEGIN"), 20);
+    assert_eq!(count("COMMIT"), count("BEGIN"));
+
+    // Without the certificate, the server is no one the run trusts.
+    let untrusted = load("postgres-shop", &server.url("shop"), "-i 1");
+    assert_eq!(untrusted.failures("postgres", "connect"), 1);
+    let error = untrusted.summary()["errors"][0]["error"].as_str().unwrap().to_owned();
+    assert!(error.starts_with("connect:") && error.contains("certificate"), "{error}");
+    let _ = std::fs::remove_file(ca);
+}

@@ -11,6 +11,8 @@ pub struct PostgresServer {
     child: Child,
     dir: PathBuf,
     port: u16,
+    /// The certificate of a server that takes only TLS connections, PEM.
+    certificate: Option<String>,
 }
 
 /// The newest server installed under Debian's `/usr/lib/postgresql/VERSION/bin`.
@@ -24,12 +26,16 @@ fn server_bin() -> PathBuf {
         .expect("no server under /usr/lib/postgresql")
 }
 
+/// Whether this process runs as root (`id -u` spares a libc dependency).
+fn running_as_root() -> bool {
+    Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout == b"0\n")
+}
+
 /// `program` with `args`; as root, run as the `postgres` user (which the
 /// package makes), since the server refuses to run as root. `setpriv`
 /// execs the program itself, so signals reach it.
 fn as_postgres(program: &Path, args: &[&str]) -> Command {
-    let root = Command::new("id").arg("-u").output().is_ok_and(|out| out.stdout == b"0\n");
-    if root {
+    if running_as_root() {
         let mut command = Command::new("setpriv");
         command
             .args(["--reuid=postgres", "--regid=postgres", "--init-groups", "--"])
@@ -59,6 +65,17 @@ impl PostgresServer {
     /// (trusted on loopback), starts the server with `pg_stat_statements`
     /// and waits until it answers.
     pub fn start() -> PostgresServer {
+        Self::start_with(false)
+    }
+
+    /// [`PostgresServer::start`], taking only TLS connections, with a
+    /// certificate for `127.0.0.1` that no one trusts but
+    /// [`PostgresServer::certificate_pem`].
+    pub fn start_tls() -> PostgresServer {
+        Self::start_with(true)
+    }
+
+    fn start_with(tls: bool) -> PostgresServer {
         let bin = server_bin();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
@@ -79,10 +96,14 @@ impl PostgresServer {
             .output(),
             "initdb",
         );
+        let certificate = tls.then(|| require_tls(&data));
         let port_text = port.to_string();
+        let ssl = if tls { "ssl=on" } else { "ssl=off" };
         let child = as_postgres(
             &bin.join("postgres"),
             &[
+                "-c",
+                ssl,
                 "-D",
                 data_text,
                 "-p",
@@ -103,7 +124,7 @@ impl PostgresServer {
         .stderr(Stdio::null())
         .spawn()
         .expect("starting postgres");
-        let server = PostgresServer { child, dir, port };
+        let server = PostgresServer { child, dir, port, certificate };
         let deadline = Instant::now() + Duration::from_secs(30);
         while server.try_psql("postgres", "SELECT 1").is_err() {
             assert!(Instant::now() < deadline, "postgres did not answer within 30 s");
@@ -114,9 +135,16 @@ impl PostgresServer {
         server
     }
 
-    /// `postgres://wasmload@127.0.0.1:PORT/DATABASE`.
+    /// `postgres://wasmload@127.0.0.1:PORT/DATABASE`, asking for TLS when
+    /// the server takes nothing else.
     pub fn url(&self, database: &str) -> String {
-        format!("postgres://wasmload@127.0.0.1:{}/{database}", self.port)
+        let tls = if self.certificate.is_some() { "?sslmode=require" } else { "" };
+        format!("postgres://wasmload@127.0.0.1:{}/{database}{tls}", self.port)
+    }
+
+    /// The certificate of a TLS-only server, PEM-encoded.
+    pub fn certificate_pem(&self) -> Option<&str> {
+        self.certificate.as_deref()
     }
 
     fn try_psql(&self, database: &str, sql: &str) -> Result<String, String> {
@@ -171,6 +199,26 @@ impl PostgresServer {
         let calls = self.psql(database, &sql);
         calls.parse().unwrap_or_else(|_| panic!("pg_stat_statements said `{calls}`"))
     }
+}
+
+/// Gives the cluster in `data` a certificate for `127.0.0.1` and lets only
+/// TLS connections in; returns the certificate, PEM.
+fn require_tls(data: &Path) -> String {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()])
+        .expect("generating a certificate");
+    let pem = certified.cert.pem();
+    std::fs::write(data.join("server.crt"), &pem).expect("writing the certificate");
+    std::fs::write(data.join("server.key"), certified.signing_key.serialize_pem())
+        .expect("writing the key");
+    std::fs::write(data.join("pg_hba.conf"), "hostssl all all 127.0.0.1/32 trust\n")
+        .expect("writing pg_hba.conf");
+    // The server reads its key only when no one else may.
+    checked(Command::new("chmod").arg("600").arg(data.join("server.key")).output(), "chmod");
+    if running_as_root() {
+        let files = ["server.crt", "server.key", "pg_hba.conf"].map(|file| data.join(file));
+        checked(Command::new("chown").arg("postgres:postgres").args(files).output(), "chown");
+    }
+    pem
 }
 
 impl Drop for PostgresServer {
