@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use wasmload_testkit::{run_guest, Outcome, PostgresServer};
+use wasmload_testkit::{example, run_component, run_guest, Outcome, PostgresServer};
 
 fn load(guest: &str, host: &str, flags: &str) -> Outcome {
     run_guest(Path::new(env!("CARGO_BIN_EXE_wasmload")), guest, host, flags)
@@ -14,23 +14,45 @@ fn schema() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../guest-examples/rust/postgres-shop/schema.sql")
 }
 
-#[test]
-fn shop_statements_match_the_servers_own_counts() {
+/// A server with the example's shop, two items sold out (buying them is
+/// the server's check violation), its statement counts reset.
+fn shop() -> PostgresServer {
     let server = PostgresServer::start();
     server.psql_file("shop", &schema());
-    // Two items sold out: buying them is the server's check violation.
     server.psql("shop", "UPDATE items SET stock = 0 WHERE id IN (1, 2)");
     server.reset_statement_counts("shop");
+    server
+}
 
-    let run = load("postgres-shop", &server.url("shop"), "-u 5 -i 300 --seed 3 -e WAIT_MS=5");
+/// The flags of a shop run: 5 users, 300 iterations.
+const SHOP_RUN: &str = "-u 5 -i 300 --seed 3 -e WAIT_MS=5";
+
+#[test]
+fn shop_statements_match_the_servers_own_counts() {
+    let server = shop();
+    let run = load("postgres-shop", &server.url("shop"), SHOP_RUN);
+    assert_shop_matches(&run, &server);
+    // Every user prepared its lookup once.
+    assert_eq!(run.count("postgres", "PREPARE item by id"), 5);
+}
+
+#[test]
+fn python_db_api_shop_matches_the_servers_own_counts() {
+    let server = shop();
+    let exe = Path::new(env!("CARGO_BIN_EXE_wasmload"));
+    let run =
+        run_component(exe, &example("python", "postgres-shop"), &server.url("shop"), SHOP_RUN);
+    assert_shop_matches(&run, &server);
+}
+
+/// A [`SHOP_RUN`] recorded what the server ran and holds, statement by
+/// statement.
+fn assert_shop_matches(run: &Outcome, server: &PostgresServer) {
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-
     let count = |name: &str| run.count("postgres", name);
     let failures = |name: &str| run.failures("postgres", name);
     let calls = |start: &str| server.calls("shop", start);
-    // Every user connected and prepared its lookup once.
     assert_eq!(count("connect"), 5);
-    assert_eq!(count("PREPARE item by id"), 5);
     // Every iteration was a browse or a buy, and the server ran each.
     assert_eq!(count("item by id") + count("BEGIN"), 300);
     assert_eq!(failures("item by id"), 0);

@@ -16,7 +16,7 @@ Build with componentize-py against wasmload's WIT (see README).
 
 import sys
 
-from . import context, events, grpc, http, tcp, udp, xmlrpc
+from . import context, events, grpc, http, postgres, tcp, udp, xmlrpc
 from .errors import CheckFailed, WasmloadError
 from .http import rest
 from .shape import Rate, Shape, Stop, Users
@@ -52,6 +52,7 @@ __all__ = [
     "grpc",
     "http",
     "no_wait",
+    "postgres",
     "rest",
     "tag",
     "task",
