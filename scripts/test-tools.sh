@@ -15,6 +15,8 @@
 #                         document, in $WASMLOAD_TOOLS/schemathesis
 #   kubernetes-validate   (PyPI) checks deploy/kubernetes/ against the API's
 #                         schemas offline, in $WASMLOAD_TOOLS/kubernetes-validate
+#   websockets            (PyPI) the WebSocket protocol's echo server, in
+#                         $WASMLOAD_TOOLS/websockets
 #   locust                (PyPI) writes the CSV files ours are compared with,
 #                         in $WASMLOAD_TOOLS/locust
 #   prometheus            (Debian's package, unpacked, not installed: no
@@ -27,6 +29,7 @@ PLAYWRIGHT=1.65.1
 SCHEMATHESIS=4.32.5
 KUBERNETES_VALIDATE=1.37.0
 LOCUST=2.47.0
+WEBSOCKETS=15.0.1
 mkdir -p "$TOOLS"
 
 apt_install redis-server chromium nginx-light iproute2 postgresql
@@ -52,6 +55,7 @@ pypi_tool() {
 pypi_tool schemathesis "$SCHEMATHESIS"
 pypi_tool kubernetes-validate "$KUBERNETES_VALIDATE"
 pypi_tool locust "$LOCUST"
+pypi_tool websockets "$WEBSOCKETS"
 
 # Debian's prometheus, unpacked where the tests find it: installing the
 # package would also set up a service.

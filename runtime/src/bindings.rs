@@ -12,6 +12,7 @@ wasmtime::component::bindgen!({
         "wasmload:user/tcp": async | trappable,
         "wasmload:user/udp": async | trappable,
         "wasmload:user/postgres": async | trappable,
+        "wasmload:user/websocket": async | trappable,
         "wasmload:user/context.sleep": async | trappable,
         default: trappable,
     },
@@ -23,8 +24,9 @@ wasmtime::component::bindgen!({
         "wasmload:user/udp.socket": crate::protocols::udp::Socket,
         "wasmload:user/postgres.connection": crate::protocols::postgres::Connection,
         "wasmload:user/postgres.statement": crate::protocols::postgres::Statement,
+        "wasmload:user/websocket.connection": crate::protocols::websocket::Connection,
     },
 });
 
 pub use exports::wasmload::user::behaviour::{LoadTarget, UserClass, UserTarget, WaitTime};
-pub use wasmload::user::{context, events, grpc, http, postgres, tcp, udp, xmlrpc};
+pub use wasmload::user::{context, events, grpc, http, postgres, tcp, udp, websocket, xmlrpc};

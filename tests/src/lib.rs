@@ -1,7 +1,7 @@
 //! Support for wasmload's end-to-end tests: a local HTTP target that counts
 //! what it serves, guest components built from source, and a way to run
 //! the `wasmload` binary and read its JSON summary; TCP/UDP echo servers and
-//! a real redis-server for the socket protocols; Debian's PostgreSQL; Python's XML-RPC server; a
+//! a real redis-server for the socket protocols; Debian's PostgreSQL; PyPI's `websockets`; Python's XML-RPC server; a
 //! tonic gRPC server; a server that breaks HTTP; a private network of
 //! namespaces for what runs as many machines; and the checks the examples
 //! of every language must pass.
@@ -19,6 +19,7 @@ pub mod redis;
 pub mod runner;
 pub mod serve;
 pub mod target;
+pub mod websocket;
 pub mod xmlrpc;
 
 pub use echo::EchoServers;
@@ -35,4 +36,5 @@ pub use runner::{
 };
 pub use serve::ServeProcess;
 pub use target::TargetServer;
+pub use websocket::WebSocketServer;
 pub use xmlrpc::XmlRpcServer;

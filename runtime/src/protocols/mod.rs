@@ -25,6 +25,7 @@ pub mod tcp;
 pub mod tls;
 pub mod udp;
 pub mod wasi_http;
+pub mod websocket;
 pub mod xmlrpc;
 
 /// What a protocol's run-wide settings are made from.
@@ -122,6 +123,7 @@ protocols! {
     tcp: tcp::TcpUser,
     udp: udp::UdpUser,
     postgres: postgres::PostgresUser,
+    websocket: websocket::WebSocketUser,
     events: events::EventsUser,
     context: context::ContextUser,
 }

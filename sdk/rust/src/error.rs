@@ -7,6 +7,7 @@ use crate::http::HttpError;
 use crate::postgres::PostgresError;
 use crate::tcp::TcpError;
 use crate::udp::UdpError;
+use crate::websocket::WebSocketError;
 use crate::xmlrpc::XmlRpcError;
 
 /// Why a task (or `on_start`/`on_stop`) failed. wasmload counts it under
@@ -23,6 +24,8 @@ pub enum Error {
     Udp(UdpError),
     /// A PostgreSQL call failed.
     Postgres(PostgresError),
+    /// A WebSocket call failed.
+    WebSocket(WebSocketError),
     /// An XML-RPC call returned no value.
     XmlRpc(XmlRpcError),
     /// A check did not hold (a response's check is also recorded as the
@@ -63,6 +66,7 @@ impl fmt::Display for Error {
             Error::Tcp(error) => write!(f, "tcp: {}", error.describe()),
             Error::Udp(error) => write!(f, "udp: {}", error.describe()),
             Error::Postgres(error) => write!(f, "postgres: {}", error.describe()),
+            Error::WebSocket(error) => write!(f, "ws: {}", error.describe()),
             Error::XmlRpc(error) => write!(f, "xmlrpc: {}", error.describe()),
             Error::Check(reason) => write!(f, "check failed: {reason}"),
             Error::Other(message) => f.write_str(message),
@@ -89,6 +93,7 @@ from_protocol_errors!(
     TcpError => Tcp,
     UdpError => Udp,
     PostgresError => Postgres,
+    WebSocketError => WebSocket,
     XmlRpcError => XmlRpc,
 );
 

@@ -51,6 +51,7 @@ pub mod rest;
 pub mod shape;
 pub mod tcp;
 pub mod udp;
+pub mod websocket;
 mod user;
 pub mod xmlrpc;
 
@@ -62,7 +63,7 @@ pub use user::{Class, Task, User, Wait};
 pub mod prelude {
     pub use crate::rest::rest;
     pub use crate::{
-        context, ensure, events, grpc, http, postgres, tcp, udp, xmlrpc, Class, Error, Load,
+        context, ensure, events, grpc, http, postgres, tcp, udp, websocket, xmlrpc, Class, Error, Load,
         Result, Shape, Task, User, Wait,
     };
 }
