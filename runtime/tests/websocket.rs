@@ -59,3 +59,24 @@ fn silences_closes_and_refused_hosts_are_failures_that_say_why() {
     assert!(has("closed by the peer: 4000 asked to"), "{errors:?}");
     assert!(has("invalid address:"), "{errors:?}");
 }
+
+#[test]
+fn wss_checks_the_servers_certificate() {
+    let server = WebSocketServer::start_tls();
+    let ca = std::env::temp_dir().join(format!("wasmload-ws-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, server.certificate_pem().unwrap()).unwrap();
+    let flags = format!("-u 2 -i 20 -e WAIT_MS=5 --ca-cert {}", ca.display());
+    let trusted = load("websocket-chat", &server.url(), &flags);
+    assert_eq!(trusted.code, Some(0), "stderr: {}", trusted.stderr);
+    assert_eq!(trusted.summary()["errors"], serde_json::json!([]), "{}", trusted.stderr);
+    let count = |name: &str| trusted.count("ws", name);
+    assert_eq!(count("say") + count("upload") + count("ping"), 20);
+    assert_eq!(server.count("text"), count("say"));
+
+    // Without the certificate, the server is no one the run trusts.
+    let untrusted = load("websocket-chat", &server.url(), "-i 1");
+    assert_eq!(untrusted.failures("ws", "connect"), 1);
+    let error = untrusted.summary()["errors"][0]["error"].as_str().unwrap().to_owned();
+    assert!(error.starts_with("connect: tls:") && error.contains("certificate"), "{error}");
+    let _ = std::fs::remove_file(ca);
+}

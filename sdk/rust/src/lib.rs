@@ -51,8 +51,8 @@ pub mod rest;
 pub mod shape;
 pub mod tcp;
 pub mod udp;
-pub mod websocket;
 mod user;
+pub mod websocket;
 pub mod xmlrpc;
 
 pub use error::{ensure, Error, Result};
@@ -63,8 +63,8 @@ pub use user::{Class, Task, User, Wait};
 pub mod prelude {
     pub use crate::rest::rest;
     pub use crate::{
-        context, ensure, events, grpc, http, postgres, tcp, udp, websocket, xmlrpc, Class, Error, Load,
-        Result, Shape, Task, User, Wait,
+        context, ensure, events, grpc, http, postgres, tcp, udp, websocket, xmlrpc, Class, Error,
+        Load, Result, Shape, Task, User, Wait,
     };
 }
 

@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
-pub use crate::bindings::wasmload::user::websocket::{Error as WebSocketError, Message};
 use crate::bindings::wasmload::user::websocket::{ConnectOptions, Connection as HostConnection};
+pub use crate::bindings::wasmload::user::websocket::{Error as WebSocketError, Message};
 
 impl WebSocketError {
     /// What went wrong, in words.
