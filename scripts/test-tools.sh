@@ -7,6 +7,9 @@
 #   postgresql            (Debian) the postgres protocol's server, each test
 #                         making a cluster of its own (pg_stat_statements
 #                         counts what it ran); psql comes with it
+#   mosquitto             (Debian) the mqtt protocol's broker, started by each
+#   mosquitto-clients     test on a port of its own; mosquitto_sub counts
+#                         what it delivered
 #   iproute2              (Debian) `ip netns`: the Kubernetes Job's pods run
 #                         each in a network namespace of its own
 #   chromium              (Debian) the browser the web UI test drives
@@ -32,7 +35,7 @@ LOCUST=2.47.0
 WEBSOCKETS=15.0.1
 mkdir -p "$TOOLS"
 
-apt_install redis-server chromium nginx-light iproute2 postgresql
+apt_install redis-server chromium nginx-light iproute2 postgresql mosquitto mosquitto-clients
 
 stamp=$TOOLS/.installed-playwright-core-$PLAYWRIGHT
 if [ ! -e "$stamp" ]; then

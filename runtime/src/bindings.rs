@@ -13,6 +13,7 @@ wasmtime::component::bindgen!({
         "wasmload:user/udp": async | trappable,
         "wasmload:user/postgres": async | trappable,
         "wasmload:user/websocket": async | trappable,
+        "wasmload:user/mqtt": async | trappable,
         "wasmload:user/context.sleep": async | trappable,
         default: trappable,
     },
@@ -25,8 +26,11 @@ wasmtime::component::bindgen!({
         "wasmload:user/postgres.connection": crate::protocols::postgres::Connection,
         "wasmload:user/postgres.statement": crate::protocols::postgres::Statement,
         "wasmload:user/websocket.connection": crate::protocols::websocket::Connection,
+        "wasmload:user/mqtt.connection": crate::protocols::mqtt::Connection,
     },
 });
 
 pub use exports::wasmload::user::behaviour::{LoadTarget, UserClass, UserTarget, WaitTime};
-pub use wasmload::user::{context, events, grpc, http, postgres, tcp, udp, websocket, xmlrpc};
+pub use wasmload::user::{
+    context, events, grpc, http, mqtt, postgres, tcp, udp, websocket, xmlrpc,
+};

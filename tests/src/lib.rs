@@ -1,7 +1,7 @@
 //! Support for wasmload's end-to-end tests: a local HTTP target that counts
 //! what it serves, guest components built from source, and a way to run
 //! the `wasmload` binary and read its JSON summary; TCP/UDP echo servers and
-//! a real redis-server for the socket protocols; Debian's PostgreSQL; PyPI's `websockets`; Python's XML-RPC server; a
+//! a real redis-server for the socket protocols; Debian's PostgreSQL; PyPI's `websockets`; Debian's mosquitto; Python's XML-RPC server; a
 //! tonic gRPC server; a server that breaks HTTP; a private network of
 //! namespaces for what runs as many machines; and the checks the examples
 //! of every language must pass.
@@ -12,6 +12,7 @@ pub mod echo;
 pub mod faulty;
 pub mod grpc;
 pub mod guests;
+pub mod mosquitto;
 pub mod netns;
 pub mod nginx;
 pub mod postgres;
@@ -26,6 +27,7 @@ pub use echo::EchoServers;
 pub use faulty::FaultyServer;
 pub use grpc::GrpcServer;
 pub use guests::{example, guest, guest_target_dir};
+pub use mosquitto::Mosquitto;
 pub use netns::{Host, Network};
 pub use nginx::Nginx;
 pub use postgres::PostgresServer;

@@ -20,6 +20,7 @@ pub mod context;
 pub mod events;
 pub mod grpc;
 pub mod http;
+pub mod mqtt;
 pub mod postgres;
 pub mod tcp;
 pub mod tls;
@@ -124,6 +125,7 @@ protocols! {
     udp: udp::UdpUser,
     postgres: postgres::PostgresUser,
     websocket: websocket::WebSocketUser,
+    mqtt: mqtt::MqttUser,
     events: events::EventsUser,
     context: context::ContextUser,
 }

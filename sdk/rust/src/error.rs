@@ -4,6 +4,7 @@ use std::fmt;
 
 use crate::grpc::GrpcError;
 use crate::http::HttpError;
+use crate::mqtt::MqttError;
 use crate::postgres::PostgresError;
 use crate::tcp::TcpError;
 use crate::udp::UdpError;
@@ -26,6 +27,8 @@ pub enum Error {
     Postgres(PostgresError),
     /// A WebSocket call failed.
     WebSocket(WebSocketError),
+    /// An MQTT call failed.
+    Mqtt(MqttError),
     /// An XML-RPC call returned no value.
     XmlRpc(XmlRpcError),
     /// A check did not hold (a response's check is also recorded as the
@@ -67,6 +70,7 @@ impl fmt::Display for Error {
             Error::Udp(error) => write!(f, "udp: {}", error.describe()),
             Error::Postgres(error) => write!(f, "postgres: {}", error.describe()),
             Error::WebSocket(error) => write!(f, "ws: {}", error.describe()),
+            Error::Mqtt(error) => write!(f, "mqtt: {}", error.describe()),
             Error::XmlRpc(error) => write!(f, "xmlrpc: {}", error.describe()),
             Error::Check(reason) => write!(f, "check failed: {reason}"),
             Error::Other(message) => f.write_str(message),
@@ -94,6 +98,7 @@ from_protocol_errors!(
     UdpError => Udp,
     PostgresError => Postgres,
     WebSocketError => WebSocket,
+    MqttError => Mqtt,
     XmlRpcError => XmlRpc,
 );
 

@@ -46,6 +46,7 @@ mod error;
 pub mod events;
 pub mod grpc;
 pub mod http;
+pub mod mqtt;
 pub mod postgres;
 pub mod rest;
 pub mod shape;
@@ -63,8 +64,8 @@ pub use user::{Class, Task, User, Wait};
 pub mod prelude {
     pub use crate::rest::rest;
     pub use crate::{
-        context, ensure, events, grpc, http, postgres, tcp, udp, websocket, xmlrpc, Class, Error,
-        Load, Result, Shape, Task, User, Wait,
+        context, ensure, events, grpc, http, mqtt, postgres, tcp, udp, websocket, xmlrpc, Class,
+        Error, Load, Result, Shape, Task, User, Wait,
     };
 }
 
