@@ -10,7 +10,10 @@ use std::task::{Context, Poll};
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::HttpConnector;
 use ipnet::IpNet;
+use rustls::pki_types::ServerName;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpSocket, TcpStream};
+use tokio_rustls::TlsConnector;
 
 use crate::sandbox::NetworkPolicy;
 
@@ -172,6 +175,66 @@ pub async fn resolve(
         .map_err(|e| format!("cannot resolve {bare}: {e}"))?
         .collect();
     policy.filter_resolved(bare, addresses).map_err(|denied| denied.to_string())
+}
+
+/// A byte stream to a peer, plain or TLS.
+pub trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<S: AsyncRead + AsyncWrite + Send + Unpin> Stream for S {}
+
+/// Why [`open_stream`] reached nothing.
+#[derive(Debug)]
+pub enum Unreached {
+    /// The sandbox refuses the destination, or it is no name for TLS.
+    Refused(String),
+    /// Nothing answered, or the TLS handshake failed.
+    Failed(String),
+}
+
+/// A TCP connection to `host:port` from `source`, if the sandbox allows the
+/// destination, with TLS over it (checking the certificate for `host`)
+/// when `tls` is given.
+pub async fn open_stream(
+    network: &NetworkPolicy,
+    host: &str,
+    port: u16,
+    tls: Option<&TlsConnector>,
+    source: Source,
+) -> Result<Box<dyn Stream>, Unreached> {
+    let addresses = resolve(network, host, port).await.map_err(Unreached::Refused)?;
+    let tcp = source.connect_tcp(&addresses).await.map_err(|e| Unreached::Failed(e.to_string()))?;
+    let _ = tcp.set_nodelay(true);
+    let Some(connector) = tls else {
+        return Ok(Box::new(tcp));
+    };
+    let bare = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let name =
+        ServerName::try_from(bare).map_err(|e| Unreached::Refused(format!("`{host}`: {e}")))?;
+    let stream =
+        connector.connect(name, tcp).await.map_err(|e| Unreached::Failed(format!("tls: {e}")))?;
+    Ok(Box::new(stream))
+}
+
+/// The URL a guest's `connect(url)` means: `url`, or `--host` (`default`)
+/// when it is empty; its scheme one of `schemes`.
+pub fn guest_url(
+    url: &str,
+    default: Option<&url::Url>,
+    schemes: &[&str],
+) -> Result<url::Url, String> {
+    let url = match (url, default) {
+        ("", Some(host)) => host.clone(),
+        ("", None) => {
+            return Err(format!("no URL given, and --host is not a {}:// URL", schemes[0]))
+        }
+        (url, _) => url::Url::parse(url).map_err(|e| format!("`{url}`: {e}"))?,
+    };
+    if !schemes.contains(&url.scheme()) {
+        return Err(format!("`{}:` is not {}", url.scheme(), schemes.join(": or ") + ":"));
+    }
+    if url.host_str().is_none() {
+        return Err("the URL has no host".into());
+    }
+    Ok(url)
 }
 
 /// An HTTP connector whose name lookups only return allowed addresses,

@@ -7,13 +7,14 @@
 //! of its calls are async and which Rust types stand for its resources.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use wasmtime::component::Linker;
+use wasmtime::component::{Linker, ResourceTable};
 
 use crate::protocols::connect::Source;
 use crate::run::{GuestSpec, RunLog};
-use crate::sandbox::{Sandbox, UserBudget};
-use crate::stats::Recorder;
+use crate::sandbox::{budgeted_table, Sandbox, UserBudget};
+use crate::stats::{Recorder, RequestEvent};
 
 pub mod connect;
 pub mod context;
@@ -51,6 +52,55 @@ pub struct UserSetup<'a> {
     pub source: Source,
     /// Where the run's messages go.
     pub log: &'a RunLog,
+}
+
+/// What a protocol that holds connections keeps for one user besides its
+/// settings: the resources it holds, where its events go, its budget, and
+/// the address its connections leave from.
+pub struct UserSockets {
+    /// Its open connections (and the like), as many as `--max-resources`.
+    pub table: ResourceTable,
+    /// Where its events go.
+    pub recorder: Recorder,
+    /// Its budgets and what it uses of them.
+    pub budget: Arc<UserBudget>,
+    /// The local address its connections go out from.
+    pub source: Source,
+}
+
+impl UserSockets {
+    /// A user's, holding nothing yet.
+    pub fn new(user: &UserSetup<'_>) -> Self {
+        UserSockets {
+            table: budgeted_table(user.budget.budgets().max_resources),
+            recorder: user.recorder.clone(),
+            budget: Arc::clone(user.budget),
+            source: user.source,
+        }
+    }
+
+    /// Records one event of `kind`, failed when `error` says why.
+    pub fn record(
+        &self,
+        kind: &str,
+        name: &str,
+        started: Instant,
+        length: u64,
+        error: Option<String>,
+    ) {
+        self.recorder.record(&RequestEvent {
+            kind,
+            name,
+            response_time: started.elapsed(),
+            response_length: length,
+            error: error.as_deref(),
+        });
+    }
+}
+
+/// `timeout_us` as a duration, or `default` when the guest gave none.
+pub(crate) fn timeout_or(default: Duration, timeout_us: Option<u64>) -> Duration {
+    timeout_us.map_or(default, Duration::from_micros)
 }
 
 /// One protocol, implemented by its per-user state.

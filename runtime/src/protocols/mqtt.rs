@@ -7,19 +7,17 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use rumqttc::mqttbytes::{self, v4, QoS};
-use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
 use url::Url;
-use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::bindings::mqtt::{self, ConnectOptions, Error, Message, Qos};
-use crate::protocols::connect::{self, Source};
-use crate::protocols::{within, Protocol, RunSetup, UserSetup};
+use crate::protocols::connect::{self, Source, Stream, Unreached};
+use crate::protocols::{timeout_or, within, Protocol, RunSetup, UserSetup, UserSockets};
 use crate::sandbox::{
-    budgeted_table, push_budgeted, ConnectionPermit, Exceeded, HostBytes, NetworkPolicy, UserBudget,
+    push_budgeted, ConnectionPermit, Exceeded, HostBytes, NetworkPolicy, UserBudget,
 };
-use crate::stats::{Recorder, RequestEvent};
 
 /// What is read from the socket at a time.
 const READ_CHUNK: usize = 4 << 10;
@@ -41,15 +39,9 @@ pub struct MqttConfig {
 /// One user's MQTT state: its open connections.
 pub struct MqttUser {
     config: Arc<MqttConfig>,
-    connections: ResourceTable,
-    recorder: Recorder,
-    budget: Arc<UserBudget>,
-    source: Source,
+    sockets: UserSockets,
     user_id: u64,
 }
-
-trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<S: AsyncRead + AsyncWrite + Send + Unpin> Stream for S {}
 
 /// An open connection: bytes read but not yet a packet, and the messages
 /// that arrived while it waited for an acknowledgement.
@@ -83,10 +75,7 @@ impl Protocol for MqttUser {
     fn for_user(config: &Arc<MqttConfig>, user: &UserSetup<'_>) -> Self {
         MqttUser {
             config: Arc::clone(config),
-            connections: budgeted_table(user.budget.budgets().max_resources),
-            recorder: user.recorder.clone(),
-            budget: Arc::clone(user.budget),
-            source: user.source,
+            sockets: UserSockets::new(user),
             user_id: user.user_id,
         }
     }
@@ -101,18 +90,11 @@ impl Protocol for MqttUser {
 
 impl MqttUser {
     fn timeout(&self, timeout_us: Option<u64>) -> Duration {
-        timeout_us.map_or(self.config.default_timeout, Duration::from_micros)
+        timeout_or(self.config.default_timeout, timeout_us)
     }
 
     fn record(&self, name: &str, started: Instant, length: usize, error: Option<&Error>) {
-        let error = error.map(describe);
-        self.recorder.record(&RequestEvent {
-            kind: "mqtt",
-            name,
-            response_time: started.elapsed(),
-            response_length: length as u64,
-            error: error.as_deref(),
-        });
+        self.sockets.record("mqtt", name, started, length as u64, error.map(describe));
     }
 }
 
@@ -127,46 +109,18 @@ impl Connection {
         budget: &Arc<UserBudget>,
         source: Source,
     ) -> Result<Self, Error> {
-        let url = match (url, &config.default_url) {
-            ("", Some(host)) => host.clone(),
-            ("", None) => {
-                return Err(Error::InvalidAddress(
-                    "no URL given, and --host is not an mqtt:// URL".into(),
-                ))
-            }
-            (url, _) => {
-                Url::parse(url).map_err(|e| Error::InvalidAddress(format!("`{url}`: {e}")))?
-            }
-        };
-        let (secure, default_port) = match url.scheme() {
-            "mqtt" => (false, 1883),
-            "mqtts" => (true, 8883),
-            scheme => {
-                return Err(Error::InvalidAddress(format!("`{scheme}:` is not mqtt: or mqtts:")))
-            }
-        };
-        let host = url.host_str().ok_or_else(|| Error::InvalidAddress("no host".into()))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
-        let port = url.port().unwrap_or(default_port);
+        let url = connect::guest_url(url, config.default_url.as_ref(), &["mqtt", "mqtts"])
+            .map_err(Error::InvalidAddress)?;
+        let secure = url.scheme() == "mqtts";
+        let host = url.host_str().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = url.port().unwrap_or(if secure { 8883 } else { 1883 });
         let permit = budget.connect().map_err(|e| Error::Connect(e.to_string()))?;
         let held = budget.hold(0).map_err(over_budget)?;
-        let addresses =
-            connect::resolve(&config.network, &host, port).await.map_err(Error::InvalidAddress)?;
-        let tcp =
-            source.connect_tcp(&addresses).await.map_err(|e| Error::Connect(e.to_string()))?;
-        let _ = tcp.set_nodelay(true);
-        let stream: Box<dyn Stream> = if secure {
-            let name = ServerName::try_from(host.clone())
-                .map_err(|e| Error::InvalidAddress(format!("`{host}`: {e}")))?;
-            let tls = config
-                .tls
-                .connect(name, tcp)
-                .await
-                .map_err(|e| Error::Connect(format!("tls: {e}")))?;
-            Box::new(tls)
-        } else {
-            Box::new(tcp)
-        };
+        let tls = secure.then_some(&config.tls);
+        let stream = connect::open_stream(&config.network, host, port, tls, source)
+            .await
+            .map_err(unreached)?;
         let mut connection = Connection {
             stream,
             read: BytesMut::new(),
@@ -397,7 +351,7 @@ impl mqtt::HostConnection for MqttUser {
             .clone()
             .unwrap_or_else(|| format!("wasmload-{}-{:08x}", self.user_id, fastrand::u32(..)));
         let size = url.len() + client_id.len();
-        let opened = match self.budget.check_call(size) {
+        let opened = match self.sockets.budget.check_call(size) {
             Err(exceeded) => Err(over_budget(exceeded)),
             Ok(()) => {
                 let open = Connection::open(
@@ -405,8 +359,8 @@ impl mqtt::HostConnection for MqttUser {
                     &url,
                     &options,
                     client_id,
-                    &self.budget,
-                    self.source,
+                    &self.sockets.budget,
+                    self.sockets.source,
                 );
                 within(self.timeout(options.timeout_us), open, Error::Timeout).await
             }
@@ -414,7 +368,7 @@ impl mqtt::HostConnection for MqttUser {
         self.record("connect", started, 0, opened.as_ref().err());
         Ok(match opened {
             Ok(connection) => {
-                Ok(push_budgeted(&mut self.connections, connection, "MQTT connections")?)
+                Ok(push_budgeted(&mut self.sockets.table, connection, "MQTT connections")?)
             }
             Err(error) => Err(error),
         })
@@ -430,11 +384,11 @@ impl mqtt::HostConnection for MqttUser {
         let started = Instant::now();
         let name = name.unwrap_or_else(|| message.topic.clone());
         let length = message.payload.len();
-        let outcome = match self.budget.check_call(message.topic.len() + length) {
+        let outcome = match self.sockets.budget.check_call(message.topic.len() + length) {
             Err(exceeded) => Err(over_budget(exceeded)),
             Ok(()) => {
                 let timeout = self.timeout(timeout_us);
-                let connection = self.connections.get_mut(&connection)?;
+                let connection = self.sockets.table.get_mut(&connection)?;
                 within(timeout, connection.publish(message), Error::Timeout).await
             }
         };
@@ -451,11 +405,11 @@ impl mqtt::HostConnection for MqttUser {
     ) -> wasmtime::Result<Result<Qos, Error>> {
         let started = Instant::now();
         let name = format!("subscribe {filter}");
-        let outcome = match self.budget.check_call(filter.len()) {
+        let outcome = match self.sockets.budget.check_call(filter.len()) {
             Err(exceeded) => Err(over_budget(exceeded)),
             Ok(()) => {
                 let timeout = self.timeout(timeout_us);
-                let connection = self.connections.get_mut(&connection)?;
+                let connection = self.sockets.table.get_mut(&connection)?;
                 within(timeout, connection.subscribe(filter, qos), Error::Timeout).await
             }
         };
@@ -469,7 +423,7 @@ impl mqtt::HostConnection for MqttUser {
         timeout_us: Option<u64>,
     ) -> wasmtime::Result<Result<Message, Error>> {
         let timeout = self.timeout(timeout_us);
-        let connection = self.connections.get_mut(&connection)?;
+        let connection = self.sockets.table.get_mut(&connection)?;
         Ok(within(timeout, connection.receive(), Error::Timeout).await)
     }
 
@@ -480,7 +434,7 @@ impl mqtt::HostConnection for MqttUser {
     ) -> wasmtime::Result<Result<(), Error>> {
         let started = Instant::now();
         let timeout = self.timeout(timeout_us);
-        let connection = self.connections.get_mut(&connection)?;
+        let connection = self.sockets.table.get_mut(&connection)?;
         let outcome = within(timeout, connection.ping(), Error::Timeout).await;
         self.record("ping", started, 0, outcome.as_ref().err());
         Ok(outcome)
@@ -491,18 +445,26 @@ impl mqtt::HostConnection for MqttUser {
         connection: Resource<Connection>,
     ) -> wasmtime::Result<Result<(), Error>> {
         let timeout = self.timeout(None);
-        let connection = self.connections.get_mut(&connection)?;
+        let connection = self.sockets.table.get_mut(&connection)?;
         Ok(within(timeout, connection.disconnect(), Error::Timeout).await)
     }
 
     async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
-        self.connections.delete(connection)?;
+        self.sockets.table.delete(connection)?;
         Ok(())
     }
 }
 
 fn io_error(error: std::io::Error) -> Error {
     Error::Protocol(error.to_string())
+}
+
+/// A destination not reached, as the interface's error.
+fn unreached(unreached: Unreached) -> Error {
+    match unreached {
+        Unreached::Refused(reason) => Error::InvalidAddress(reason),
+        Unreached::Failed(reason) => Error::Connect(reason),
+    }
 }
 
 /// A budget breach, as the interface's error.

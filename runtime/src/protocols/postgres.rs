@@ -14,17 +14,16 @@ use tokio_postgres::types::{to_sql_checked, FromSql, IsNull, Kind, ToSql, Type};
 use tokio_postgres::{Client, Config, NoTls, Statement as Prepared};
 use tokio_postgres_rustls::MakeRustlsConnect;
 use tokio_stream::StreamExt;
-use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::bindings::postgres::{
     self, ConnectOptions, Error, Rows, ServerError, StatementOptions, Value,
 };
 use crate::protocols::connect::{self, Source};
-use crate::protocols::{error_chain, within, Protocol, RunSetup, UserSetup};
-use crate::sandbox::{
-    budgeted_table, push_budgeted, ConnectionPermit, Exceeded, NetworkPolicy, UserBudget,
+use crate::protocols::{
+    error_chain, timeout_or, within, Protocol, RunSetup, UserSetup, UserSockets,
 };
-use crate::stats::{Recorder, RequestEvent};
+use crate::sandbox::{push_budgeted, ConnectionPermit, Exceeded, NetworkPolicy, UserBudget};
 
 /// PostgreSQL's own port, for URLs that name none.
 const DEFAULT_PORT: u16 = 5432;
@@ -49,10 +48,7 @@ pub struct PostgresConfig {
 /// One user's PostgreSQL state: its connections and prepared statements.
 pub struct PostgresUser {
     config: Arc<PostgresConfig>,
-    resources: ResourceTable,
-    recorder: Recorder,
-    budget: Arc<UserBudget>,
-    source: Source,
+    sockets: UserSockets,
 }
 
 /// An open connection; its socket is driven by a task of its own, which
@@ -88,13 +84,7 @@ impl Protocol for PostgresUser {
 
     /// A user with no connections yet.
     fn for_user(config: &Arc<PostgresConfig>, user: &UserSetup<'_>) -> Self {
-        PostgresUser {
-            config: Arc::clone(config),
-            resources: budgeted_table(user.budget.budgets().max_resources),
-            recorder: user.recorder.clone(),
-            budget: Arc::clone(user.budget),
-            source: user.source,
-        }
+        PostgresUser { config: Arc::clone(config), sockets: UserSockets::new(user) }
     }
 
     fn add_to_linker<T: Send + 'static>(
@@ -107,18 +97,11 @@ impl Protocol for PostgresUser {
 
 impl PostgresUser {
     fn timeout(&self, timeout_us: Option<u64>) -> Duration {
-        timeout_us.map_or(self.config.default_timeout, Duration::from_micros)
+        timeout_or(self.config.default_timeout, timeout_us)
     }
 
     fn record(&self, name: &str, started: Instant, length: u64, error: Option<&Error>) {
-        let error = error.map(describe);
-        self.recorder.record(&RequestEvent {
-            kind: "postgres",
-            name,
-            response_time: started.elapsed(),
-            response_length: length,
-            error: error.as_deref(),
-        });
+        self.sockets.record("postgres", name, started, length, error.map(describe));
     }
 }
 
@@ -176,7 +159,7 @@ impl PostgresUser {
     /// Refuses parameters over `--max-call-size`.
     fn check_call(&self, sql: &str, params: &[Value]) -> Result<(), Error> {
         let size = sql.len() + params.iter().map(value_size).sum::<usize>();
-        self.budget.check_call(size).map_err(over_budget)
+        self.sockets.budget.check_call(size).map_err(over_budget)
     }
 
     /// Runs `sql` on `connection` as one event, preparing it first unless
@@ -193,8 +176,8 @@ impl PostgresUser {
     {
         let started = Instant::now();
         let name = options.name.unwrap_or_else(|| statement_name(&sql));
-        let client = Arc::clone(&self.resources.get(&connection)?.client);
-        let budget = Arc::clone(&self.budget);
+        let client = Arc::clone(&self.sockets.table.get(&connection)?.client);
+        let budget = Arc::clone(&self.sockets.budget);
         let outcome = match self.check_call(&sql, &params) {
             Err(error) => Err(error),
             Ok(()) => {
@@ -218,11 +201,12 @@ impl PostgresUser {
     ) -> wasmtime::Result<Result<T, Error>> {
         let started = Instant::now();
         let timeout = self.timeout(timeout_us);
-        let statement = self.resources.get(&statement)?;
-        let outcome = match self.budget.check_call(params.iter().map(value_size).sum()) {
+        let statement = self.sockets.table.get(&statement)?;
+        let outcome = match self.sockets.budget.check_call(params.iter().map(value_size).sum()) {
             Err(exceeded) => Err(over_budget(exceeded)),
             Ok(()) => {
-                let work = T::run(&statement.client, &statement.prepared, &params, &self.budget);
+                let work =
+                    T::run(&statement.client, &statement.prepared, &params, &self.sockets.budget);
                 within(timeout, work, Error::Timeout).await
             }
         };
@@ -238,7 +222,7 @@ impl PostgresUser {
         command: &str,
     ) -> wasmtime::Result<Result<(), Error>> {
         let started = Instant::now();
-        let client = Arc::clone(&self.resources.get(&connection)?.client);
+        let client = Arc::clone(&self.sockets.table.get(&connection)?.client);
         let work = async { client.batch_execute(command).await.map_err(statement_error) };
         let outcome = within(self.timeout(None), work, Error::Timeout).await;
         self.record(command, started, 0, outcome.as_ref().err());
@@ -329,13 +313,13 @@ impl postgres::HostConnection for PostgresUser {
         options: ConnectOptions,
     ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
         let started = Instant::now();
-        let open = open(&self.config, &self.budget, self.source, &url);
+        let open = open(&self.config, &self.sockets.budget, self.sockets.source, &url);
         let opened = within(self.timeout(options.timeout_us), open, Error::Timeout).await;
         self.record("connect", started, 0, opened.as_ref().err());
         Ok(match opened {
             Ok(client) => {
                 let connection = Connection { client: Arc::new(client) };
-                Ok(push_budgeted(&mut self.resources, connection, "PostgreSQL connections")?)
+                Ok(push_budgeted(&mut self.sockets.table, connection, "PostgreSQL connections")?)
             }
             Err(error) => Err(error),
         })
@@ -369,7 +353,7 @@ impl postgres::HostConnection for PostgresUser {
     ) -> wasmtime::Result<Result<Resource<Statement>, Error>> {
         let started = Instant::now();
         let name = options.name.unwrap_or_else(|| statement_name(&sql));
-        let client = Arc::clone(&self.resources.get(&connection)?.client);
+        let client = Arc::clone(&self.sockets.table.get(&connection)?.client);
         let outcome = match self.check_call(&sql, &[]) {
             Err(error) => Err(error),
             Ok(()) => {
@@ -381,7 +365,7 @@ impl postgres::HostConnection for PostgresUser {
         Ok(match outcome {
             Ok(prepared) => {
                 let statement = Statement { client, prepared, name };
-                Ok(push_budgeted(&mut self.resources, statement, "prepared statements")?)
+                Ok(push_budgeted(&mut self.sockets.table, statement, "prepared statements")?)
             }
             Err(error) => Err(error),
         })
@@ -409,7 +393,7 @@ impl postgres::HostConnection for PostgresUser {
     }
 
     async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
-        self.resources.delete(connection)?;
+        self.sockets.table.delete(connection)?;
         Ok(())
     }
 }
@@ -434,7 +418,7 @@ impl postgres::HostStatement for PostgresUser {
     }
 
     async fn drop(&mut self, statement: Resource<Statement>) -> wasmtime::Result<()> {
-        self.resources.delete(statement)?;
+        self.sockets.table.delete(statement)?;
         Ok(())
     }
 }

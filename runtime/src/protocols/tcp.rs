@@ -3,18 +3,16 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::TlsConnector;
-use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::bindings::tcp::{self, ConnectOptions, Error};
-use crate::protocols::connect::{self, Source};
-use crate::protocols::{within, Protocol, RunSetup, UserSetup};
+use crate::protocols::connect::{self, Source, Stream, Unreached};
+use crate::protocols::{timeout_or, within, Protocol, RunSetup, UserSetup, UserSockets};
 use crate::sandbox::{
-    budgeted_table, push_budgeted, ConnectionPermit, Exceeded, HostBytes, NetworkPolicy, UserBudget,
+    push_budgeted, ConnectionPermit, Exceeded, HostBytes, NetworkPolicy, UserBudget,
 };
-use crate::stats::{Recorder, RequestEvent};
 
 /// The most bytes one receive may return; larger guest limits are cut to it.
 const MAX_RECEIVE: usize = 16 << 20;
@@ -34,10 +32,7 @@ pub struct TcpConfig {
 /// One user's TCP state: its open connections.
 pub struct TcpUser {
     config: Arc<TcpConfig>,
-    connections: ResourceTable,
-    recorder: Recorder,
-    budget: Arc<UserBudget>,
-    source: Source,
+    sockets: UserSockets,
 }
 
 impl Protocol for TcpUser {
@@ -53,13 +48,7 @@ impl Protocol for TcpUser {
 
     /// A user with no connections yet.
     fn for_user(config: &Arc<TcpConfig>, user: &UserSetup<'_>) -> Self {
-        TcpUser {
-            config: Arc::clone(config),
-            connections: budgeted_table(user.budget.budgets().max_resources),
-            recorder: user.recorder.clone(),
-            budget: Arc::clone(user.budget),
-            source: user.source,
-        }
+        TcpUser { config: Arc::clone(config), sockets: UserSockets::new(user) }
     }
 
     fn add_to_linker<T: Send + 'static>(
@@ -72,23 +61,13 @@ impl Protocol for TcpUser {
 
 impl TcpUser {
     fn timeout(&self, timeout_us: Option<u64>) -> Duration {
-        timeout_us.map_or(self.config.default_timeout, Duration::from_micros)
+        timeout_or(self.config.default_timeout, timeout_us)
     }
 
     fn record(&self, name: &str, started: Instant, length: usize, error: Option<&Error>) {
-        let error = error.map(describe);
-        self.recorder.record(&RequestEvent {
-            kind: "tcp",
-            name,
-            response_time: started.elapsed(),
-            response_length: length as u64,
-            error: error.as_deref(),
-        });
+        self.sockets.record("tcp", name, started, length as u64, error.map(describe));
     }
 }
-
-trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<S: AsyncRead + AsyncWrite + Send + Unpin> Stream for S {}
 
 /// An open connection and the bytes read past the last delimiter.
 pub struct Connection {
@@ -110,22 +89,14 @@ impl Connection {
         let (host, port) = split_address(address)?;
         let permit = budget.connect().map_err(|exceeded| Error::Connect(exceeded.to_string()))?;
         let held = budget.hold(0).map_err(over_budget)?;
-        let addresses = connect::resolve(network, host, port).await.map_err(Error::Connect)?;
-        let tcp =
-            source.connect_tcp(&addresses).await.map_err(|e| Error::Connect(e.to_string()))?;
-        let _ = tcp.set_nodelay(true);
-        let stream: Box<dyn Stream> = match tls {
-            None => Box::new(tcp),
-            Some(connector) => {
-                let name = ServerName::try_from(host.to_owned())
-                    .map_err(|e| Error::InvalidAddress(format!("`{host}`: {e}")))?;
-                let tls = connector
-                    .connect(name, tcp)
-                    .await
-                    .map_err(|e| Error::Connect(format!("tls: {e}")))?;
-                Box::new(tls)
-            }
-        };
+        let stream =
+            connect::open_stream(network, host, port, tls, source).await.map_err(|unreached| {
+                match unreached {
+                    Unreached::Refused(reason) | Unreached::Failed(reason) => {
+                        Error::Connect(reason)
+                    }
+                }
+            })?;
         Ok(Connection { stream, buffered: Vec::new(), held, _permit: permit })
     }
 
@@ -186,12 +157,18 @@ impl tcp::HostConnection for TcpUser {
     ) -> wasmtime::Result<Result<Resource<Connection>, Error>> {
         let started = Instant::now();
         let tls = options.tls.then_some(&self.config.tls);
-        let open = Connection::open(&address, tls, &self.config.network, &self.budget, self.source);
+        let open = Connection::open(
+            &address,
+            tls,
+            &self.config.network,
+            &self.sockets.budget,
+            self.sockets.source,
+        );
         let opened = within(self.timeout(options.timeout_us), open, Error::Timeout).await;
         self.record("connect", started, 0, opened.as_ref().err());
         Ok(match opened {
             Ok(connection) => {
-                Ok(push_budgeted(&mut self.connections, connection, "TCP connections")?)
+                Ok(push_budgeted(&mut self.sockets.table, connection, "TCP connections")?)
             }
             Err(error) => Err(error),
         })
@@ -202,11 +179,11 @@ impl tcp::HostConnection for TcpUser {
         connection: Resource<Connection>,
         data: Vec<u8>,
     ) -> wasmtime::Result<Result<(), Error>> {
-        if let Err(exceeded) = self.budget.check_call(data.len()) {
+        if let Err(exceeded) = self.sockets.budget.check_call(data.len()) {
             return Ok(Err(over_budget(exceeded)));
         }
         let timeout = self.timeout(None);
-        let connection = self.connections.get_mut(&connection)?;
+        let connection = self.sockets.table.get_mut(&connection)?;
         Ok(within(timeout, connection.send(&data), Error::Timeout).await)
     }
 
@@ -217,7 +194,7 @@ impl tcp::HostConnection for TcpUser {
         timeout_us: Option<u64>,
     ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
         let timeout = self.timeout(timeout_us);
-        let connection = self.connections.get_mut(&connection)?;
+        let connection = self.sockets.table.get_mut(&connection)?;
         Ok(within(timeout, connection.receive(max as usize), Error::Timeout).await)
     }
 
@@ -229,7 +206,7 @@ impl tcp::HostConnection for TcpUser {
         timeout_us: Option<u64>,
     ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
         let timeout = self.timeout(timeout_us);
-        let connection = self.connections.get_mut(&connection)?;
+        let connection = self.sockets.table.get_mut(&connection)?;
         let received = connection.receive_until(&delimiter, max as usize);
         Ok(within(timeout, received, Error::Timeout).await)
     }
@@ -243,13 +220,13 @@ impl tcp::HostConnection for TcpUser {
         timeout_us: Option<u64>,
     ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
         let started = Instant::now();
-        if let Err(exceeded) = self.budget.check_call(payload.len() + until.len()) {
+        if let Err(exceeded) = self.sockets.budget.check_call(payload.len() + until.len()) {
             let error = over_budget(exceeded);
             self.record(&name, started, 0, Some(&error));
             return Ok(Err(error));
         }
         let timeout = self.timeout(timeout_us);
-        let connection = self.connections.get_mut(&connection)?;
+        let connection = self.sockets.table.get_mut(&connection)?;
         let exchange = async {
             connection.send(&payload).await?;
             connection.receive_until(&until, MAX_RECEIVE).await
@@ -261,7 +238,7 @@ impl tcp::HostConnection for TcpUser {
     }
 
     async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
-        self.connections.delete(connection)?;
+        self.sockets.table.delete(connection)?;
         Ok(())
     }
 }

@@ -4,14 +4,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::net::UdpSocket;
-use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::bindings::udp::{self, Error};
 use crate::protocols::connect::{self, Source};
 use crate::protocols::tcp::split_address;
-use crate::protocols::{within, Protocol, RunSetup, UserSetup};
-use crate::sandbox::{budgeted_table, push_budgeted, ConnectionPermit, NetworkPolicy, UserBudget};
-use crate::stats::{Recorder, RequestEvent};
+use crate::protocols::{timeout_or, within, Protocol, RunSetup, UserSetup, UserSockets};
+use crate::sandbox::{push_budgeted, ConnectionPermit, NetworkPolicy, UserBudget};
+use crate::stats::RequestEvent;
 
 /// The largest datagram kept; longer ones are cut (UDP's own limit).
 const MAX_DATAGRAM: usize = 65_535;
@@ -27,10 +27,7 @@ pub struct UdpConfig {
 /// One user's UDP state: its open sockets.
 pub struct UdpUser {
     config: Arc<UdpConfig>,
-    sockets: ResourceTable,
-    recorder: Recorder,
-    budget: Arc<UserBudget>,
-    source: Source,
+    sockets: UserSockets,
 }
 
 impl Protocol for UdpUser {
@@ -45,13 +42,7 @@ impl Protocol for UdpUser {
 
     /// A user with no sockets yet.
     fn for_user(config: &Arc<UdpConfig>, user: &UserSetup<'_>) -> Self {
-        UdpUser {
-            config: Arc::clone(config),
-            sockets: budgeted_table(user.budget.budgets().max_resources),
-            recorder: user.recorder.clone(),
-            budget: Arc::clone(user.budget),
-            source: user.source,
-        }
+        UdpUser { config: Arc::clone(config), sockets: UserSockets::new(user) }
     }
 
     fn add_to_linker<T: Send + 'static>(
@@ -65,11 +56,11 @@ impl Protocol for UdpUser {
 impl UdpUser {
     /// Refuses a datagram over `--max-call-size`.
     fn check_call(&self, size: usize) -> Result<(), Error> {
-        self.budget.check_call(size).map_err(|exceeded| Error::Io(exceeded.to_string()))
+        self.sockets.budget.check_call(size).map_err(|exceeded| Error::Io(exceeded.to_string()))
     }
 
     fn timeout(&self, timeout_us: Option<u64>) -> Duration {
-        timeout_us.map_or(self.config.default_timeout, Duration::from_micros)
+        timeout_or(self.config.default_timeout, timeout_us)
     }
 }
 
@@ -112,10 +103,19 @@ impl udp::HostSocket for UdpUser {
         &mut self,
         address: String,
     ) -> wasmtime::Result<Result<Resource<Socket>, Error>> {
-        Ok(match Socket::open(&address, &self.config.network, &self.budget, self.source).await {
-            Ok(socket) => Ok(push_budgeted(&mut self.sockets, socket, "UDP sockets")?),
-            Err(error) => Err(error),
-        })
+        Ok(
+            match Socket::open(
+                &address,
+                &self.config.network,
+                &self.sockets.budget,
+                self.sockets.source,
+            )
+            .await
+            {
+                Ok(socket) => Ok(push_budgeted(&mut self.sockets.table, socket, "UDP sockets")?),
+                Err(error) => Err(error),
+            },
+        )
     }
 
     async fn send(
@@ -126,7 +126,7 @@ impl udp::HostSocket for UdpUser {
         if let Err(error) = self.check_call(data.len()) {
             return Ok(Err(error));
         }
-        let socket = self.sockets.get(&socket)?;
+        let socket = self.sockets.table.get(&socket)?;
         Ok(socket.socket.send(&data).await.map(drop).map_err(io_error))
     }
 
@@ -137,7 +137,7 @@ impl udp::HostSocket for UdpUser {
         timeout_us: Option<u64>,
     ) -> wasmtime::Result<Result<Vec<u8>, Error>> {
         let timeout = self.timeout(timeout_us);
-        let socket = self.sockets.get(&socket)?;
+        let socket = self.sockets.table.get(&socket)?;
         Ok(within(timeout, socket.receive(max as usize), Error::Timeout).await)
     }
 
@@ -151,7 +151,7 @@ impl udp::HostSocket for UdpUser {
         let started = Instant::now();
         let timeout = self.timeout(timeout_us);
         let allowed = self.check_call(payload.len());
-        let socket = self.sockets.get(&socket)?;
+        let socket = self.sockets.table.get(&socket)?;
         let exchange = async {
             allowed?;
             socket.socket.send(&payload).await.map_err(io_error)?;
@@ -159,7 +159,7 @@ impl udp::HostSocket for UdpUser {
         };
         let outcome = within(timeout, exchange, Error::Timeout).await;
         let error = outcome.as_ref().err().map(describe);
-        self.recorder.record(&RequestEvent {
+        self.sockets.recorder.record(&RequestEvent {
             kind: "udp",
             name: &name,
             response_time: started.elapsed(),
@@ -170,7 +170,7 @@ impl udp::HostSocket for UdpUser {
     }
 
     async fn drop(&mut self, socket: Resource<Socket>) -> wasmtime::Result<()> {
-        self.sockets.delete(socket)?;
+        self.sockets.table.delete(socket)?;
         Ok(())
     }
 }

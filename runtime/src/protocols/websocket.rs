@@ -7,8 +7,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use http::{HeaderName, HeaderValue};
-use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncWrite};
 use tokio_rustls::TlsConnector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -16,15 +14,16 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 use tokio_tungstenite::WebSocketStream;
 use url::Url;
-use wasmtime::component::{HasSelf, Linker, Resource, ResourceTable};
+use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::bindings::websocket::{self, ConnectOptions, Error, Message};
-use crate::protocols::connect::{self, Source};
-use crate::protocols::{error_chain, within, Protocol, RunSetup, UserSetup};
-use crate::sandbox::{
-    budgeted_table, push_budgeted, ConnectionPermit, Exceeded, HostBytes, NetworkPolicy, UserBudget,
+use crate::protocols::connect::{self, Source, Stream, Unreached};
+use crate::protocols::{
+    error_chain, timeout_or, within, Protocol, RunSetup, UserSetup, UserSockets,
 };
-use crate::stats::{Recorder, RequestEvent};
+use crate::sandbox::{
+    push_budgeted, ConnectionPermit, Exceeded, HostBytes, NetworkPolicy, UserBudget,
+};
 
 /// What the connection reads from its socket at a time (tungstenite's
 /// default, 128 KiB, is a lot for thousands of users).
@@ -45,14 +44,8 @@ pub struct WsConfig {
 /// One user's WebSocket state: its open connections.
 pub struct WebSocketUser {
     config: Arc<WsConfig>,
-    connections: ResourceTable,
-    recorder: Recorder,
-    budget: Arc<UserBudget>,
-    source: Source,
+    sockets: UserSockets,
 }
-
-trait Stream: AsyncRead + AsyncWrite + Send + Unpin {}
-impl<S: AsyncRead + AsyncWrite + Send + Unpin> Stream for S {}
 
 /// An open connection, and the messages that arrived while it waited for
 /// a pong.
@@ -80,13 +73,7 @@ impl Protocol for WebSocketUser {
 
     /// A user with no connections yet.
     fn for_user(config: &Arc<WsConfig>, user: &UserSetup<'_>) -> Self {
-        WebSocketUser {
-            config: Arc::clone(config),
-            connections: budgeted_table(user.budget.budgets().max_resources),
-            recorder: user.recorder.clone(),
-            budget: Arc::clone(user.budget),
-            source: user.source,
-        }
+        WebSocketUser { config: Arc::clone(config), sockets: UserSockets::new(user) }
     }
 
     fn add_to_linker<T: Send + 'static>(
@@ -99,18 +86,11 @@ impl Protocol for WebSocketUser {
 
 impl WebSocketUser {
     fn timeout(&self, timeout_us: Option<u64>) -> Duration {
-        timeout_us.map_or(self.config.default_timeout, Duration::from_micros)
+        timeout_or(self.config.default_timeout, timeout_us)
     }
 
     fn record(&self, name: &str, started: Instant, length: usize, error: Option<&Error>) {
-        let error = error.map(describe);
-        self.recorder.record(&RequestEvent {
-            kind: "ws",
-            name,
-            response_time: started.elapsed(),
-            response_length: length as u64,
-            error: error.as_deref(),
-        });
+        self.sockets.record("ws", name, started, length as u64, error.map(describe));
     }
 }
 
@@ -124,45 +104,19 @@ impl Connection {
         budget: &Arc<UserBudget>,
         source: Source,
     ) -> Result<Self, Error> {
-        let url = match (url, &config.default_url) {
-            ("", Some(host)) => host.clone(),
-            ("", None) => {
-                return Err(Error::InvalidAddress(
-                    "no URL given, and --host is not a ws:// or wss:// URL".into(),
-                ))
-            }
-            (url, _) => {
-                Url::parse(url).map_err(|e| Error::InvalidAddress(format!("`{url}`: {e}")))?
-            }
-        };
-        let secure = match url.scheme() {
-            "ws" => false,
-            "wss" => true,
-            scheme => return Err(Error::InvalidAddress(format!("`{scheme}:` is not ws: or wss:"))),
-        };
-        let host = url.host_str().ok_or_else(|| Error::InvalidAddress("no host".into()))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+        let url = connect::guest_url(url, config.default_url.as_ref(), &["ws", "wss"])
+            .map_err(Error::InvalidAddress)?;
+        let secure = url.scheme() == "wss";
+        let host = url.host_str().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
         let port = url.port_or_known_default().unwrap_or(if secure { 443 } else { 80 });
         let request = handshake_request(&url, options)?;
         let permit = budget.connect().map_err(|e| Error::Connect(e.to_string()))?;
         let held = budget.hold(0).map_err(over_budget)?;
-        let addresses =
-            connect::resolve(&config.network, &host, port).await.map_err(Error::InvalidAddress)?;
-        let tcp =
-            source.connect_tcp(&addresses).await.map_err(|e| Error::Connect(e.to_string()))?;
-        let _ = tcp.set_nodelay(true);
-        let stream: Box<dyn Stream> = if secure {
-            let name = ServerName::try_from(host.clone())
-                .map_err(|e| Error::InvalidAddress(format!("`{host}`: {e}")))?;
-            let tls = config
-                .tls
-                .connect(name, tcp)
-                .await
-                .map_err(|e| Error::Connect(format!("tls: {e}")))?;
-            Box::new(tls)
-        } else {
-            Box::new(tcp)
-        };
+        let tls = secure.then_some(&config.tls);
+        let stream = connect::open_stream(&config.network, host, port, tls, source)
+            .await
+            .map_err(unreached)?;
         let limit = budget.budgets().max_call_size;
         let settings = WebSocketConfig::default()
             .read_buffer_size(READ_BUFFER)
@@ -278,18 +232,23 @@ impl websocket::HostConnection for WebSocketUser {
         let size = url.len()
             + options.headers.iter().map(|(name, value)| name.len() + value.len()).sum::<usize>()
             + options.subprotocols.iter().map(String::len).sum::<usize>();
-        let opened = match self.budget.check_call(size) {
+        let opened = match self.sockets.budget.check_call(size) {
             Err(exceeded) => Err(over_budget(exceeded)),
             Ok(()) => {
-                let open =
-                    Connection::open(&self.config, &url, &options, &self.budget, self.source);
+                let open = Connection::open(
+                    &self.config,
+                    &url,
+                    &options,
+                    &self.sockets.budget,
+                    self.sockets.source,
+                );
                 within(self.timeout(options.timeout_us), open, Error::Timeout).await
             }
         };
         self.record("connect", started, 0, opened.as_ref().err());
         Ok(match opened {
             Ok(connection) => {
-                Ok(push_budgeted(&mut self.connections, connection, "WebSocket connections")?)
+                Ok(push_budgeted(&mut self.sockets.table, connection, "WebSocket connections")?)
             }
             Err(error) => Err(error),
         })
@@ -299,7 +258,7 @@ impl websocket::HostConnection for WebSocketUser {
         &mut self,
         connection: Resource<Connection>,
     ) -> wasmtime::Result<Option<String>> {
-        Ok(self.connections.get(&connection)?.subprotocol.clone())
+        Ok(self.sockets.table.get(&connection)?.subprotocol.clone())
     }
 
     async fn send(
@@ -307,11 +266,11 @@ impl websocket::HostConnection for WebSocketUser {
         connection: Resource<Connection>,
         message: Message,
     ) -> wasmtime::Result<Result<(), Error>> {
-        if let Err(exceeded) = self.budget.check_call(message_size(&message)) {
+        if let Err(exceeded) = self.sockets.budget.check_call(message_size(&message)) {
             return Ok(Err(over_budget(exceeded)));
         }
         let timeout = self.timeout(None);
-        let connection = self.connections.get_mut(&connection)?;
+        let connection = self.sockets.table.get_mut(&connection)?;
         Ok(within(timeout, connection.send(message), Error::Timeout).await)
     }
 
@@ -321,7 +280,7 @@ impl websocket::HostConnection for WebSocketUser {
         timeout_us: Option<u64>,
     ) -> wasmtime::Result<Result<Message, Error>> {
         let timeout = self.timeout(timeout_us);
-        let connection = self.connections.get_mut(&connection)?;
+        let connection = self.sockets.table.get_mut(&connection)?;
         Ok(within(timeout, connection.receive(), Error::Timeout).await)
     }
 
@@ -333,11 +292,11 @@ impl websocket::HostConnection for WebSocketUser {
         timeout_us: Option<u64>,
     ) -> wasmtime::Result<Result<Message, Error>> {
         let started = Instant::now();
-        let outcome = match self.budget.check_call(message_size(&message)) {
+        let outcome = match self.sockets.budget.check_call(message_size(&message)) {
             Err(exceeded) => Err(over_budget(exceeded)),
             Ok(()) => {
                 let timeout = self.timeout(timeout_us);
-                let connection = self.connections.get_mut(&connection)?;
+                let connection = self.sockets.table.get_mut(&connection)?;
                 let exchange = async {
                     connection.send(message).await?;
                     connection.receive().await
@@ -357,7 +316,7 @@ impl websocket::HostConnection for WebSocketUser {
     ) -> wasmtime::Result<Result<(), Error>> {
         let started = Instant::now();
         let timeout = self.timeout(timeout_us);
-        let connection = self.connections.get_mut(&connection)?;
+        let connection = self.sockets.table.get_mut(&connection)?;
         let outcome = within(timeout, connection.ping(), Error::Timeout).await;
         self.record("ping", started, 0, outcome.as_ref().err());
         Ok(outcome)
@@ -370,12 +329,12 @@ impl websocket::HostConnection for WebSocketUser {
         reason: String,
     ) -> wasmtime::Result<Result<(), Error>> {
         let timeout = self.timeout(None);
-        let connection = self.connections.get_mut(&connection)?;
+        let connection = self.sockets.table.get_mut(&connection)?;
         Ok(within(timeout, connection.close(code, reason), Error::Timeout).await)
     }
 
     async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
-        self.connections.delete(connection)?;
+        self.sockets.table.delete(connection)?;
         Ok(())
     }
 }
@@ -405,6 +364,14 @@ fn socket_error(error: tungstenite::Error) -> Error {
         }
         tungstenite::Error::Capacity(capacity) => Error::TooLarge(capacity.to_string()),
         other => Error::Protocol(error_chain(&other)),
+    }
+}
+
+/// A destination not reached, as the interface's error.
+fn unreached(unreached: Unreached) -> Error {
+    match unreached {
+        Unreached::Refused(reason) => Error::InvalidAddress(reason),
+        Unreached::Failed(reason) => Error::Connect(reason),
     }
 }
 

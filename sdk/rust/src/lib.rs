@@ -60,6 +60,11 @@ pub use error::{ensure, Error, Result};
 pub use shape::{Load, Shape};
 pub use user::{Class, Task, User, Wait};
 
+/// A duration in the contract's whole microseconds, saturating.
+pub(crate) fn micros(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
+}
+
 /// Everything a user module usually needs.
 pub mod prelude {
     pub use crate::rest::rest;

@@ -13,6 +13,8 @@
 
 use std::time::Duration;
 
+use crate::micros;
+
 use crate::bindings::wasmload::user::mqtt::{ConnectOptions, Connection as HostConnection};
 pub use crate::bindings::wasmload::user::mqtt::{Error as MqttError, Message, Qos};
 
@@ -61,10 +63,6 @@ pub fn connect_with(url: &str, options: Options) -> Result<Connection, MqttError
     };
     let inner = HostConnection::connect(url, &options)?;
     Ok(Connection { inner, timeout_us: None })
-}
-
-fn micros(duration: Duration) -> u64 {
-    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// An open connection; closed when dropped.

@@ -16,6 +16,8 @@
 
 use std::time::Duration;
 
+use crate::micros;
+
 use crate::bindings::wasmload::user::postgres::{
     ConnectOptions, Connection as HostConnection, Statement as HostStatement, StatementOptions,
 };
@@ -57,10 +59,6 @@ pub fn connect_with(url: &str, timeout: Option<Duration>) -> Result<Connection, 
     let options = ConnectOptions { timeout_us: timeout.map(micros) };
     let inner = HostConnection::connect(url, options)?;
     Ok(Connection { inner, timeout_us: None })
-}
-
-fn micros(duration: Duration) -> u64 {
-    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// An open connection; closed when dropped.

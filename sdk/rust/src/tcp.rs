@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+use crate::micros;
+
 pub use crate::bindings::wasmload::user::tcp::Error as TcpError;
 use crate::bindings::wasmload::user::tcp::{ConnectOptions, Connection as HostConnection};
 
@@ -53,10 +55,6 @@ pub fn connect_with(address: &str, tls: bool, timeout: Duration) -> Result<Conne
 fn open(address: &str, tls: bool, timeout_us: Option<u64>) -> Result<Connection, TcpError> {
     let inner = HostConnection::connect(address, ConnectOptions { timeout_us, tls })?;
     Ok(Connection { inner, max_message: 1 << 20, timeout_us: None })
-}
-
-fn micros(duration: Duration) -> u64 {
-    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl Connection {

@@ -3,6 +3,8 @@
 use std::cell::RefCell;
 use std::time::Duration;
 
+use crate::micros;
+
 use crate::bindings::exports::wasmload::user::behaviour::{Task as TaskInfo, UserClass, WaitTime};
 use crate::Result;
 
@@ -81,10 +83,6 @@ impl Wait {
     pub fn constant_throughput(tasks_per_second: f64) -> Self {
         Wait(WaitTime::ConstantThroughput(tasks_per_second))
     }
-}
-
-fn micros(duration: Duration) -> u64 {
-    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// A user class: name, weight among classes, tasks and wait policy.

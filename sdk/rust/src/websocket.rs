@@ -11,6 +11,8 @@
 
 use std::time::Duration;
 
+use crate::micros;
+
 use crate::bindings::wasmload::user::websocket::{ConnectOptions, Connection as HostConnection};
 pub use crate::bindings::wasmload::user::websocket::{Error as WebSocketError, Message};
 
@@ -72,10 +74,6 @@ pub fn connect_with(url: &str, options: Options) -> Result<Connection, WebSocket
     };
     let inner = HostConnection::connect(url, &options)?;
     Ok(Connection { inner, timeout_us: None })
-}
-
-fn micros(duration: Duration) -> u64 {
-    u64::try_from(duration.as_micros()).unwrap_or(u64::MAX)
 }
 
 /// An open connection; closed when dropped.

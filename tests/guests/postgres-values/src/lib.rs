@@ -20,45 +20,37 @@ impl User for Checker {
     }
 }
 
+/// A row of every kind, its `tomorrow` column computed by `tomorrow`.
+fn values_sql(tomorrow: &str) -> String {
+    format!(
+        "SELECT $1::int4 + 1 AS next, $2::text AS word, $3::numeric * 2 AS doubled, \
+         $4::bytea AS raw, NOT $5::bool AS flipped, $6::float8 / 2 AS half, NULL::int AS nothing, \
+         {tomorrow} AS tomorrow, '{{\"a\": 1}}'::jsonb AS doc, \
+         'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS id, 42::int8 AS big"
+    )
+}
+
+/// The parameters of [`values_sql`].
+fn params() -> Vec<Value> {
+    vec![
+        41.into(),
+        "it's".into(),
+        "1.25".into(),
+        vec![0u8, 255].into(),
+        false.into(),
+        5.0.into(),
+        "2024-02-28".into(),
+    ]
+}
+
 impl Checker {
     fn check(&mut self) -> Result<()> {
-        let rows = self.db.query_named(
-            "values",
-            "SELECT $1::int4 + 1 AS next, $2::text AS word, $3::numeric * 2 AS doubled, \
-             $4::bytea AS raw, NOT $5::bool AS flipped, $6::float8 / 2 AS half, NULL::int AS nothing, \
-             $7::date + 1 AS tomorrow_text, '{\"a\": 1}'::jsonb AS doc, \
-             'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS id, 42::int8 AS big",
-            &[
-                41.into(),
-                "it's".into(),
-                "1.25".into(),
-                vec![0u8, 255].into(),
-                false.into(),
-                5.0.into(),
-                "2024-02-28".into(),
-            ],
-        );
         // A date column has no variant: the whole query is refused, naming the type.
-        match rows {
+        match self.db.query_named("values", &values_sql("$7::date + 1"), &params()) {
             Err(PostgresError::Conversion(reason)) if reason.contains("date") => {}
             other => return Err(Error::msg(format!("a date column converted: {other:?}"))),
         }
-        let rows = self.db.query_named(
-            "values",
-            "SELECT $1::int4 + 1 AS next, $2::text AS word, $3::numeric * 2 AS doubled, \
-             $4::bytea AS raw, NOT $5::bool AS flipped, $6::float8 / 2 AS half, NULL::int AS nothing, \
-             ($7::date + 1)::text AS tomorrow, '{\"a\": 1}'::jsonb AS doc, \
-             'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS id, 42::int8 AS big",
-            &[
-                41.into(),
-                "it's".into(),
-                "1.25".into(),
-                vec![0u8, 255].into(),
-                false.into(),
-                5.0.into(),
-                "2024-02-28".into(),
-            ],
-        )?;
+        let rows = self.db.query_named("values", &values_sql("($7::date + 1)::text"), &params())?;
         let expected_columns =
             ["next", "word", "doubled", "raw", "flipped", "half", "nothing", "tomorrow", "doc", "id", "big"];
         ensure(rows.columns == expected_columns, format!("columns {:?}", rows.columns))?;
