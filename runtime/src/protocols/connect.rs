@@ -214,6 +214,31 @@ pub async fn open_stream(
     Ok(Box::new(stream))
 }
 
+/// Run-wide settings of a protocol whose guests name their server by a URL
+/// (`--host` by default) and reach it over a stream of our own.
+pub struct UrlConfig {
+    /// `--host`, when its scheme is one of the protocol's: used by `connect("")`.
+    pub default_url: Option<url::Url>,
+    /// Used when a call gives no timeout.
+    pub default_timeout: std::time::Duration,
+    /// For the protocol's TLS scheme.
+    pub tls: TlsConnector,
+    /// Where users may connect.
+    pub network: Arc<NetworkPolicy>,
+}
+
+impl UrlConfig {
+    /// The settings of a run set up as `run`, for URLs of `schemes`.
+    pub fn new(run: &super::RunSetup<'_>, schemes: &[&str]) -> UrlConfig {
+        UrlConfig {
+            default_url: run.guest.host.clone().filter(|url| schemes.contains(&url.scheme())),
+            default_timeout: run.guest.timeout,
+            tls: TlsConnector::from(Arc::new(run.tls.clone())),
+            network: Arc::clone(&run.sandbox.network),
+        }
+    }
+}
+
 /// The URL a guest's `connect(url)` means: `url`, or `--host` (`default`)
 /// when it is empty; its scheme one of `schemes`.
 pub fn guest_url(

@@ -8,37 +8,21 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use rumqttc::mqttbytes::{self, v4, QoS};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio_rustls::TlsConnector;
-use url::Url;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::bindings::mqtt::{self, ConnectOptions, Error, Message, Qos};
-use crate::protocols::connect::{self, Source, Stream, Unreached};
+use crate::protocols::connect::{self, Source, Stream, Unreached, UrlConfig};
 use crate::protocols::{timeout_or, within, Protocol, RunSetup, UserSetup, UserSockets};
-use crate::sandbox::{
-    push_budgeted, ConnectionPermit, Exceeded, HostBytes, NetworkPolicy, UserBudget,
-};
+use crate::sandbox::{push_budgeted, ConnectionPermit, Exceeded, HostBytes, UserBudget};
 
 /// What is read from the socket at a time.
 const READ_CHUNK: usize = 4 << 10;
 /// Bytes a held message is counted as on top of its topic and payload.
 const MESSAGE_OVERHEAD: usize = 64;
 
-/// Run-wide MQTT settings.
-pub struct MqttConfig {
-    /// `--host`, when it is an `mqtt://` or `mqtts://` URL: used by `connect("")`.
-    default_url: Option<Url>,
-    /// Used when a call gives no timeout.
-    default_timeout: Duration,
-    /// For `mqtts://` URLs.
-    tls: TlsConnector,
-    /// Where users may connect.
-    network: Arc<NetworkPolicy>,
-}
-
 /// One user's MQTT state: its open connections.
 pub struct MqttUser {
-    config: Arc<MqttConfig>,
+    config: Arc<UrlConfig>,
     sockets: UserSockets,
     user_id: u64,
 }
@@ -58,21 +42,14 @@ pub struct Connection {
 }
 
 impl Protocol for MqttUser {
-    type Config = MqttConfig;
+    type Config = UrlConfig;
 
-    fn configure(run: &RunSetup<'_>) -> anyhow::Result<MqttConfig> {
-        let default_url =
-            run.guest.host.clone().filter(|url| matches!(url.scheme(), "mqtt" | "mqtts"));
-        Ok(MqttConfig {
-            default_url,
-            default_timeout: run.guest.timeout,
-            tls: TlsConnector::from(Arc::new(run.tls.clone())),
-            network: Arc::clone(&run.sandbox.network),
-        })
+    fn configure(run: &RunSetup<'_>) -> anyhow::Result<UrlConfig> {
+        Ok(UrlConfig::new(run, &["mqtt", "mqtts"]))
     }
 
     /// A user with no connections yet.
-    fn for_user(config: &Arc<MqttConfig>, user: &UserSetup<'_>) -> Self {
+    fn for_user(config: &Arc<UrlConfig>, user: &UserSetup<'_>) -> Self {
         MqttUser {
             config: Arc::clone(config),
             sockets: UserSockets::new(user),
@@ -102,7 +79,7 @@ impl Connection {
     /// Connects to `url` from `source`, within the sandbox and `budget`,
     /// and waits for the broker's CONNACK.
     async fn open(
-        config: &MqttConfig,
+        config: &UrlConfig,
         url: &str,
         options: &ConnectOptions,
         client_id: String,

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use http::{HeaderName, HeaderValue};
-use tokio_rustls::TlsConnector;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
@@ -17,33 +16,19 @@ use url::Url;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::bindings::websocket::{self, ConnectOptions, Error, Message};
-use crate::protocols::connect::{self, Source, Stream, Unreached};
+use crate::protocols::connect::{self, Source, Stream, Unreached, UrlConfig};
 use crate::protocols::{
     error_chain, timeout_or, within, Protocol, RunSetup, UserSetup, UserSockets,
 };
-use crate::sandbox::{
-    push_budgeted, ConnectionPermit, Exceeded, HostBytes, NetworkPolicy, UserBudget,
-};
+use crate::sandbox::{push_budgeted, ConnectionPermit, Exceeded, HostBytes, UserBudget};
 
 /// What the connection reads from its socket at a time (tungstenite's
 /// default, 128 KiB, is a lot for thousands of users).
 const READ_BUFFER: usize = 8 << 10;
 
-/// Run-wide WebSocket settings.
-pub struct WsConfig {
-    /// `--host`, when it is a `ws://` or `wss://` URL: used by `connect("")`.
-    default_url: Option<Url>,
-    /// Used when a call gives no timeout.
-    default_timeout: Duration,
-    /// For `wss://` URLs.
-    tls: TlsConnector,
-    /// Where users may connect.
-    network: Arc<NetworkPolicy>,
-}
-
 /// One user's WebSocket state: its open connections.
 pub struct WebSocketUser {
-    config: Arc<WsConfig>,
+    config: Arc<UrlConfig>,
     sockets: UserSockets,
 }
 
@@ -59,20 +44,14 @@ pub struct Connection {
 }
 
 impl Protocol for WebSocketUser {
-    type Config = WsConfig;
+    type Config = UrlConfig;
 
-    fn configure(run: &RunSetup<'_>) -> anyhow::Result<WsConfig> {
-        let default_url = run.guest.host.clone().filter(|url| matches!(url.scheme(), "ws" | "wss"));
-        Ok(WsConfig {
-            default_url,
-            default_timeout: run.guest.timeout,
-            tls: TlsConnector::from(Arc::new(run.tls.clone())),
-            network: Arc::clone(&run.sandbox.network),
-        })
+    fn configure(run: &RunSetup<'_>) -> anyhow::Result<UrlConfig> {
+        Ok(UrlConfig::new(run, &["ws", "wss"]))
     }
 
     /// A user with no connections yet.
-    fn for_user(config: &Arc<WsConfig>, user: &UserSetup<'_>) -> Self {
+    fn for_user(config: &Arc<UrlConfig>, user: &UserSetup<'_>) -> Self {
         WebSocketUser { config: Arc::clone(config), sockets: UserSockets::new(user) }
     }
 
@@ -98,7 +77,7 @@ impl Connection {
     /// Connects to `url` from `source`, within the sandbox and `budget`,
     /// and does the handshake.
     async fn open(
-        config: &WsConfig,
+        config: &UrlConfig,
         url: &str,
         options: &ConnectOptions,
         budget: &Arc<UserBudget>,
