@@ -135,7 +135,7 @@ class Cursor:
         """Runs `sql` with `params`: one event, named `name` or by its text."""
         numbered, values = _numbered(sql, params)
         self.connection._begin_if_needed()
-        handle = self.connection._handle
+        handle = self.connection._open()
         options = host.StatementOptions(name, micros(self.connection.timeout))
         arguments = [_to_value(value) for value in values]
         if _RETURNS_ROWS.search(numbered):
@@ -202,9 +202,15 @@ class Connection:
         self.autocommit = False
         self._in_transaction = False
 
+    def _open(self):
+        """The host's connection; `InterfaceError` once `close()` was called."""
+        if self._handle is None:
+            raise InterfaceError("the connection is closed")
+        return self._handle
+
     def _begin_if_needed(self) -> None:
         if not self.autocommit and not self._in_transaction:
-            _call(self._handle.begin)
+            _call(self._open().begin)
             self._in_transaction = True
 
     def cursor(self) -> Cursor:
@@ -219,19 +225,19 @@ class Connection:
         """Commits the open transaction (a `COMMIT` event), if there is one."""
         if self._in_transaction:
             self._in_transaction = False
-            _call(self._handle.commit)
+            _call(self._open().commit)
 
     def rollback(self) -> None:
         """Rolls the open transaction back (a `ROLLBACK` event), if there is one."""
         if self._in_transaction:
             self._in_transaction = False
-            _call(self._handle.rollback)
+            _call(self._open().rollback)
 
     @contextlib.contextmanager
     def transaction(self):
         """`BEGIN` now, `COMMIT` at the end, `ROLLBACK` if the block raises."""
         self.commit()
-        _call(self._handle.begin)
+        _call(self._open().begin)
         self._in_transaction = True
         try:
             yield self
