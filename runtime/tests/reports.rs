@@ -6,23 +6,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
-use wasmload_testkit::{get_json, guest_target_dir, run_guest, run_wasmload, TargetServer};
+use wasmload_testkit::{guest_target_dir, run_guest, run_wasmload, tool, Prometheus, TargetServer};
 
 fn wasmload() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_wasmload"))
-}
-
-/// A tool scripts/test-tools.sh installs, under $WASMLOAD_TOOLS.
-fn tool(path: &str) -> PathBuf {
-    let tools = std::env::var_os("WASMLOAD_TOOLS").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/wasmload-tools")
-    });
-    let tool = tools.join(path);
-    assert!(tool.exists(), "{} is missing: run scripts/test-tools.sh", tool.display());
-    tool
 }
 
 fn scratch(name: &str) -> PathBuf {
@@ -229,54 +219,6 @@ fn compare_finds_a_target_made_twice_as_slow_and_nothing_in_the_same_one() {
     let page = std::fs::read_to_string(&html).expect("the compared report");
     assert!(page.contains(r#""comparison":{"changes":"#), "the page carries the comparison");
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A real Prometheus (Debian's) on a free port, receiving remote write;
-/// stopped when dropped.
-struct Prometheus {
-    child: std::process::Child,
-    url: String,
-    dir: PathBuf,
-}
-
-impl Prometheus {
-    fn start() -> Prometheus {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a port")
-            .port();
-        let dir = scratch(&format!("prometheus-{port}"));
-        let child = Command::new(tool("prometheus/usr/bin/prometheus"))
-            .arg("--config.file=/dev/null")
-            .arg(format!("--storage.tsdb.path={}", dir.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--web.enable-remote-write-receiver")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("starting prometheus");
-        let url = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while get_json(&format!("{url}/api/v1/status/buildinfo")).is_none() {
-            assert!(Instant::now() < deadline, "prometheus did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Prometheus { child, url, dir }
-    }
-
-    /// The value of the instant query `query`, if it has one.
-    fn value(&self, query: &str) -> Option<f64> {
-        let answer = get_json(&format!("{}/api/v1/query?query={query}", self.url))?;
-        answer["data"]["result"][0]["value"][1].as_str()?.parse().ok()
-    }
-}
-
-impl Drop for Prometheus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 #[test]

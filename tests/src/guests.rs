@@ -103,3 +103,40 @@ fn build_language(language: &str) -> Result<(), String> {
         String::from_utf8_lossy(&output.stderr).trim()
     ))
 }
+
+/// Builds the test guest `tests/guests/LANGUAGE/NAME` (python or js) with
+/// its SDK's build script, once per test process, and returns its path.
+pub fn test_guest(language: &str, name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, Result<PathBuf, String>>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Mutex::default);
+    let mut built = built.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let key = format!("{language}/{name}");
+    let outcome = built.entry(key.clone()).or_insert_with(|| {
+        let source = repo_root().join("tests/guests").join(&key);
+        let source = match language {
+            "js" => source.join("user.js"),
+            _ => source,
+        };
+        let out = guest_target_dir().join("tests").join(language);
+        std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+        let component = out.join(format!("{name}.wasm"));
+        let output = Command::new(repo_root().join(format!("sdk/{language}/build.sh")))
+            .arg(&component)
+            .arg(&source)
+            .output()
+            .map_err(|e| format!("cannot run sdk/{language}/build.sh: {e}"))?;
+        if output.status.success() {
+            Ok(component)
+        } else {
+            Err(format!(
+                "{}\n{}\nis its toolchain installed? (scripts/toolchains.sh {language})",
+                output.status,
+                String::from_utf8_lossy(&output.stderr).trim()
+            ))
+        }
+    });
+    match outcome {
+        Ok(path) => path.clone(),
+        Err(error) => panic!("building test guest {key} failed: {error}"),
+    }
+}

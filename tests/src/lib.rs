@@ -16,6 +16,7 @@ pub mod mosquitto;
 pub mod netns;
 pub mod nginx;
 pub mod postgres;
+pub mod prometheus;
 pub mod redis;
 pub mod runner;
 pub mod serve;
@@ -26,15 +27,16 @@ pub mod xmlrpc;
 pub use echo::EchoServers;
 pub use faulty::FaultyServer;
 pub use grpc::GrpcServer;
-pub use guests::{example, guest, guest_target_dir};
+pub use guests::{example, guest, guest_target_dir, test_guest};
 pub use mosquitto::Mosquitto;
 pub use netns::{Host, Network};
 pub use nginx::Nginx;
 pub use postgres::PostgresServer;
+pub use prometheus::Prometheus;
 pub use redis::RedisServer;
 pub use runner::{
-    get_json, run_component, run_guest, run_wasmload, run_wasmload_in, run_wasmload_signalled,
-    Outcome, Setting,
+    get_json, get_text, run_component, run_guest, run_wasmload, run_wasmload_in,
+    run_wasmload_signalled, tool, Outcome, Setting,
 };
 pub use serve::ServeProcess;
 pub use target::TargetServer;

@@ -1,6 +1,6 @@
 //! Runs the `wasmload` binary and reads what it produced.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -125,10 +125,26 @@ static NEXT: AtomicU64 = AtomicU64::new(0);
 
 /// GETs `url` and reads its JSON answer; `None` while nothing answers there.
 pub fn get_json(url: &str) -> Option<Value> {
+    serde_json::from_str(&get_text(url)?).ok()
+}
+
+/// GETs `url` and reads its answer as text; `None` unless it answers 2xx.
+pub fn get_text(url: &str) -> Option<String> {
     let agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(10)))
         .build()
         .new_agent();
-    let text = agent.get(url).call().ok()?.body_mut().read_to_string().ok()?;
-    serde_json::from_str(&text).ok()
+    agent.get(url).call().ok()?.body_mut().read_to_string().ok()
+}
+
+/// A tool `scripts/test-tools.sh` installed under `$WASMLOAD_TOOLS`
+/// (default `~/.cache/wasmload-tools`); a missing one fails the test
+/// naming the script.
+pub fn tool(path: &str) -> PathBuf {
+    let tools = std::env::var_os("WASMLOAD_TOOLS").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/wasmload-tools")
+    });
+    let tool = tools.join(path);
+    assert!(tool.exists(), "{} is missing: run scripts/test-tools.sh", tool.display());
+    tool
 }

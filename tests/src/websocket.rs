@@ -62,12 +62,7 @@ pub struct WebSocketServer {
 
 /// The venv's python that has `websockets`.
 fn python() -> PathBuf {
-    let tools = std::env::var_os("WASMLOAD_TOOLS").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/wasmload-tools")
-    });
-    let python = tools.join("websockets/bin/python");
-    assert!(python.exists(), "{} is missing: run scripts/test-tools.sh", python.display());
-    python
+    crate::runner::tool("websockets/bin/python")
 }
 
 impl WebSocketServer {

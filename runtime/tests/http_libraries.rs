@@ -1,0 +1,85 @@
+//! Unchanged HTTP libraries inside users: Python code written for
+//! `requests` (here PyPI's uplink, as published) runs on the SDK's
+//! `requests`, and every call it makes is an event, counted as the real
+//! server counted it.
+
+use std::path::Path;
+
+use wasmload_testkit::{example, run_component, test_guest, Outcome, Prometheus, TargetServer};
+
+fn load(component: &Path, host: &str, flags: &str) -> Outcome {
+    run_component(Path::new(env!("CARGO_BIN_EXE_wasmload")), component, host, flags)
+}
+
+/// Task errors by task name, as the summary lists them.
+fn task_errors(run: &Outcome) -> Vec<(String, String, u64)> {
+    let errors = run.summary()["task_errors"].as_array().expect("task_errors");
+    errors
+        .iter()
+        .map(|error| {
+            let field = |key: &str| error[key].as_str().unwrap_or_default().to_owned();
+            (field("task"), field("error"), error["occurrences"].as_u64().unwrap_or(0))
+        })
+        .collect()
+}
+
+#[test]
+fn uplink_on_the_sdks_requests_is_counted_as_prometheus_counted_it() {
+    let prometheus = Prometheus::start();
+    let component = example("python", "prometheus-api");
+    let run = load(&component, &prometheus.url, "-u 3 -i 60 --seed 3");
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let url = |path: &str| format!("{}{path}", prometheus.url);
+    let query = url("/api/v1/query");
+    let (gets, posts) = (run.count("GET", &query), run.count("POST", &query));
+    let labels = run.count("GET", &url("/api/v1/labels"));
+    // Every task made one call, so the events add up to the iterations...
+    assert_eq!(gets + posts + labels, 60, "{}", run.stderr);
+    assert!(posts > 0 && labels > 0);
+    // ...and Prometheus answered exactly those: the refused queries (the
+    // `typo` task's) with 400, recorded as failures, the rest with 200.
+    let refused = run.failures("GET", &query);
+    assert!(refused > 0);
+    assert_eq!(prometheus.requests_served("/api/v1/query", 400), refused);
+    assert_eq!(prometheus.requests_served("/api/v1/query", 200), gets - refused + posts);
+    assert_eq!(prometheus.requests_served("/api/v1/labels", 200), labels);
+    assert_eq!(run.failures("POST", &query) + run.failures("GET", &url("/api/v1/labels")), 0);
+    // raise_for_status's HTTPError reached the task, worded as requests words it.
+    let errors = task_errors(&run);
+    let expected =
+        format!("HTTPError: 400 Client Error: Bad Request for url: {query}?query=sum%28");
+    assert_eq!(errors, vec![("typo".to_owned(), expected, refused)], "{}", run.stderr);
+}
+
+#[test]
+fn the_sdks_requests_behaves_as_requests_does() {
+    let target = TargetServer::start();
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused_url = format!("http://{}/refused", refused.local_addr().unwrap());
+    drop(refused);
+    let flags = format!("-u 2 -i 60 --seed 4 -e REFUSED_URL={refused_url}");
+    let run = load(&test_guest("python", "requests-checks"), &target.url(), &flags);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(task_errors(&run), vec![], "{}", run.stderr);
+    // Two logins, each sending its cookie back on every /me.
+    assert_eq!(target.logins(), 2);
+    assert_eq!(target.sessions_on_me(), 2);
+    for (method, path) in
+        [("POST", "/login"), ("GET", "/me"), ("GET", "/items"), ("GET", "/headers")]
+    {
+        assert_eq!(run.count(method, path), target.count(method, path), "{method} {path}");
+    }
+    // A followed redirect is one event; a held one is another.
+    let redirects = run.count("GET", "/redirect/2");
+    assert!(redirects > 0);
+    assert_eq!(target.count("GET", "/redirect/2"), redirects);
+    assert_eq!(target.count("GET", "/redirect/0"), redirects / 2);
+    // Two 404s per check, both failures; timeouts are failures, and every
+    // refused connection was tried three times (two retries).
+    let missing = run.failures("GET", "/items/5000");
+    assert!(missing > 0);
+    assert_eq!(target.count("GET", "/items/5000"), missing);
+    let timeouts = run.failures("GET", "/slow/3000");
+    assert!(timeouts > 0);
+    assert_eq!(run.failures("GET", &refused_url), 3 * timeouts, "{}", run.stderr);
+}
