@@ -4,16 +4,29 @@
 use std::path::Path;
 use std::time::Duration;
 
-use wasmload_testkit::{run_guest, Mosquitto, Outcome};
+use wasmload_testkit::{example, guest, run_component, Mosquitto, Outcome};
 
-fn load(guest: &str, host: &str, flags: &str) -> Outcome {
-    run_guest(Path::new(env!("CARGO_BIN_EXE_wasmload")), guest, host, flags)
+fn wasmload() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_wasmload"))
+}
+
+fn load(guest_name: &str, host: &str, flags: &str) -> Outcome {
+    run_component(wasmload(), &guest(guest_name), host, flags)
 }
 
 #[test]
 fn sensor_publishes_match_what_the_broker_received_and_delivered() {
+    sensor_matches_the_broker(&guest("mqtt-sensor"));
+}
+
+#[test]
+fn python_sensor_publishes_match_what_the_broker_received_and_delivered() {
+    sensor_matches_the_broker(&example("python", "mqtt-sensor"));
+}
+
+fn sensor_matches_the_broker(sensor: &Path) {
     let broker = Mosquitto::start(&["sensors/#"]);
-    let run = load("mqtt-sensor", &broker.url(), "-u 4 -i 200 --seed 9 -e WAIT_MS=5");
+    let run = run_component(wasmload(), sensor, &broker.url(), "-u 4 -i 200 --seed 9 -e WAIT_MS=5");
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert_eq!(run.summary()["errors"], serde_json::json!([]), "{}", run.stderr);
     assert_eq!(run.summary()["task_errors"], serde_json::json!([]), "{}", run.stderr);

@@ -3,16 +3,30 @@
 
 use std::path::Path;
 
-use wasmload_testkit::{run_guest, Outcome, WebSocketServer};
+use wasmload_testkit::{example, guest, run_component, Outcome, WebSocketServer};
 
-fn load(guest: &str, host: &str, flags: &str) -> Outcome {
-    run_guest(Path::new(env!("CARGO_BIN_EXE_wasmload")), guest, host, flags)
+fn wasmload() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_wasmload"))
+}
+
+fn load(guest_name: &str, host: &str, flags: &str) -> Outcome {
+    run_component(wasmload(), &guest(guest_name), host, flags)
 }
 
 #[test]
 fn chat_exchanges_match_the_servers_own_counts() {
+    chat_matches_the_server(&guest("websocket-chat"));
+}
+
+#[test]
+fn python_chat_exchanges_match_the_servers_own_counts() {
+    chat_matches_the_server(&example("python", "websocket-chat"));
+}
+
+fn chat_matches_the_server(chatter: &Path) {
     let server = WebSocketServer::start();
-    let run = load("websocket-chat", &server.url(), "-u 4 -i 200 --seed 5 -e WAIT_MS=5");
+    let run =
+        run_component(wasmload(), chatter, &server.url(), "-u 4 -i 200 --seed 5 -e WAIT_MS=5");
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert_eq!(run.summary()["errors"], serde_json::json!([]), "{}", run.stderr);
     assert_eq!(run.summary()["task_errors"], serde_json::json!([]), "{}", run.stderr);

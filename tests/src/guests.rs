@@ -71,72 +71,57 @@ fn build_workspace(workspace: &Path) -> Result<(), String> {
     }
 }
 
-/// Builds the examples of `language` (c, zig, python, js or go) with
-/// `scripts/guests.sh` once per test process, then returns the path of
-/// example `name`. A missing toolchain fails the test, naming the script
-/// that installs it.
+/// Builds example `guest-examples/LANGUAGE/NAME` (c, zig, python, js or go)
+/// with its SDK's build script once per test process, and returns its path.
+/// A missing toolchain fails the test, naming the script that installs it.
 pub fn example(language: &str, name: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<String, Result<(), String>>>> = OnceLock::new();
-    let built = BUILT.get_or_init(Mutex::default);
-    let mut built = built.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let outcome = built.entry(language.to_owned()).or_insert_with(|| build_language(language));
-    if let Err(error) = outcome {
-        panic!("building the {language} examples failed: {error}");
-    }
-    let path = guest_target_dir().join(language).join(format!("{name}.wasm"));
-    assert!(path.exists(), "no {language} example at {}", path.display());
-    path
+    built_with_sdk(language, "guest-examples", name)
 }
 
-fn build_language(language: &str) -> Result<(), String> {
-    let output = Command::new(repo_root().join("scripts/guests.sh"))
-        .arg(language)
-        .env("CARGO_TARGET_DIR", guest_target_dir().parent().expect("guests sit in a target dir"))
+/// Builds the test guest `tests/guests/LANGUAGE/NAME` (python or js) the
+/// same way, and returns its path.
+pub fn test_guest(language: &str, name: &str) -> PathBuf {
+    built_with_sdk(language, "tests/guests", name)
+}
+
+fn built_with_sdk(language: &str, root: &str, name: &str) -> PathBuf {
+    static BUILT: OnceLock<Mutex<HashMap<String, Result<PathBuf, String>>>> = OnceLock::new();
+    let built = BUILT.get_or_init(Mutex::default);
+    let mut built = built.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let key = format!("{root}/{language}/{name}");
+    let outcome = built.entry(key.clone()).or_insert_with(|| build_with_sdk(language, root, name));
+    match outcome {
+        Ok(path) => path.clone(),
+        Err(error) => panic!("building {key} failed: {error}"),
+    }
+}
+
+fn build_with_sdk(language: &str, root: &str, name: &str) -> Result<PathBuf, String> {
+    let source = repo_root().join(root).join(language).join(name);
+    // The SDK's build script takes the user's file, or (Python, Go) its directory.
+    let source = match language {
+        "c" => source.join("user.c"),
+        "zig" => source.join("user.zig"),
+        "js" => source.join("user.js"),
+        _ => source,
+    };
+    let out = match root {
+        "guest-examples" => guest_target_dir().join(language),
+        _ => guest_target_dir().join("tests").join(language),
+    };
+    std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
+    let component = out.join(format!("{name}.wasm"));
+    let output = Command::new(repo_root().join(format!("sdk/{language}/build.sh")))
+        .arg(&component)
+        .arg(&source)
         .output()
-        .map_err(|e| format!("cannot run scripts/guests.sh: {e}"))?;
+        .map_err(|e| format!("cannot run sdk/{language}/build.sh: {e}"))?;
     if output.status.success() {
-        return Ok(());
+        return Ok(component);
     }
     Err(format!(
         "{}\n{}\nis its toolchain installed? (scripts/toolchains.sh {language})",
         output.status,
         String::from_utf8_lossy(&output.stderr).trim()
     ))
-}
-
-/// Builds the test guest `tests/guests/LANGUAGE/NAME` (python or js) with
-/// its SDK's build script, once per test process, and returns its path.
-pub fn test_guest(language: &str, name: &str) -> PathBuf {
-    static BUILT: OnceLock<Mutex<HashMap<String, Result<PathBuf, String>>>> = OnceLock::new();
-    let built = BUILT.get_or_init(Mutex::default);
-    let mut built = built.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-    let key = format!("{language}/{name}");
-    let outcome = built.entry(key.clone()).or_insert_with(|| {
-        let source = repo_root().join("tests/guests").join(&key);
-        let source = match language {
-            "js" => source.join("user.js"),
-            _ => source,
-        };
-        let out = guest_target_dir().join("tests").join(language);
-        std::fs::create_dir_all(&out).map_err(|e| format!("{}: {e}", out.display()))?;
-        let component = out.join(format!("{name}.wasm"));
-        let output = Command::new(repo_root().join(format!("sdk/{language}/build.sh")))
-            .arg(&component)
-            .arg(&source)
-            .output()
-            .map_err(|e| format!("cannot run sdk/{language}/build.sh: {e}"))?;
-        if output.status.success() {
-            Ok(component)
-        } else {
-            Err(format!(
-                "{}\n{}\nis its toolchain installed? (scripts/toolchains.sh {language})",
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim()
-            ))
-        }
-    });
-    match outcome {
-        Ok(path) => path.clone(),
-        Err(error) => panic!("building test guest {key} failed: {error}"),
-    }
 }

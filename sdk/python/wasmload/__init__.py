@@ -16,7 +16,7 @@ Build with componentize-py against wasmload's WIT (see README).
 
 import sys
 
-from . import context, events, grpc, http, postgres, tcp, udp, xmlrpc
+from . import context, events, grpc, http, mqtt, postgres, tcp, udp, websocket, xmlrpc
 from .errors import CheckFailed, WasmloadError
 from .http import rest
 from .shape import Rate, Shape, Stop, Users
@@ -51,6 +51,7 @@ __all__ = [
     "events",
     "grpc",
     "http",
+    "mqtt",
     "no_wait",
     "postgres",
     "rest",
@@ -59,5 +60,6 @@ __all__ = [
     "tcp",
     "udp",
     "users",
+    "websocket",
     "xmlrpc",
 ]
