@@ -45,6 +45,15 @@ fn python_db_api_shop_matches_the_servers_own_counts() {
     assert_shop_matches(&run, &server);
 }
 
+#[test]
+fn js_shop_matches_the_servers_own_counts() {
+    let server = shop();
+    let exe = Path::new(env!("CARGO_BIN_EXE_wasmload"));
+    let run = run_component(exe, &example("js", "postgres-shop"), &server.url("shop"), SHOP_RUN);
+    assert_shop_matches(&run, &server);
+    assert_eq!(run.count("postgres", "PREPARE item by id"), 5);
+}
+
 /// A [`SHOP_RUN`] recorded what the server ran and holds, statement by
 /// statement.
 fn assert_shop_matches(run: &Outcome, server: &PostgresServer) {

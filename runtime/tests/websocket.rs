@@ -23,6 +23,11 @@ fn python_chat_exchanges_match_the_servers_own_counts() {
     chat_matches_the_server(&example("python", "websocket-chat"));
 }
 
+#[test]
+fn js_chat_exchanges_match_the_servers_own_counts() {
+    chat_matches_the_server(&example("js", "websocket-chat"));
+}
+
 fn chat_matches_the_server(chatter: &Path) {
     let server = WebSocketServer::start();
     let run =

@@ -20,8 +20,11 @@ import wit_context from "wasmload:user/context@0.1.0";
 import wit_events from "wasmload:user/events@0.1.0";
 import wit_grpc from "wasmload:user/grpc@0.1.0";
 import wit_http from "wasmload:user/http@0.1.0";
+import wit_mqtt from "wasmload:user/mqtt@0.1.0";
+import wit_postgres from "wasmload:user/postgres@0.1.0";
 import wit_tcp from "wasmload:user/tcp@0.1.0";
 import wit_udp from "wasmload:user/udp@0.1.0";
+import wit_websocket from "wasmload:user/websocket@0.1.0";
 import wit_xmlrpc from "wasmload:user/xmlrpc@0.1.0";
 
 /** A protocol call got no answer; the host already recorded a failed event. */
@@ -427,6 +430,203 @@ export const udp = {
       /** Sends one datagram and waits for one back: one event named `name`. */
       request: (name, payload) => unwrap(`udp ${name}`, () => handle.request(name, toBytes(payload), timeoutUs)),
       close: () => handle[Symbol.dispose](),
+    };
+  },
+};
+
+// ---- PostgreSQL, WebSocket and MQTT ------------------------------------
+
+/** A statement the server refused: `code` is its SQLSTATE (e.g. "23514"). */
+export class PostgresError extends WasmloadError {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+}
+
+function pgCall(what, call) {
+  try {
+    return call();
+  } catch (error) {
+    const variant = error && error.payload;
+    if (variant && variant.tag === "server") {
+      throw new PostgresError(`${what}: ${variant.val.code} ${variant.val.message}`, variant.val.code);
+    }
+    if (variant && variant.tag) throw new PostgresError(`${what}: ${describe(variant)}`, null);
+    throw error;
+  }
+}
+
+// A JS value as a statement parameter: null, boolean, integer (int8),
+// other number (float8), Uint8Array (bytea), anything else as text for the
+// server to parse (BigInts, dates, numerics, JSON).
+function pgValue(value) {
+  if (value === null || value === undefined) return { tag: "null" };
+  if (typeof value === "boolean") return { tag: "boolean", val: value };
+  if (typeof value === "number" && Number.isSafeInteger(value)) return { tag: "int", val: value };
+  if (typeof value === "number") return { tag: "float", val: value };
+  if (value instanceof Uint8Array) return { tag: "bytes", val: value };
+  if (typeof value === "object") return { tag: "text", val: JSON.stringify(value) };
+  return { tag: "text", val: String(value) };
+}
+
+// A column value as JS (integers as numbers: int8 beyond 2^53 loses its low
+// digits; select it `::text` to keep them).
+const jsValue = (value) => (value.tag === "null" ? null : value.val);
+
+// Rows as objects keyed by column name, as node-postgres returns them.
+const pgRows = (answer) =>
+  answer.rows.map((row) => Object.fromEntries(answer.columns.map((column, i) => [column, jsValue(row[i])])));
+
+const pgSql = (statement) => (typeof statement === "string" ? { text: statement } : statement);
+
+function pgStatementOptions(statement, options) {
+  return { name: statement.name ?? null, timeoutUs: micros(statement.timeout ?? options.timeout) };
+}
+
+export const postgres = {
+  /**
+   * Connects to `url` (`postgres://user:password@host:5432/db`; "" is
+   * --host): one `connect` event. Statements are strings with $1, $2, ...
+   * or `{ text, name, timeout }`; `name` names the event (default: the
+   * text with its literals elided).
+   */
+  connect(url = "", options = {}) {
+    const handle = pgCall("connect", () =>
+      wit_postgres.Connection.connect(url, { timeoutUs: micros(options.timeout) }),
+    );
+    const statementHandle = (prepared, text) => ({
+      /** Runs it; the rows as objects keyed by column name. */
+      query: (params = []) =>
+        pgRows(pgCall(text, () => prepared.query(params.map(pgValue), micros(options.timeout)))),
+      /** Runs it; how many rows it changed. */
+      execute: (params = []) =>
+        Number(pgCall(text, () => prepared.execute(params.map(pgValue), micros(options.timeout)))),
+    });
+    return {
+      /** Runs a statement; the rows as objects keyed by column name (`rows.columns` too). */
+      query(statement, params = []) {
+        const { text, ...rest } = pgSql(statement);
+        const answer = pgCall(text, () => handle.query(text, params.map(pgValue), pgStatementOptions(rest, options)));
+        const rows = pgRows(answer);
+        rows.columns = answer.columns;
+        return rows;
+      },
+      /** Runs a statement; how many rows it changed. */
+      execute(statement, params = []) {
+        const { text, ...rest } = pgSql(statement);
+        return Number(pgCall(text, () => handle.execute(text, params.map(pgValue), pgStatementOptions(rest, options))));
+      },
+      /** Prepares a statement once (one event `PREPARE name`) to run many times. */
+      prepare(statement) {
+        const { text, ...rest } = pgSql(statement);
+        return statementHandle(pgCall(text, () => handle.prepare(text, pgStatementOptions(rest, options))), text);
+      },
+      begin: () => pgCall("BEGIN", () => handle.begin()),
+      commit: () => pgCall("COMMIT", () => handle.commit()),
+      rollback: () => pgCall("ROLLBACK", () => handle.rollback()),
+      /**
+       * Runs `work()` in a transaction: COMMIT when it returns, ROLLBACK
+       * (then the error rethrown) when it throws. Returns what it returns.
+       */
+      transaction(work) {
+        pgCall("BEGIN", () => handle.begin());
+        let value;
+        try {
+          value = work();
+        } catch (error) {
+          pgCall("ROLLBACK", () => handle.rollback());
+          throw error;
+        }
+        pgCall("COMMIT", () => handle.commit());
+        return value;
+      },
+      close: () => handle[Symbol.dispose](),
+    };
+  },
+};
+
+// A WebSocket message: a string is text, a Uint8Array binary.
+const wsOut = (message) => (message instanceof Uint8Array ? { tag: "binary", val: message } : { tag: "text", val: String(message) });
+
+export const websocket = {
+  /**
+   * Connects to `url` (`ws://host:port/path`, `wss://...`; "" is --host):
+   * one `ws` event named `connect`. Options `{ headers, subprotocols,
+   * timeout }`; the timeout is also the default of later calls. Messages
+   * come back as strings (text) or Uint8Arrays (binary).
+   */
+  connect(url = "", options = {}) {
+    const timeoutUs = micros(options.timeout);
+    const handle = unwrap(`ws connect ${url}`, () =>
+      wit_websocket.Connection.connect(url, {
+        headers: headerPairs(options.headers),
+        subprotocols: options.subprotocols ?? [],
+        timeoutUs,
+      }),
+    );
+    return {
+      /** The subprotocol the server chose, or null. */
+      subprotocol: () => handle.subprotocol() ?? null,
+      send: (message) => unwrap("ws send", () => handle.send(wsOut(message))),
+      /** The next message (pings are answered meanwhile). */
+      receive: (timeout) => unwrap("ws receive", () => handle.receive(micros(timeout) ?? timeoutUs)).val,
+      /** Sends `message` and returns the next one: one event named `name`. */
+      request: (name, message, timeout) =>
+        unwrap(`ws ${name}`, () => handle.request(name, wsOut(message), micros(timeout) ?? timeoutUs)).val,
+      /** A ping, timed to its pong: one event named `ping`. */
+      ping: (timeout) => unwrap("ws ping", () => handle.ping(micros(timeout) ?? timeoutUs)),
+      /** Closes with `code` (1000: normal) and `reason`. */
+      close: (reason = "", code = 1000) => unwrap("ws close", () => handle.close(code, reason)),
+    };
+  },
+};
+
+const QOS = ["at-most-once", "at-least-once", "exactly-once"];
+
+function qos(level) {
+  if (!QOS[level]) throw new WasmloadError(`QoS is 0, 1 or 2, not ${level}`);
+  return QOS[level];
+}
+
+export const mqtt = {
+  /**
+   * Connects to `url` (`mqtt://[user:password@]host:1883`, `mqtts://...`;
+   * "" is --host): one `mqtt` event named `connect`. Options `{ clientId,
+   * keepAlive (seconds, 0: none), cleanSession (default true), timeout }`.
+   */
+  connect(url = "", options = {}) {
+    const timeoutUs = micros(options.timeout);
+    const handle = unwrap(`mqtt connect ${url}`, () =>
+      wit_mqtt.Connection.connect(url, {
+        clientId: options.clientId ?? null,
+        keepAliveS: options.keepAlive ?? 0,
+        cleanSession: options.cleanSession ?? true,
+        timeoutUs,
+      }),
+    );
+    return {
+      /**
+       * Publishes at QoS 0, 1 or 2, timed to its acknowledgement: one event
+       * named `options.name` or the topic. Options `{ retain, name, timeout }`.
+       */
+      publish(topic, payload, level = 0, publishOptions = {}) {
+        const message = { topic, payload: toBytes(payload), qos: qos(level), retain: publishOptions.retain ?? false };
+        const timeout = micros(publishOptions.timeout) ?? timeoutUs;
+        unwrap(`mqtt publish ${topic}`, () => handle.publish(publishOptions.name ?? null, message, timeout));
+      },
+      /** Subscribes; returns the QoS the broker granted. One event `subscribe FILTER`. */
+      subscribe: (filter, level = 0, timeout) =>
+        QOS.indexOf(unwrap(`mqtt subscribe ${filter}`, () => handle.subscribe(filter, qos(level), micros(timeout) ?? timeoutUs))),
+      /** The next message: `{ topic, payload (Uint8Array), qos, retain }`. */
+      receive(timeout) {
+        const message = unwrap("mqtt receive", () => handle.receive(micros(timeout) ?? timeoutUs));
+        return { ...message, qos: QOS.indexOf(message.qos) };
+      },
+      /** PINGREQ, timed to its PINGRESP: one event named `ping`. */
+      ping: (timeout) => unwrap("mqtt ping", () => handle.ping(micros(timeout) ?? timeoutUs)),
+      /** Says goodbye (DISCONNECT) and closes. */
+      disconnect: () => unwrap("mqtt disconnect", () => handle.disconnect()),
     };
   },
 };
