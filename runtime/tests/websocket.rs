@@ -28,6 +28,11 @@ fn js_chat_exchanges_match_the_servers_own_counts() {
     chat_matches_the_server(&example("js", "websocket-chat"));
 }
 
+#[test]
+fn go_chat_exchanges_match_the_servers_own_counts() {
+    chat_matches_the_server(&example("go", "websocket-chat"));
+}
+
 fn chat_matches_the_server(chatter: &Path) {
     let server = WebSocketServer::start();
     let run =

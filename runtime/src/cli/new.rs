@@ -143,11 +143,14 @@ impl Language {
                     "sdk/go/internal/bindings/exports/export_wasmload_user_behaviour/behaviour.go",
                     "../sdk/go/internal/bindings/exports/export_wasmload_user_behaviour/behaviour.go"
                 ),
+                file!("sdk/go/mqtt.go", "../sdk/go/mqtt.go"),
                 file!("sdk/go/nethttp/nethttp.go", "../sdk/go/nethttp/nethttp.go"),
+                file!("sdk/go/postgres.go", "../sdk/go/postgres.go"),
                 file!("sdk/go/tcp.go", "../sdk/go/tcp.go"),
                 file!("sdk/go/udp.go", "../sdk/go/udp.go"),
                 file!("sdk/go/user.go", "../sdk/go/user.go"),
                 file!("sdk/go/wasmload.go", "../sdk/go/wasmload.go"),
+                file!("sdk/go/websocket.go", "../sdk/go/websocket.go"),
                 file!("sdk/go/xmlrpc.go", "../sdk/go/xmlrpc.go"),
             ]],
         }
