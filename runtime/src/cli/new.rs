@@ -97,6 +97,7 @@ impl Language {
                 TOOLCHAINS,
                 file!("sdk/python/build.sh", "../sdk/python/build.sh"),
                 file!("sdk/python/wasmload/__init__.py", "../sdk/python/wasmload/__init__.py"),
+                file!("sdk/python/wasmload/_connection.py", "../sdk/python/wasmload/_connection.py"),
                 file!("sdk/python/wasmload/_time.py", "../sdk/python/wasmload/_time.py"),
                 file!("sdk/python/wasmload/context.py", "../sdk/python/wasmload/context.py"),
                 file!("sdk/python/wasmload/errors.py", "../sdk/python/wasmload/errors.py"),

@@ -10,6 +10,7 @@ from typing import Optional, Union
 
 from wit_world.imports import mqtt as host
 
+from ._connection import HostConnection
 from ._time import micros
 from .errors import unwrap
 
@@ -34,12 +35,8 @@ class Message:
     retain: bool
 
 
-class Connection:
+class Connection(HostConnection):
     """A connection to the broker; closed when dropped, by `disconnect()`, or with `with`."""
-
-    def __init__(self, handle: "host.Connection", timeout: Optional[float]):
-        self._handle = handle
-        self.timeout = timeout
 
     def publish(
         self,
@@ -54,31 +51,25 @@ class Connection:
         """Publishes and waits for its acknowledgement: one event named `name` or the topic."""
         data = payload.encode() if isinstance(payload, str) else bytes(payload)
         message = host.Message(topic, data, _qos(qos), retain)
-        unwrap(self._handle.publish, name, message, micros(timeout or self.timeout))
+        unwrap(self._handle.publish, name, message, self._timeout_us(timeout))
 
     def subscribe(self, topic_filter: str, qos: int = 0, timeout: Optional[float] = None) -> int:
         """Subscribes; returns the QoS the broker granted. One event `subscribe FILTER`."""
-        granted = unwrap(self._handle.subscribe, topic_filter, _qos(qos), micros(timeout or self.timeout))
+        granted = unwrap(self._handle.subscribe, topic_filter, _qos(qos), self._timeout_us(timeout))
         return _LEVEL[granted]
 
     def receive(self, timeout: Optional[float] = None) -> Message:
         """The next message on this connection's subscriptions."""
-        got = unwrap(self._handle.receive, micros(timeout or self.timeout))
+        got = unwrap(self._handle.receive, self._timeout_us(timeout))
         return Message(got.topic, got.payload, _LEVEL[got.qos], got.retain)
 
     def ping(self, timeout: Optional[float] = None) -> None:
         """PINGREQ, timed to its PINGRESP: one event named `ping`."""
-        unwrap(self._handle.ping, micros(timeout or self.timeout))
+        unwrap(self._handle.ping, self._timeout_us(timeout))
 
     def disconnect(self) -> None:
         """Says goodbye (DISCONNECT) and closes."""
         unwrap(self._handle.disconnect)
-
-    def __enter__(self) -> "Connection":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._handle.__exit__(None, None, None)
 
 
 def connect(

@@ -9,6 +9,7 @@ from typing import Dict, List, Optional, Tuple, Union
 
 from wit_world.imports import websocket as host
 
+from ._connection import HostConnection
 from ._time import micros
 from .errors import unwrap
 
@@ -26,12 +27,8 @@ def _incoming(message: "host.Message") -> Message:
     return message.value
 
 
-class Connection:
+class Connection(HostConnection):
     """An open connection; closed when dropped, by `close()`, or with `with`."""
-
-    def __init__(self, handle: "host.Connection", timeout: Optional[float]):
-        self._handle = handle
-        self.timeout = timeout
 
     @property
     def subprotocol(self) -> Optional[str]:
@@ -44,26 +41,20 @@ class Connection:
 
     def receive(self, timeout: Optional[float] = None) -> Message:
         """The next message (pings are answered meanwhile)."""
-        return _incoming(unwrap(self._handle.receive, micros(timeout or self.timeout)))
+        return _incoming(unwrap(self._handle.receive, self._timeout_us(timeout)))
 
     def request(self, name: str, message: Message, timeout: Optional[float] = None) -> Message:
         """Sends `message` and returns the next one: one event named `name`."""
-        reply = unwrap(self._handle.request, name, _outgoing(message), micros(timeout or self.timeout))
+        reply = unwrap(self._handle.request, name, _outgoing(message), self._timeout_us(timeout))
         return _incoming(reply)
 
     def ping(self, timeout: Optional[float] = None) -> None:
         """Sends a ping and waits for its pong: one event named `ping`."""
-        unwrap(self._handle.ping, micros(timeout or self.timeout))
+        unwrap(self._handle.ping, self._timeout_us(timeout))
 
     def close(self, reason: str = "", code: int = 1000) -> None:
         """Closes with `code` (1000: normal) and `reason`."""
         unwrap(self._handle.close, code, reason)
-
-    def __enter__(self) -> "Connection":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._handle.__exit__(None, None, None)
 
 
 def connect(
