@@ -2,6 +2,8 @@ package wasmload
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"time"
 
 	witTypes "go.bytecodealliance.org/pkg/wit/types"
@@ -82,8 +84,9 @@ func pgError(op string, err witPG.Error) error {
 }
 
 // pgValues turns Go parameters into the host's values: nil, bool, the
-// integer kinds (int8), float32/64 (float8), []byte (bytea), string; any
-// other value goes as its fmt text for the server to parse.
+// integer kinds (int8; a uint64 past int64 as text), float32/64 (float8),
+// []byte (bytea), string, time.Time (RFC 3339 text); any other value goes
+// as its fmt text for the server to parse.
 func pgValues(params []any) []witPG.Value {
 	values := make([]witPG.Value, len(params))
 	for i, param := range params {
@@ -94,12 +97,26 @@ func pgValues(params []any) []witPG.Value {
 			values[i] = witPG.MakeValueBoolean(v)
 		case int:
 			values[i] = witPG.MakeValueInt(int64(v))
+		case int8:
+			values[i] = witPG.MakeValueInt(int64(v))
+		case int16:
+			values[i] = witPG.MakeValueInt(int64(v))
 		case int32:
 			values[i] = witPG.MakeValueInt(int64(v))
 		case int64:
 			values[i] = witPG.MakeValueInt(v)
+		case uint8:
+			values[i] = witPG.MakeValueInt(int64(v))
+		case uint16:
+			values[i] = witPG.MakeValueInt(int64(v))
 		case uint32:
 			values[i] = witPG.MakeValueInt(int64(v))
+		case uint:
+			values[i] = pgUnsigned(uint64(v))
+		case uint64:
+			values[i] = pgUnsigned(v)
+		case time.Time:
+			values[i] = witPG.MakeValueText(v.Format(time.RFC3339Nano))
 		case float32:
 			values[i] = witPG.MakeValueFloat(float64(v))
 		case float64:
@@ -113,6 +130,13 @@ func pgValues(params []any) []witPG.Value {
 		}
 	}
 	return values
+}
+
+func pgUnsigned(v uint64) witPG.Value {
+	if v > math.MaxInt64 {
+		return witPG.MakeValueText(strconv.FormatUint(v, 10))
+	}
+	return witPG.MakeValueInt(int64(v))
 }
 
 func pgRows(op string, result witTypes.Result[witPG.Rows, witPG.Error]) (*PGRows, error) {
@@ -255,10 +279,24 @@ func (c *PGConn) Close() {
 
 // Query runs the statement and returns its rows.
 func (s *PGStatement) Query(params ...any) (*PGRows, error) {
+	if s.handle == nil {
+		return nil, &PostgresError{Err: errClosed(s.op)}
+	}
 	return pgRows(s.op, s.handle.Query(pgValues(params), s.timeout))
 }
 
 // Execute runs the statement and returns how many rows it changed.
 func (s *PGStatement) Execute(params ...any) (uint64, error) {
+	if s.handle == nil {
+		return 0, &PostgresError{Err: errClosed(s.op)}
+	}
 	return pgCount(s.op, s.handle.Execute(pgValues(params), s.timeout))
+}
+
+// Close releases the statement (the host's and the server's copy).
+func (s *PGStatement) Close() {
+	if s.handle != nil {
+		s.handle.Drop()
+		s.handle = nil
+	}
 }

@@ -459,13 +459,14 @@ function pgCall(what, call) {
 
 // A JS value as a statement parameter: null, boolean, integer (int8),
 // other number (float8), Uint8Array (bytea), anything else as text for the
-// server to parse (BigInts, dates, numerics, JSON).
+// server to parse (BigInts, Dates as ISO 8601, other objects as JSON).
 function pgValue(value) {
   if (value === null || value === undefined) return { tag: "null" };
   if (typeof value === "boolean") return { tag: "boolean", val: value };
   if (typeof value === "number" && Number.isSafeInteger(value)) return { tag: "int", val: value };
   if (typeof value === "number") return { tag: "float", val: value };
   if (value instanceof Uint8Array) return { tag: "bytes", val: value };
+  if (value instanceof Date) return { tag: "text", val: value.toISOString() };
   if (typeof value === "object") return { tag: "text", val: JSON.stringify(value) };
   return { tag: "text", val: String(value) };
 }
@@ -495,13 +496,13 @@ export const postgres = {
     const handle = pgCall("connect", () =>
       wit_postgres.Connection.connect(url, { timeoutUs: micros(options.timeout) }),
     );
-    const statementHandle = (prepared, text) => ({
+    const statementHandle = (prepared, text, timeoutUs) => ({
       /** Runs it; the rows as objects keyed by column name. */
-      query: (params = []) =>
-        pgRows(pgCall(text, () => prepared.query(params.map(pgValue), micros(options.timeout)))),
+      query: (params = []) => pgRows(pgCall(text, () => prepared.query(params.map(pgValue), timeoutUs))),
       /** Runs it; how many rows it changed. */
-      execute: (params = []) =>
-        Number(pgCall(text, () => prepared.execute(params.map(pgValue), micros(options.timeout)))),
+      execute: (params = []) => Number(pgCall(text, () => prepared.execute(params.map(pgValue), timeoutUs))),
+      /** Releases it (the host and the server's copy). */
+      close: () => prepared[Symbol.dispose](),
     });
     return {
       /** Runs a statement; the rows as objects keyed by column name (`rows.columns` too). */
@@ -520,7 +521,8 @@ export const postgres = {
       /** Prepares a statement once (one event `PREPARE name`) to run many times. */
       prepare(statement) {
         const { text, ...rest } = pgSql(statement);
-        return statementHandle(pgCall(text, () => handle.prepare(text, pgStatementOptions(rest, options))), text);
+        const settings = pgStatementOptions(rest, options);
+        return statementHandle(pgCall(text, () => handle.prepare(text, settings)), text, settings.timeoutUs);
       },
       begin: () => pgCall("BEGIN", () => handle.begin()),
       commit: () => pgCall("COMMIT", () => handle.commit()),
@@ -576,8 +578,8 @@ export const websocket = {
         unwrap(`ws ${name}`, () => handle.request(name, wsOut(message), micros(timeout) ?? timeoutUs)).val,
       /** A ping, timed to its pong: one event named `ping`. */
       ping: (timeout) => unwrap("ws ping", () => handle.ping(micros(timeout) ?? timeoutUs)),
-      /** Closes with `code` (1000: normal) and `reason`. */
-      close: (reason = "", code = 1000) => unwrap("ws close", () => handle.close(code, reason)),
+      /** Closes with `code` (1000: normal) and `reason`, as a browser's WebSocket does. */
+      close: (code = 1000, reason = "") => unwrap("ws close", () => handle.close(code, reason)),
     };
   },
 };

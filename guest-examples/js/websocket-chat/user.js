@@ -21,7 +21,7 @@ export const behaviour = users({
   },
 
   onStop() {
-    this.socket.close("done");
+    this.socket.close(1000, "done");
   },
 
   tasks: {

@@ -24,7 +24,7 @@ class Chatter(User):
         assert self.socket.subprotocol == "chat.v1", "no chat.v1 subprotocol"
 
     def on_stop(self):
-        self.socket.close("done")
+        self.socket.close(reason="done")
 
     @task(3)
     def say(self):

@@ -16,7 +16,7 @@ by the host, timeouts cover the whole exchange).
 # The version of the `requests` API this module follows; libraries check it.
 __version__ = "2.32.3"
 
-from . import adapters, auth, exceptions, status_codes, structures  # noqa: E402
+from . import adapters, auth, compat, exceptions, status_codes, structures, utils  # noqa: E402
 from .exceptions import (  # noqa: E402
     ConnectionError,
     ConnectTimeout,
@@ -73,5 +73,5 @@ __all__ = [
     "ReadTimeout", "Request", "RequestException", "Response", "Session", "Timeout",
     "TooManyRedirects", "URLRequired", "adapters", "auth", "codes", "delete", "exceptions",
     "get", "head", "options", "patch", "post", "put", "request", "session", "status_codes",
-    "structures",
+    "structures", "compat", "utils",
 ]

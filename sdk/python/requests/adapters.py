@@ -1,7 +1,9 @@
 """`HTTPAdapter`, for code that mounts one on a session. Connections are
-the host's, so pool sizes mean nothing here; `max_retries` (a count) does:
-a request whose connection fails is sent again that many times, each try
-its own event, as urllib3's `Retry(total=n)` would."""
+the host's, so pool sizes mean nothing here and an adapter's own `send` is
+never called; only `max_retries` (a count, or the `total` of a Retry-like
+object) is used: a request whose connection could not be made is sent
+again that many times, each try its own event, as requests'
+`HTTPAdapter(max_retries=n)` does (no retry once the request was sent)."""
 
 DEFAULT_RETRIES = 0
 

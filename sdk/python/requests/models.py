@@ -25,14 +25,19 @@ def _pairs(value):
 
 
 def _text(value):
-    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+    return value.decode("latin1") if isinstance(value, bytes) else str(value)
+
+
+def _form_item(value):
+    """A form key or value as `urlencode` takes it: bytes stay bytes."""
+    return value if isinstance(value, bytes) else str(value)
 
 
 def _with_params(url, params):
     if isinstance(params, (str, bytes)):
         query = _text(params)
     else:
-        query = urlencode([(_text(k), _text(v)) for k, v in _pairs(params or {})])
+        query = urlencode([(_form_item(k), _form_item(v)) for k, v in _pairs(params or {})])
     scheme, netloc, path, old, _fragment = urlsplit(url)
     query = "&".join(part for part in (old, query) if part)
     return urlunsplit((scheme, netloc, path, query, ""))
@@ -43,7 +48,9 @@ def _read_all(data):
         data = data.read()
     elif not isinstance(data, (str, bytes, bytearray)) and hasattr(data, "__iter__"):
         data = b"".join(chunk.encode() if isinstance(chunk, str) else chunk for chunk in data)
-    return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    if isinstance(data, (bytes, bytearray)):
+        return bytes(data)
+    return str(data).encode("utf-8")
 
 
 def _multipart(data, files):
@@ -65,6 +72,8 @@ def _multipart(data, files):
     for name, value in _pairs(data or {}):
         part(_text(name), value)
     for name, value in files.items() if isinstance(files, Mapping) else files:
+        if value is None:
+            continue
         if isinstance(value, (tuple, list)):
             filename, content, *rest = value
             part(name, content, filename, *rest)
@@ -94,7 +103,7 @@ class PreparedRequest:
             raise URLRequired("no URL given")
         self.url = _with_params(_text(url).strip(), params)
         self.headers = CaseInsensitiveDict(
-            {k: v for k, v in (headers or {}).items() if v is not None}
+            {_text(k): v for k, v in (headers or {}).items() if v is not None}
         )
         self._cookies = dict(cookies or {})
         self.prepare_body(data, files, json)
@@ -115,8 +124,8 @@ class PreparedRequest:
         if files:
             body, content_type = _multipart(data, files)
         elif data:
-            if isinstance(data, (Mapping, list)) and not isinstance(data, (str, bytes)):
-                body = urlencode([(_text(k), _text(v)) for k, v in _pairs(data)]).encode()
+            if isinstance(data, (Mapping, list, tuple)):
+                body = urlencode([(_form_item(k), _form_item(v)) for k, v in _pairs(data)]).encode()
                 content_type = "application/x-www-form-urlencoded"
             else:
                 body = _read_all(data)
@@ -225,8 +234,11 @@ class Response:
 
     @property
     def text(self):
-        """The body decoded with `encoding`, or UTF-8; bad bytes replaced."""
-        return self._content.decode(self.encoding or self.apparent_encoding, "replace")
+        """The body decoded with `encoding` (UTF-8 when none or unknown); bad bytes replaced."""
+        try:
+            return self._content.decode(self.encoding or self.apparent_encoding, "replace")
+        except LookupError:
+            return self._content.decode("utf-8", "replace")
 
     def json(self, **kwargs):
         """The body parsed as JSON; raises `requests.exceptions.JSONDecodeError`."""
@@ -239,8 +251,8 @@ class Response:
 
     @property
     def ok(self):
-        """False for a status of 400 or more."""
-        return self.status_code < 400
+        """False for a 4xx or 5xx status (what `raise_for_status` raises for)."""
+        return not 400 <= self.status_code < 600
 
     def __bool__(self):
         return self.ok

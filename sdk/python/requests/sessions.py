@@ -4,11 +4,11 @@ redirects, the run's TLS settings and allow-list) and is recorded as one
 event, named by its URL's path unless `name=` says otherwise."""
 
 from componentize_py_types import Err
+from wasmload import context
 from wit_world.imports import http as host
 
-from . import __version__
 from .adapters import HTTPAdapter
-from .cookies import RequestsCookieJar, cookiejar_from_dict
+from .cookies import RequestsCookieJar
 from .exceptions import (
     ConnectionError,
     InvalidHeader,
@@ -22,14 +22,7 @@ from .exceptions import (
 )
 from .models import PreparedRequest, Request, Response
 from .structures import CaseInsensitiveDict
-
-
-def default_headers():
-    """The headers every session starts with."""
-    return CaseInsensitiveDict({
-        "User-Agent": f"python-requests/{__version__}",
-        "Accept": "*/*",
-    })
+from .utils import default_headers
 
 
 def _micros(timeout):
@@ -66,7 +59,7 @@ def _exception(variant, request):
         return (SSLError if tls else ConnectionError)(f"{request.url}: {text}", request=request)
     if isinstance(variant, host.Error_Transport):
         return ConnectionError(f"{request.url}: {text}", request=request)
-    if "no scheme" in text:
+    if "no scheme" in text or "needs --host" in text:
         return MissingSchema(text, request=request)
     if "unsupported scheme" in text:
         return InvalidSchema(text, request=request)
@@ -146,15 +139,15 @@ class Session:
                  for key, value in headers.items()]
         outgoing = host.Request(request.method, request.url, pairs, request.body or b"", name,
                                 _micros(timeout), bool(allow_redirects))
-        adapter = self.get_adapter(request.url)
-        retries = getattr(adapter, "max_retries", 0)
+        # As requests' HTTPAdapter(max_retries=n), i.e. Retry(total=n, read=False):
+        # only a connection that could not be made is tried again.
+        retries = getattr(self.get_adapter(request.url), "max_retries", 0)
         while True:
             try:
                 handle = host.send(outgoing)
                 break
             except Err as error:
-                failed = isinstance(error.value, (host.Error_Connect, host.Error_Transport))
-                if not failed or retries <= 0:
+                if not isinstance(error.value, host.Error_Connect) or retries <= 0:
                     raise _exception(error.value, request) from None
                 retries -= 1
         # Read everything, then drop the handle: that records the event now,
@@ -195,7 +188,9 @@ class Session:
         self.adapters = dict(sorted(self.adapters.items(), key=lambda item: -len(item[0])))
 
     def get_adapter(self, url):
-        """The adapter mounted for `url`, or None (relative URLs have none)."""
+        """The adapter mounted for `url` (a relative one is under `--host`), or None."""
+        if "://" not in url:
+            url = (context.host_url() or "").rstrip("/") + url
         for prefix, adapter in self.adapters.items():
             if url.lower().startswith(prefix.lower()):
                 return adapter
@@ -220,4 +215,4 @@ def session():
     return Session()
 
 
-__all__ = ["Session", "session", "cookiejar_from_dict"]
+__all__ = ["Session", "session"]

@@ -12,6 +12,8 @@ class CaseInsensitiveDict(MutableMapping):
         self.update(data or {}, **kwargs)
 
     def __setitem__(self, key, value):
+        if isinstance(key, bytes):
+            key = key.decode("latin1")
         self._store[key.lower()] = (key, value)
 
     def __getitem__(self, key):

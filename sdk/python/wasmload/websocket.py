@@ -52,8 +52,8 @@ class Connection(HostConnection):
         """Sends a ping and waits for its pong: one event named `ping`."""
         unwrap(self._handle.ping, self._timeout_us(timeout))
 
-    def close(self, reason: str = "", code: int = 1000) -> None:
-        """Closes with `code` (1000: normal) and `reason`."""
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Closes with `code` (1000: normal) and `reason`, as `websockets` does."""
         unwrap(self._handle.close, code, reason)
 
 
