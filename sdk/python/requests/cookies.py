@@ -69,6 +69,12 @@ class RequestsCookieJar(dict):
                 super().__setitem__(name, morsel.value)
                 self._from_server.add(name)
 
+    def take_from_response(self, response_jar):
+        """Records what a response's jar (parsed once, there) says servers set."""
+        for name, value in response_jar.items():
+            super().__setitem__(name, value)
+            self._from_server.add(name)
+
 
 def cookiejar_from_dict(cookies, cookiejar=None, overwrite=True):
     """A jar holding `cookies` (requests.utils' helper)."""

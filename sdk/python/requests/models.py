@@ -212,7 +212,6 @@ class Response:
             self.headers[name] = (
                 f"{self.headers[name]}, {value}" if name in self.headers else value
             )
-        self._set_cookies = set_cookies
         self.cookies = RequestsCookieJar()
         self.cookies.take_from_server(set_cookies)
         self._content = content

@@ -155,7 +155,7 @@ class Session:
         with handle:
             response = Response(request, handle.status(), handle.url(), handle.headers(),
                                 handle.body(), handle.elapsed_us())
-        self.cookies.take_from_server(response._set_cookies)
+        self.cookies.take_from_response(response.cookies)
         for hook in request.hooks.get("response", []):
             response = hook(response) or response
         return response
