@@ -34,6 +34,16 @@ fn go_sensor_publishes_match_what_the_broker_received_and_delivered() {
     sensor_matches_the_broker(&example("go", "mqtt-sensor"));
 }
 
+#[test]
+fn c_sensor_publishes_match_what_the_broker_received_and_delivered() {
+    sensor_matches_the_broker(&example("c", "mqtt-sensor"));
+}
+
+#[test]
+fn zig_sensor_publishes_match_what_the_broker_received_and_delivered() {
+    sensor_matches_the_broker(&example("zig", "mqtt-sensor"));
+}
+
 fn sensor_matches_the_broker(sensor: &Path) {
     let broker = Mosquitto::start(&["sensors/#"]);
     let run = run_component(wasmload(), sensor, &broker.url(), "-u 4 -i 200 --seed 9 -e WAIT_MS=5");

@@ -63,6 +63,24 @@ fn go_shop_matches_the_servers_own_counts() {
     assert_eq!(run.count("postgres", "PREPARE item by id"), 5);
 }
 
+#[test]
+fn c_shop_matches_the_servers_own_counts() {
+    let server = shop();
+    let exe = Path::new(env!("CARGO_BIN_EXE_wasmload"));
+    let run = run_component(exe, &example("c", "postgres-shop"), &server.url("shop"), SHOP_RUN);
+    assert_shop_matches(&run, &server);
+    assert_eq!(run.count("postgres", "PREPARE item by id"), 5);
+}
+
+#[test]
+fn zig_shop_matches_the_servers_own_counts() {
+    let server = shop();
+    let exe = Path::new(env!("CARGO_BIN_EXE_wasmload"));
+    let run = run_component(exe, &example("zig", "postgres-shop"), &server.url("shop"), SHOP_RUN);
+    assert_shop_matches(&run, &server);
+    assert_eq!(run.count("postgres", "PREPARE item by id"), 5);
+}
+
 /// A [`SHOP_RUN`] recorded what the server ran and holds, statement by
 /// statement.
 fn assert_shop_matches(run: &Outcome, server: &PostgresServer) {

@@ -33,6 +33,16 @@ fn go_chat_exchanges_match_the_servers_own_counts() {
     chat_matches_the_server(&example("go", "websocket-chat"));
 }
 
+#[test]
+fn c_chat_exchanges_match_the_servers_own_counts() {
+    chat_matches_the_server(&example("c", "websocket-chat"));
+}
+
+#[test]
+fn zig_chat_exchanges_match_the_servers_own_counts() {
+    chat_matches_the_server(&example("zig", "websocket-chat"));
+}
+
 fn chat_matches_the_server(chatter: &Path) {
     let server = WebSocketServer::start();
     let run =

@@ -28,6 +28,6 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 "$tools/bin/wit-bindgen" c "$wit" --world user --out-dir "$work" >/dev/null
 $cc -O2 -mexec-model=reactor -I"$sdk" -I"$work" -o "$work/core.wasm" \
-    "$@" "$sdk/wasmload.c" "$sdk/json.c" "$work/user.c" "$work/user_component_type.o"
+    "$@" "$sdk"/*.c "$work/user.c" "$work/user_component_type.o"
 "$tools/bin/wasm-tools" component new "$work/core.wasm" \
     --adapt "wasi_snapshot_preview1=$tools/wasi_snapshot_preview1.proxy.wasm" -o "$out"

@@ -1,7 +1,7 @@
 /* wasmload's C SDK: the behaviour export, and friendly wrappers over the
  * bindings wit-bindgen generates from wit/user.wit (user.h). */
 
-#include "wasmload.h"
+#include "internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -36,19 +36,29 @@ static void *grow(void *items, size_t *cap, size_t item_size) {
     return grown;
 }
 
-static void *keep(void *pointer) {
+void *wl__keep(void *pointer) {
     if (arena_len == arena_cap)
         arena = grow(arena, &arena_cap, sizeof *arena);
     arena[arena_len++] = pointer;
     return pointer;
 }
 
-static void *allocate(size_t size) {
+void *wl__new(size_t size) {
     void *pointer = calloc(1, size ? size : 1);
     if (!pointer)
         abort();
-    return keep(pointer);
+    return pointer;
 }
+
+bool wl__failed(const char *op, const char *kind, const user_string_t *detail) {
+    if (detail)
+        wl_fail("%s: %s: %.*s", op, kind, (int)detail->len, (const char *)detail->ptr);
+    else
+        wl_fail("%s: %s", op, kind);
+    return false;
+}
+
+static void *allocate(size_t size) { return wl__keep(wl__new(size)); }
 
 struct wl_response {
     wasmload_user_http_own_response_t handle;
@@ -69,38 +79,41 @@ static void release(void) {
 
 /* ---- strings between C and the canonical ABI -------------------------- */
 
-static user_string_t borrow(const char *text) {
+user_string_t wl__borrow(const char *text) {
     user_string_t string = {(uint8_t *)text, text ? strlen(text) : 0};
     return string;
 }
 
-static user_list_u8_t borrow_bytes(const void *data, size_t len) {
+user_list_u8_t wl__borrow_bytes(const void *data, size_t len) {
     user_list_u8_t list = {(uint8_t *)data, len};
     return list;
 }
 
+/* The host allocates nothing for an empty list: its pointer is only the
+ * alignment (cabi_realloc's answer to a size of 0), never to be freed. */
+void *wl__keep_list(void *pointer, size_t len) { return len ? wl__keep(pointer) : NULL; }
+
 /* Takes over a string the host returned: NUL-terminated, in the arena. */
-static char *adopt(user_string_t *string) {
-    char *text = realloc(string->ptr, string->len + 1);
+char *wl__adopt(user_string_t *string) {
+    char *text = string->len ? realloc(string->ptr, string->len + 1) : calloc(1, 1);
     if (!text)
         abort();
     text[string->len] = '\0';
-    return keep(text);
+    string->ptr = (uint8_t *)text;
+    return wl__keep(text);
 }
 
-static wl_bytes adopt_bytes(user_list_u8_t *list) {
-    wl_bytes bytes = {list->ptr, list->len};
-    if (list->ptr)
-        keep(list->ptr);
+wl_bytes wl__adopt_bytes(user_list_u8_t *list) {
+    wl_bytes bytes = {wl__keep_list(list->ptr, list->len), list->len};
     return bytes;
 }
 
-static user_option_u64_t micros(uint64_t ms) {
+user_option_u64_t wl__micros(uint64_t ms) {
     user_option_u64_t option = {ms != 0, ms * 1000};
     return option;
 }
 
-static uint64_t *timeout_or_null(uint64_t *micros_value) { return *micros_value ? micros_value : NULL; }
+uint64_t *wl__timeout_or_null(uint64_t *micros_value) { return *micros_value ? micros_value : NULL; }
 
 /* ---- the behaviour export ---------------------------------------------- */
 
@@ -263,8 +276,8 @@ uint64_t wl_random_range(uint64_t low, uint64_t high) {
 }
 
 const char *wl_param(const char *key) {
-    user_string_t name = borrow(key), value;
-    return wasmload_user_context_param(&name, &value) ? adopt(&value) : NULL;
+    user_string_t name = wl__borrow(key), value;
+    return wasmload_user_context_param(&name, &value) ? wl__adopt(&value) : NULL;
 }
 
 const char *wl_param_or(const char *key, const char *fallback) {
@@ -274,7 +287,7 @@ const char *wl_param_or(const char *key, const char *fallback) {
 
 const char *wl_host(void) {
     user_string_t value;
-    return wasmload_user_context_host(&value) ? adopt(&value) : NULL;
+    return wasmload_user_context_host(&value) ? wl__adopt(&value) : NULL;
 }
 
 void wl_log(wl_level level, const char *format, ...) {
@@ -283,7 +296,7 @@ void wl_log(wl_level level, const char *format, ...) {
     va_start(args, format);
     vsnprintf(line, sizeof line, format, args);
     va_end(args);
-    user_string_t message = borrow(line);
+    user_string_t message = wl__borrow(line);
     wasmload_user_context_log((wasmload_user_context_level_t)level, &message);
 }
 
@@ -303,20 +316,20 @@ wl_response *wl_send(const wl_request *request) {
     const char *method = request->method ? request->method : "GET";
     wasmload_user_http_request_t sent;
     memset(&sent, 0, sizeof sent);
-    sent.method = borrow(method);
-    sent.url = borrow(request->url);
+    sent.method = wl__borrow(method);
+    sent.url = wl__borrow(request->url);
     user_tuple2_string_string_t headers[request->header_count + 1];
     for (size_t i = 0; i < request->header_count; i++) {
-        headers[i].f0 = borrow(request->headers[i].name);
-        headers[i].f1 = borrow(request->headers[i].value);
+        headers[i].f0 = wl__borrow(request->headers[i].name);
+        headers[i].f1 = wl__borrow(request->headers[i].value);
     }
     sent.headers.ptr = headers;
     sent.headers.len = request->header_count;
     size_t body_len = request->body && !request->body_len ? strlen(request->body) : request->body_len;
-    sent.body = borrow_bytes(request->body, body_len);
+    sent.body = wl__borrow_bytes(request->body, body_len);
     sent.name.is_some = request->name != NULL;
-    sent.name.val = borrow(request->name);
-    sent.timeout_us = micros(request->timeout_ms);
+    sent.name.val = wl__borrow(request->name);
+    sent.timeout_us = wl__micros(request->timeout_ms);
     sent.follow_redirects = !request->no_redirects;
 
     wasmload_user_http_own_response_t handle;
@@ -337,7 +350,7 @@ wl_response *wl_send(const wl_request *request) {
     wasmload_user_http_method_response_body(borrowed, &body);
     response->body_len = body.len;
     user_string_t text = {body.ptr, body.len};
-    response->body = adopt(&text);
+    response->body = wl__adopt(&text);
     if (responses_len == responses_cap)
         responses = grow(responses, &responses_cap, sizeof *responses);
     responses[responses_len++] = response;
@@ -362,8 +375,8 @@ const char *wl_body(const wl_response *response) { return response->body; }
 size_t wl_body_len(const wl_response *response) { return response->body_len; }
 
 const char *wl_header_value(const wl_response *response, const char *name) {
-    user_string_t key = borrow(name), value;
-    return wasmload_user_http_method_response_header(borrowed(response), &key, &value) ? adopt(&value) : NULL;
+    user_string_t key = wl__borrow(name), value;
+    return wasmload_user_http_method_response_header(borrowed(response), &key, &value) ? wl__adopt(&value) : NULL;
 }
 
 double wl_elapsed_ms(const wl_response *response) {
@@ -378,7 +391,7 @@ void wl_failure(wl_response *response, const char *format, ...) {
     va_start(args, format);
     vsnprintf(reason, sizeof reason, format, args);
     va_end(args);
-    user_string_t text = borrow(reason);
+    user_string_t text = wl__borrow(reason);
     wasmload_user_http_method_response_failure(borrowed(response), &text);
 }
 
@@ -440,7 +453,7 @@ static bool tcp_failed(const char *what, wasmload_user_tcp_error_t *error) {
 }
 
 wl_tcp *wl_tcp_connect(const char *address, bool tls) {
-    user_string_t where = borrow(address);
+    user_string_t where = wl__borrow(address);
     wasmload_user_tcp_connect_options_t options = {{false, 0}, tls};
     wasmload_user_tcp_own_connection_t handle;
     wasmload_user_tcp_error_t error;
@@ -448,7 +461,7 @@ wl_tcp *wl_tcp_connect(const char *address, bool tls) {
         tcp_failed("connect", &error);
         return NULL;
     }
-    wl_tcp *connection = calloc(1, sizeof *connection);
+    wl_tcp *connection = wl__new(sizeof *connection);
     connection->handle = handle;
     return connection;
 }
@@ -460,7 +473,7 @@ static wasmload_user_tcp_borrow_connection_t tcp_borrow(wl_tcp *connection) {
 }
 
 bool wl_tcp_send(wl_tcp *connection, const void *data, size_t len) {
-    user_list_u8_t bytes = borrow_bytes(data, len);
+    user_list_u8_t bytes = wl__borrow_bytes(data, len);
     wasmload_user_tcp_error_t error;
     return wasmload_user_tcp_method_connection_send(tcp_borrow(connection), &bytes, &error) ||
            tcp_failed("send", &error);
@@ -470,9 +483,9 @@ bool wl_tcp_receive(wl_tcp *connection, size_t max, wl_bytes *out) {
     user_list_u8_t bytes;
     wasmload_user_tcp_error_t error;
     if (!wasmload_user_tcp_method_connection_receive(tcp_borrow(connection), (uint32_t)max,
-                                                     timeout_or_null(&connection->timeout_us), &bytes, &error))
+                                                     wl__timeout_or_null(&connection->timeout_us), &bytes, &error))
         return tcp_failed("receive", &error);
-    *out = adopt_bytes(&bytes);
+    *out = wl__adopt_bytes(&bytes);
     return true;
 }
 
@@ -480,24 +493,24 @@ bool wl_tcp_receive(wl_tcp *connection, size_t max, wl_bytes *out) {
 #define MAX_MESSAGE (1u << 20)
 
 bool wl_tcp_receive_until(wl_tcp *connection, const char *delimiter, wl_bytes *out) {
-    user_list_u8_t until = borrow_bytes(delimiter, strlen(delimiter)), bytes;
+    user_list_u8_t until = wl__borrow_bytes(delimiter, strlen(delimiter)), bytes;
     wasmload_user_tcp_error_t error;
     if (!wasmload_user_tcp_method_connection_receive_until(tcp_borrow(connection), &until, MAX_MESSAGE,
-                                                           timeout_or_null(&connection->timeout_us), &bytes, &error))
+                                                           wl__timeout_or_null(&connection->timeout_us), &bytes, &error))
         return tcp_failed("receive", &error);
-    *out = adopt_bytes(&bytes);
+    *out = wl__adopt_bytes(&bytes);
     return true;
 }
 
 bool wl_tcp_request(wl_tcp *connection, const char *name, const void *payload, size_t len, const char *until,
                     wl_bytes *out) {
-    user_string_t event = borrow(name);
-    user_list_u8_t sent = borrow_bytes(payload, len), delimiter = borrow_bytes(until, strlen(until)), bytes;
+    user_string_t event = wl__borrow(name);
+    user_list_u8_t sent = wl__borrow_bytes(payload, len), delimiter = wl__borrow_bytes(until, strlen(until)), bytes;
     wasmload_user_tcp_error_t error;
     if (!wasmload_user_tcp_method_connection_request(tcp_borrow(connection), &event, &sent, &delimiter,
-                                                     timeout_or_null(&connection->timeout_us), &bytes, &error))
+                                                     wl__timeout_or_null(&connection->timeout_us), &bytes, &error))
         return tcp_failed(name, &error);
-    *out = adopt_bytes(&bytes);
+    *out = wl__adopt_bytes(&bytes);
     return true;
 }
 
@@ -523,14 +536,14 @@ static bool udp_failed(const char *what, wasmload_user_udp_error_t *error) {
 }
 
 wl_udp *wl_udp_connect(const char *address) {
-    user_string_t where = borrow(address);
+    user_string_t where = wl__borrow(address);
     wasmload_user_udp_own_socket_t handle;
     wasmload_user_udp_error_t error;
     if (!wasmload_user_udp_static_socket_connect(&where, &handle, &error)) {
         udp_failed("connect", &error);
         return NULL;
     }
-    wl_udp *socket = calloc(1, sizeof *socket);
+    wl_udp *socket = wl__new(sizeof *socket);
     socket->handle = handle;
     return socket;
 }
@@ -542,7 +555,7 @@ static wasmload_user_udp_borrow_socket_t udp_borrow(wl_udp *socket) {
 }
 
 bool wl_udp_send(wl_udp *socket, const void *data, size_t len) {
-    user_list_u8_t bytes = borrow_bytes(data, len);
+    user_list_u8_t bytes = wl__borrow_bytes(data, len);
     wasmload_user_udp_error_t error;
     return wasmload_user_udp_method_socket_send(udp_borrow(socket), &bytes, &error) || udp_failed("send", &error);
 }
@@ -551,20 +564,20 @@ bool wl_udp_receive(wl_udp *socket, size_t max, wl_bytes *out) {
     user_list_u8_t bytes;
     wasmload_user_udp_error_t error;
     if (!wasmload_user_udp_method_socket_receive(udp_borrow(socket), (uint32_t)max,
-                                                 timeout_or_null(&socket->timeout_us), &bytes, &error))
+                                                 wl__timeout_or_null(&socket->timeout_us), &bytes, &error))
         return udp_failed("receive", &error);
-    *out = adopt_bytes(&bytes);
+    *out = wl__adopt_bytes(&bytes);
     return true;
 }
 
 bool wl_udp_request(wl_udp *socket, const char *name, const void *payload, size_t len, wl_bytes *out) {
-    user_string_t event = borrow(name);
-    user_list_u8_t sent = borrow_bytes(payload, len), bytes;
+    user_string_t event = wl__borrow(name);
+    user_list_u8_t sent = wl__borrow_bytes(payload, len), bytes;
     wasmload_user_udp_error_t error;
     if (!wasmload_user_udp_method_socket_request(udp_borrow(socket), &event, &sent,
-                                                 timeout_or_null(&socket->timeout_us), &bytes, &error))
+                                                 wl__timeout_or_null(&socket->timeout_us), &bytes, &error))
         return udp_failed(name, &error);
-    *out = adopt_bytes(&bytes);
+    *out = wl__adopt_bytes(&bytes);
     return true;
 }
 
@@ -591,17 +604,17 @@ static bool grpc_call(grpc_function function, const char *method, const void *me
     wasmload_user_grpc_call_options_t sent;
     memset(&sent, 0, sizeof sent);
     sent.endpoint.is_some = options->endpoint != NULL;
-    sent.endpoint.val = borrow(options->endpoint);
+    sent.endpoint.val = wl__borrow(options->endpoint);
     user_tuple2_string_string_t metadata[options->metadata_count + 1];
     for (size_t i = 0; i < options->metadata_count; i++) {
-        metadata[i].f0 = borrow(options->metadata[i].name);
-        metadata[i].f1 = borrow(options->metadata[i].value);
+        metadata[i].f0 = wl__borrow(options->metadata[i].name);
+        metadata[i].f1 = wl__borrow(options->metadata[i].value);
     }
     sent.metadata.ptr = metadata;
     sent.metadata.len = options->metadata_count;
-    sent.timeout_us = micros(options->timeout_ms);
-    user_string_t path = borrow(method);
-    user_list_u8_t bytes = borrow_bytes(message, len);
+    sent.timeout_us = wl__micros(options->timeout_ms);
+    user_string_t path = wl__borrow(method);
+    user_list_u8_t bytes = wl__borrow_bytes(message, len);
     wasmload_user_grpc_error_t error;
     if (function(&path, &bytes, &sent, reply, &error)) {
         grpc_code = 0;
@@ -623,9 +636,9 @@ static bool grpc_call(grpc_function function, const char *method, const void *me
 static wl_bytes *adopt_replies(wasmload_user_grpc_reply_t *reply, size_t *count) {
     wl_bytes *messages = allocate((reply->messages.len + 1) * sizeof *messages);
     for (size_t i = 0; i < reply->messages.len; i++)
-        messages[i] = adopt_bytes(&reply->messages.ptr[i]);
+        messages[i] = wl__adopt_bytes(&reply->messages.ptr[i]);
     *count = reply->messages.len;
-    free(reply->messages.ptr);
+    wl__keep_list(reply->messages.ptr, reply->messages.len);
     user_list_tuple2_string_string_free(&reply->metadata);
     return messages;
 }
@@ -673,7 +686,7 @@ wl_xml wl_xml_bool(bool value) {
 
 wl_xml wl_xml_string(const char *value) {
     wl_xml node = xml_of(WASMLOAD_USER_XMLRPC_NODE_STRING);
-    node.val.string = borrow(value);
+    node.val.string = wl__borrow(value);
     return node;
 }
 
@@ -685,13 +698,13 @@ wl_xml wl_xml_double(double value) {
 
 wl_xml wl_xml_datetime(const char *iso8601) {
     wl_xml node = xml_of(WASMLOAD_USER_XMLRPC_NODE_DATETIME);
-    node.val.datetime = borrow(iso8601);
+    node.val.datetime = wl__borrow(iso8601);
     return node;
 }
 
 wl_xml wl_xml_base64(const void *data, size_t len) {
     wl_xml node = xml_of(WASMLOAD_USER_XMLRPC_NODE_BASE64);
-    node.val.base64 = borrow_bytes(data, len);
+    node.val.base64 = wl__borrow_bytes(data, len);
     return node;
 }
 
@@ -707,7 +720,7 @@ wl_xml wl_xml_struct(const char *const *names, size_t count) {
     wl_xml node = xml_of(WASMLOAD_USER_XMLRPC_NODE_STRUCT);
     user_string_t *list = allocate((count + 1) * sizeof *list);
     for (size_t i = 0; i < count; i++)
-        list[i] = borrow(names[i]);
+        list[i] = wl__borrow(names[i]);
     node.val.struct_.ptr = list;
     node.val.struct_.len = count;
     return node;
@@ -755,22 +768,19 @@ static void keep_node(wl_xml *node) {
     case WASMLOAD_USER_XMLRPC_NODE_STRING:
     case WASMLOAD_USER_XMLRPC_NODE_DATETIME:
     case WASMLOAD_USER_XMLRPC_NODE_BASE64:
-        if (node->val.string.ptr)
-            keep(node->val.string.ptr);
+        wl__keep_list(node->val.string.ptr, node->val.string.len);
         break;
     case WASMLOAD_USER_XMLRPC_NODE_STRUCT:
         for (size_t i = 0; i < node->val.struct_.len; i++)
-            if (node->val.struct_.ptr[i].ptr)
-                keep(node->val.struct_.ptr[i].ptr);
-        if (node->val.struct_.ptr)
-            keep(node->val.struct_.ptr);
+            wl__keep_list(node->val.struct_.ptr[i].ptr, node->val.struct_.ptr[i].len);
+        wl__keep_list(node->val.struct_.ptr, node->val.struct_.len);
         break;
     }
 }
 
 bool wl_xmlrpc_call(const char *url, const char *method, const wl_xml *params, size_t count, const wl_xml **result,
                     size_t *result_count) {
-    user_string_t where = borrow(url), name = borrow(method);
+    user_string_t where = wl__borrow(url), name = wl__borrow(method);
     wasmload_user_xmlrpc_list_node_t sent = {(wl_xml *)params, count}, answer;
     wasmload_user_xmlrpc_error_t error;
     if (!wasmload_user_xmlrpc_call(&where, &name, &sent, &answer, &error)) {
@@ -786,8 +796,7 @@ bool wl_xmlrpc_call(const char *url, const char *method, const wl_xml *params, s
     }
     for (size_t i = 0; i < answer.len; i++)
         keep_node(&answer.ptr[i]);
-    if (answer.ptr)
-        keep(answer.ptr);
+    wl__keep_list(answer.ptr, answer.len);
     *result = answer.ptr;
     *result_count = answer.len;
     return true;
@@ -797,27 +806,27 @@ bool wl_xmlrpc_call(const char *url, const char *method, const wl_xml *params, s
 
 void wl_fire(const char *kind, const char *name, double response_time_ms, uint64_t length, const char *error) {
     wasmload_user_events_request_event_t event;
-    event.kind = borrow(kind);
-    event.name = borrow(name);
+    event.kind = wl__borrow(kind);
+    event.name = wl__borrow(name);
     event.response_time_us = (uint64_t)(response_time_ms * 1000.0);
     event.response_length = length;
     event.error.is_some = error != NULL;
-    event.error.val = borrow(error);
+    event.error.val = wl__borrow(error);
     wasmload_user_events_fire(&event);
 }
 
 void wl_counter(const char *name, double value) {
-    user_string_t counter = borrow(name);
+    user_string_t counter = wl__borrow(name);
     wasmload_user_events_add_counter(&counter, value);
 }
 
 void wl_trend(const char *name, double value) {
-    user_string_t trend = borrow(name);
+    user_string_t trend = wl__borrow(name);
     wasmload_user_events_add_trend(&trend, value);
 }
 
 wl_timer wl_timer_start(const char *kind, const char *name) {
-    user_string_t k = borrow(kind), n = borrow(name);
+    user_string_t k = wl__borrow(kind), n = wl__borrow(name);
     wl_timer timer = {wasmload_user_events_constructor_timer(&k, &n)};
     return timer;
 }
@@ -828,7 +837,7 @@ void wl_timer_success(wl_timer timer, uint64_t length) {
 }
 
 void wl_timer_failure(wl_timer timer, const char *reason) {
-    user_string_t text = borrow(reason);
+    user_string_t text = wl__borrow(reason);
     wasmload_user_events_method_timer_failure(wasmload_user_events_borrow_timer(timer.handle), &text);
     wasmload_user_events_timer_drop_own(timer.handle);
 }

@@ -266,6 +266,157 @@ bool wl_xmlrpc_call(const char *url, const char *method, const wl_xml *params, s
 /** True when the two node lists hold the same values. */
 bool wl_xml_equal(const wl_xml *a, size_t a_count, const wl_xml *b, size_t b_count);
 
+/* ---- PostgreSQL (sdk/c/postgres.c) ------------------------------------ */
+
+/** A parameter or a column's value; make parameters with the functions below. */
+typedef wasmload_user_postgres_value_t wl_pg_value;
+wl_pg_value wl_pg_null(void);
+wl_pg_value wl_pg_bool(bool value);
+wl_pg_value wl_pg_int(int64_t value);
+wl_pg_value wl_pg_float(double value);
+/** Text, or any type the server parses from text (a date, a numeric). */
+wl_pg_value wl_pg_text(const char *value);
+wl_pg_value wl_pg_bytes(const void *data, size_t len);
+/** `params, count` from values written inline: WL_PG_PARAMS(wl_pg_int(7), wl_pg_text("x")). */
+#define WL_PG_PARAMS(...) \
+    (const wl_pg_value[]){__VA_ARGS__}, sizeof((const wl_pg_value[]){__VA_ARGS__}) / sizeof(wl_pg_value)
+
+/** True for SQL NULL (and for no value at all). */
+bool wl_pg_is_null(const wl_pg_value *value);
+/** `bool`; false when the value is another kind. */
+bool wl_pg_get_bool(const wl_pg_value *value, bool *out);
+/** `int2`, `int4`, `int8`, `oid`; false when the value is another kind. */
+bool wl_pg_get_int(const wl_pg_value *value, int64_t *out);
+/** `float4`, `float8`; false when the value is another kind. */
+bool wl_pg_get_float(const wl_pg_value *value, double *out);
+/** Text, NUL-terminated (`numeric` as its digits, `json` as its text); NULL for another kind. */
+const char *wl_pg_get_text(const wl_pg_value *value);
+/** `bytea`; false when the value is another kind. */
+bool wl_pg_get_bytes(const wl_pg_value *value, wl_bytes *out);
+
+/** What a query returned; valid until the task returns. */
+typedef struct wl_pg_rows wl_pg_rows;
+size_t wl_pg_row_count(const wl_pg_rows *rows);
+size_t wl_pg_column_count(const wl_pg_rows *rows);
+/** The column's name, or NULL past the last column. */
+const char *wl_pg_column_name(const wl_pg_rows *rows, size_t column);
+/** The value in that row and column, or NULL past the end. */
+const wl_pg_value *wl_pg_value_at(const wl_pg_rows *rows, size_t row, size_t column);
+
+/** A connection; open until `wl_pg_close` or the user ends. */
+typedef struct wl_pg wl_pg;
+/** Connects to `url` (NULL or "": --host), e.g. postgres://user@127.0.0.1:5432/shop:
+ * one `postgres` event named `connect`. NULL on failure, the task's error set. */
+wl_pg *wl_pg_connect(const char *url);
+/** Timeout of this connection's statements (default: --timeout). */
+void wl_pg_timeout_ms(wl_pg *db, uint64_t ms);
+/** Runs `sql` with `params` ($1, $2, ...): one event named `name` (NULL: the
+ * statement's text, literals elided). NULL on failure, the task's error set. */
+wl_pg_rows *wl_pg_query(wl_pg *db, const char *name, const char *sql, const wl_pg_value *params, size_t count);
+/** Runs `sql` with `params`; `*affected` (unless NULL) is the rows it changed. */
+bool wl_pg_execute(wl_pg *db, const char *name, const char *sql, const wl_pg_value *params, size_t count,
+                   uint64_t *affected);
+/** Starts, commits or rolls back a transaction: events named BEGIN, COMMIT, ROLLBACK. */
+bool wl_pg_begin(wl_pg *db);
+bool wl_pg_commit(wl_pg *db);
+bool wl_pg_rollback(wl_pg *db);
+/** SQLSTATE of the last failure when the server refused a statement, else "". */
+const char *wl_pg_sqlstate(void);
+/** Closes the connection; close its statements first. */
+void wl_pg_close(wl_pg *db);
+
+/** A statement prepared once to run many times; its events are named `name`. */
+typedef struct wl_pg_statement wl_pg_statement;
+/** Prepares `sql`: one event named `PREPARE name`. NULL on failure. */
+wl_pg_statement *wl_pg_prepare(wl_pg *db, const char *name, const char *sql);
+wl_pg_rows *wl_pg_statement_query(wl_pg_statement *statement, const wl_pg_value *params, size_t count);
+bool wl_pg_statement_execute(wl_pg_statement *statement, const wl_pg_value *params, size_t count,
+                             uint64_t *affected);
+void wl_pg_statement_close(wl_pg_statement *statement);
+
+/* ---- WebSocket (sdk/c/websocket.c) ------------------------------------ */
+
+/** One message; a received text is NUL-terminated, and valid until the task returns. */
+typedef struct {
+    bool binary;
+    const uint8_t *data;
+    size_t len;
+} wl_ws_message;
+/** A text message of the NUL-terminated `text`. */
+wl_ws_message wl_ws_text(const char *text);
+wl_ws_message wl_ws_binary(const void *data, size_t len);
+
+/** How to connect; all fields optional. */
+typedef struct {
+    /** Extra headers of the handshake request. */
+    const wl_header *headers;
+    size_t header_count;
+    /** Subprotocols offered, most wanted first. */
+    const char *const *subprotocols;
+    size_t subprotocol_count;
+    /** Also each operation's timeout (default: --timeout). */
+    uint64_t timeout_ms;
+} wl_ws_options;
+
+/** A connection; open until `wl_ws_close` or the user ends. */
+typedef struct wl_ws wl_ws;
+/** Connects to `url` (ws:// or wss://; NULL or "": --host): one `ws` event
+ * named `connect`. `options` may be NULL. NULL on failure. */
+wl_ws *wl_ws_connect(const char *url, const wl_ws_options *options);
+/** The subprotocol the server chose, or NULL. */
+const char *wl_ws_subprotocol(wl_ws *socket);
+bool wl_ws_send(wl_ws *socket, wl_ws_message message);
+/** The next text or binary message (pings are answered meanwhile). */
+bool wl_ws_receive(wl_ws *socket, wl_ws_message *out);
+/** Sends `message` and waits for the next: one event named `name`. */
+bool wl_ws_request(wl_ws *socket, const char *name, wl_ws_message message, wl_ws_message *reply);
+/** A ping and its pong: one event named `ping`. */
+bool wl_ws_ping(wl_ws *socket);
+/** Closes with `code` (1000: normal) and `reason`, and releases the connection. */
+bool wl_ws_close(wl_ws *socket, uint16_t code, const char *reason);
+
+/* ---- MQTT (sdk/c/mqtt.c) ---------------------------------------------- */
+
+typedef enum { WL_QOS_AT_MOST_ONCE, WL_QOS_AT_LEAST_ONCE, WL_QOS_EXACTLY_ONCE } wl_qos;
+
+/** How to connect; all fields optional. */
+typedef struct {
+    /** Default: wasmload-USER-RANDOM. */
+    const char *client_id;
+    /** Seconds the broker waits for a packet; 0 (the default): never. */
+    uint16_t keep_alive_s;
+    /** Keep the session on the broker (MQTT's clean session off). */
+    bool persistent_session;
+    /** Also each operation's timeout (default: --timeout). */
+    uint64_t timeout_ms;
+} wl_mqtt_options;
+
+/** A received message, valid until the task returns; the topic NUL-terminated. */
+typedef struct {
+    const char *topic;
+    wl_bytes payload;
+    wl_qos qos;
+    bool retain;
+} wl_mqtt_message;
+
+/** A connection; open until `wl_mqtt_disconnect` or the user ends. */
+typedef struct wl_mqtt wl_mqtt;
+/** Connects to `url` (mqtt://[user:password@]host:1883 or mqtts://; NULL or
+ * "": --host): one `mqtt` event named `connect`. `options` may be NULL. */
+wl_mqtt *wl_mqtt_connect(const char *url, const wl_mqtt_options *options);
+/** Publishes: one event named `name` (NULL: the topic), timed to its
+ * acknowledgement (QoS 0: the write). */
+bool wl_mqtt_publish(wl_mqtt *broker, const char *name, const char *topic, const void *payload, size_t len,
+                     wl_qos qos);
+/** Subscribes; `*granted` (unless NULL) is the QoS the broker granted. */
+bool wl_mqtt_subscribe(wl_mqtt *broker, const char *filter, wl_qos qos, wl_qos *granted);
+/** The next message from a subscription. */
+bool wl_mqtt_receive(wl_mqtt *broker, wl_mqtt_message *out);
+/** Pings the broker: one event named `ping`. */
+bool wl_mqtt_ping(wl_mqtt *broker);
+/** Says goodbye (DISCONNECT) and releases the connection. */
+bool wl_mqtt_disconnect(wl_mqtt *broker);
+
 /* ---- events for work the host does not see --------------------------- */
 
 void wl_fire(const char *kind, const char *name, double response_time_ms, uint64_t length, const char *error);

@@ -31,7 +31,7 @@ trap 'rm -rf "$work"' EXIT
     "$tools/bin/zig" translate-c -target wasm32-wasi -lc -I"$c_sdk" -I"$work" "$c_sdk/wasmload.h" >wasmload_c.zig
     "$tools/bin/zig" build-exe -target wasm32-wasi -mexec-model=reactor -fno-entry -O ReleaseSmall -lc \
         --name core -I"$c_sdk" -I"$work" \
-        "$c_sdk/wasmload.c" "$c_sdk/json.c" "$work/user.c" "$work/user_component_type.o" \
+        "$c_sdk"/*.c "$work/user.c" "$work/user_component_type.o" \
         --dep wasmload -Mroot="$user" \
         --dep wasmload_c -Mwasmload="$sdk/wasmload.zig" \
         -Mwasmload_c=wasmload_c.zig

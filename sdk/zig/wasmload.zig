@@ -144,3 +144,202 @@ pub fn param(key: [*:0]const u8, fallback: [:0]const u8) [:0]const u8 {
 pub fn bytes(value: c.wl_bytes) []const u8 {
     return if (value.len == 0) &.{} else value.ptr[0..value.len];
 }
+
+/// The slice of a C string the SDK returned, or null.
+fn span(text: [*c]const u8) ?[]const u8 {
+    return if (text == null) null else std.mem.span(@as([*:0]const u8, @ptrCast(text)));
+}
+
+/// A PostgreSQL connection; see `wl_pg_connect` and the functions after it.
+pub const Postgres = struct {
+    db: *c.wl_pg,
+
+    /// Connects to `url` (null: --host): one `postgres` event named `connect`.
+    pub fn connect(url: ?[*:0]const u8) Error!Postgres {
+        return .{ .db = c.wl_pg_connect(url) orelse return error.Failed };
+    }
+
+    /// Runs `sql` ($1, $2, ... for `params`): one event named `name` (null:
+    /// the statement's text, literals elided).
+    pub fn query(self: Postgres, name: ?[*:0]const u8, sql: [*:0]const u8, params: []const c.wl_pg_value) Error!Rows {
+        return .{ .rows = c.wl_pg_query(self.db, name, sql, params.ptr, params.len) orelse return error.Failed };
+    }
+
+    /// Runs `sql`; returns the rows it changed.
+    pub fn execute(self: Postgres, name: ?[*:0]const u8, sql: [*:0]const u8, params: []const c.wl_pg_value) Error!u64 {
+        var affected: u64 = 0;
+        try check(c.wl_pg_execute(self.db, name, sql, params.ptr, params.len, &affected));
+        return affected;
+    }
+
+    /// Prepares `sql` once: one event named `PREPARE name`; its runs are named `name`.
+    pub fn prepare(self: Postgres, name: [*:0]const u8, sql: [*:0]const u8) Error!Statement {
+        return .{ .statement = c.wl_pg_prepare(self.db, name, sql) orelse return error.Failed };
+    }
+
+    pub fn begin(self: Postgres) Error!void {
+        return check(c.wl_pg_begin(self.db));
+    }
+
+    pub fn commit(self: Postgres) Error!void {
+        return check(c.wl_pg_commit(self.db));
+    }
+
+    pub fn rollback(self: Postgres) Error!void {
+        return check(c.wl_pg_rollback(self.db));
+    }
+
+    /// Closes the connection; close its statements first.
+    pub fn close(self: Postgres) void {
+        c.wl_pg_close(self.db);
+    }
+};
+
+/// A statement prepared once to run many times.
+pub const Statement = struct {
+    statement: *c.wl_pg_statement,
+
+    pub fn query(self: Statement, params: []const c.wl_pg_value) Error!Rows {
+        return .{ .rows = c.wl_pg_statement_query(self.statement, params.ptr, params.len) orelse return error.Failed };
+    }
+
+    /// Runs the statement; returns the rows it changed.
+    pub fn execute(self: Statement, params: []const c.wl_pg_value) Error!u64 {
+        var affected: u64 = 0;
+        try check(c.wl_pg_statement_execute(self.statement, params.ptr, params.len, &affected));
+        return affected;
+    }
+
+    pub fn close(self: Statement) void {
+        c.wl_pg_statement_close(self.statement);
+    }
+};
+
+/// What a query returned; valid until the task returns.
+pub const Rows = struct {
+    rows: *c.wl_pg_rows,
+
+    pub fn count(self: Rows) usize {
+        return c.wl_pg_row_count(self.rows);
+    }
+
+    /// The value in that row and column, or null past the end.
+    pub fn value(self: Rows, row: usize, column: usize) ?*const c.wl_pg_value {
+        return c.wl_pg_value_at(self.rows, row, column);
+    }
+
+    /// A text value (`numeric` as its digits), or null when it is another kind.
+    pub fn text(self: Rows, row: usize, column: usize) ?[]const u8 {
+        return span(c.wl_pg_get_text(self.value(row, column)));
+    }
+
+    /// An integer value, or null when it is another kind.
+    pub fn int(self: Rows, row: usize, column: usize) ?i64 {
+        var number: i64 = 0;
+        return if (c.wl_pg_get_int(self.value(row, column), &number)) number else null;
+    }
+};
+
+/// A WebSocket message, sent or received; received ones live until the task returns.
+pub const WsMessage = struct {
+    binary: bool = false,
+    data: []const u8,
+
+    fn toC(self: WsMessage) c.wl_ws_message {
+        return .{ .binary = self.binary, .data = self.data.ptr, .len = self.data.len };
+    }
+
+    fn fromC(message: c.wl_ws_message) WsMessage {
+        return .{ .binary = message.binary, .data = bytes(.{ .ptr = message.data, .len = message.len }) };
+    }
+};
+
+/// A WebSocket connection; see `wl_ws_connect` and the functions after it.
+pub const WebSocket = struct {
+    socket: *c.wl_ws,
+
+    /// Connects to `url` (ws:// or wss://; null: --host): one `ws` event named `connect`.
+    pub fn connect(url: ?[*:0]const u8, options: c.wl_ws_options) Error!WebSocket {
+        return .{ .socket = c.wl_ws_connect(url, &options) orelse return error.Failed };
+    }
+
+    /// The subprotocol the server chose, or null.
+    pub fn subprotocol(self: WebSocket) ?[]const u8 {
+        return span(c.wl_ws_subprotocol(self.socket));
+    }
+
+    pub fn send(self: WebSocket, message: WsMessage) Error!void {
+        return check(c.wl_ws_send(self.socket, message.toC()));
+    }
+
+    /// The next text or binary message.
+    pub fn receive(self: WebSocket) Error!WsMessage {
+        var message: c.wl_ws_message = undefined;
+        try check(c.wl_ws_receive(self.socket, &message));
+        return WsMessage.fromC(message);
+    }
+
+    /// Sends `message` and waits for the next: one event named `name`.
+    pub fn request(self: WebSocket, name: [*:0]const u8, message: WsMessage) Error!WsMessage {
+        var reply: c.wl_ws_message = undefined;
+        try check(c.wl_ws_request(self.socket, name, message.toC(), &reply));
+        return WsMessage.fromC(reply);
+    }
+
+    /// A ping and its pong: one event named `ping`.
+    pub fn ping(self: WebSocket) Error!void {
+        return check(c.wl_ws_ping(self.socket));
+    }
+
+    /// Closes with `code` (1000: normal) and `reason`.
+    pub fn close(self: WebSocket, code: u16, reason: [*:0]const u8) Error!void {
+        return check(c.wl_ws_close(self.socket, code, reason));
+    }
+};
+
+/// A received MQTT message; it lives until the task returns.
+pub const MqttMessage = struct {
+    topic: []const u8,
+    payload: []const u8,
+    qos: c.wl_qos,
+    retain: bool,
+};
+
+/// An MQTT connection; see `wl_mqtt_connect` and the functions after it.
+pub const Mqtt = struct {
+    broker: *c.wl_mqtt,
+
+    /// Connects to `url` (mqtt:// or mqtts://; null: --host): one `mqtt` event named `connect`.
+    pub fn connect(url: ?[*:0]const u8, options: c.wl_mqtt_options) Error!Mqtt {
+        return .{ .broker = c.wl_mqtt_connect(url, &options) orelse return error.Failed };
+    }
+
+    /// Publishes: one event named `name` (null: the topic), timed to its acknowledgement.
+    pub fn publish(self: Mqtt, name: ?[*:0]const u8, topic: [*:0]const u8, payload: []const u8, qos: c.wl_qos) Error!void {
+        return check(c.wl_mqtt_publish(self.broker, name, topic, payload.ptr, payload.len, qos));
+    }
+
+    /// Subscribes; returns the QoS the broker granted.
+    pub fn subscribe(self: Mqtt, filter: [*:0]const u8, qos: c.wl_qos) Error!c.wl_qos {
+        var granted: c.wl_qos = undefined;
+        try check(c.wl_mqtt_subscribe(self.broker, filter, qos, &granted));
+        return granted;
+    }
+
+    /// The next message from a subscription.
+    pub fn receive(self: Mqtt) Error!MqttMessage {
+        var message: c.wl_mqtt_message = undefined;
+        try check(c.wl_mqtt_receive(self.broker, &message));
+        return .{ .topic = span(message.topic) orelse "", .payload = bytes(message.payload), .qos = message.qos, .retain = message.retain };
+    }
+
+    /// Pings the broker: one event named `ping`.
+    pub fn ping(self: Mqtt) Error!void {
+        return check(c.wl_mqtt_ping(self.broker));
+    }
+
+    /// Says goodbye (DISCONNECT) and closes.
+    pub fn disconnect(self: Mqtt) Error!void {
+        return check(c.wl_mqtt_disconnect(self.broker));
+    }
+};

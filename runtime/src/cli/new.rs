@@ -45,6 +45,10 @@ const C_SDK: &[File] = &[
     file!("sdk/c/wasmload.h", "../sdk/c/wasmload.h"),
     file!("sdk/c/wasmload.c", "../sdk/c/wasmload.c"),
     file!("sdk/c/json.c", "../sdk/c/json.c"),
+    file!("sdk/c/internal.h", "../sdk/c/internal.h"),
+    file!("sdk/c/postgres.c", "../sdk/c/postgres.c"),
+    file!("sdk/c/websocket.c", "../sdk/c/websocket.c"),
+    file!("sdk/c/mqtt.c", "../sdk/c/mqtt.c"),
     file!("sdk/c/build.sh", "../sdk/c/build.sh"),
 ];
 
