@@ -15,11 +15,12 @@ import wit_http from "wasmload:user/http@0.1.0";
 
 // ---- UTF-8 ----------------------------------------------------------------
 
-/** UTF-8 bytes of a string. */
+/** UTF-8 bytes of a string; a lone surrogate becomes U+FFFD. */
 export function utf8(text) {
   const bytes = [];
   for (const char of String(text)) {
-    const code = char.codePointAt(0);
+    let code = char.codePointAt(0);
+    if (code >= 0xd800 && code < 0xe000) code = 0xfffd;
     if (code < 0x80) bytes.push(code);
     else if (code < 0x800) bytes.push(0xc0 | (code >> 6), 0x80 | (code & 63));
     else if (code < 0x10000) bytes.push(0xe0 | (code >> 12), 0x80 | ((code >> 6) & 63), 0x80 | (code & 63));
@@ -28,24 +29,41 @@ export function utf8(text) {
   return new Uint8Array(bytes);
 }
 
-/** The string that UTF-8 `bytes` encode (invalid sequences replaced). */
+/**
+ * The string that UTF-8 `bytes` encode, each invalid sequence (overlong,
+ * surrogate, past U+10FFFF, cut short) one U+FFFD, as the Encoding
+ * standard decodes.
+ */
 export function fromUtf8(bytes) {
   let text = "";
   for (let i = 0; i < bytes.length; ) {
     const first = bytes[i];
-    const extra = first >= 0xf0 ? 3 : first >= 0xe0 ? 2 : first >= 0xc0 ? 1 : 0;
-    let code = extra ? first & (0x3f >> extra) : first;
-    let valid = first < 0x80 || (first >= 0xc0 && first < 0xf8);
-    for (let k = 1; k <= extra; k++) {
-      const next = bytes[i + k];
-      if (next === undefined || (next & 0xc0) !== 0x80) valid = false;
-      else code = (code << 6) | (next & 63);
+    if (first < 0x80) {
+      text += String.fromCharCode(first);
+      i++;
+      continue;
     }
-    text += valid ? String.fromCodePoint(code) : "\ufffd";
-    i += valid ? extra + 1 : 1;
+    const extra = first >= 0xc2 && first <= 0xdf ? 1 : first >= 0xe0 && first <= 0xef ? 2 : first >= 0xf0 && first <= 0xf4 ? 3 : 0;
+    // The second byte's range rules out overlongs, surrogates and code points past U+10FFFF.
+    const low = first === 0xe0 ? 0xa0 : first === 0xf0 ? 0x90 : 0x80;
+    const high = first === 0xed ? 0x9f : first === 0xf4 ? 0x8f : 0xbf;
+    let code = first & (0x3f >> extra);
+    let taken = 1;
+    for (; taken <= extra; taken++) {
+      const next = bytes[i + taken];
+      const [min, max] = taken === 1 ? [low, high] : [0x80, 0xbf];
+      if (next === undefined || next < min || next > max) break;
+      code = (code << 6) | (next & 63);
+    }
+    if (extra && taken > extra) text += String.fromCodePoint(code);
+    else text += "\ufffd";
+    i += taken;
   }
   return text;
 }
+
+/** The text of a body: UTF-8, a leading byte order mark dropped. */
+const bodyText = (bytes) => fromUtf8(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes);
 
 class TextEncoder {
   get encoding() {
@@ -64,7 +82,7 @@ class TextDecoder {
     return "utf-8";
   }
   decode(input = new Uint8Array(0)) {
-    return fromUtf8(asBytes(input));
+    return bodyText(asBytes(input));
   }
 }
 
@@ -279,24 +297,31 @@ function addTimer(callback, delay, args, repeat) {
   return id;
 }
 
-/** The timer due first, if any. */
-function nextTimer() {
+/** The timer due first, of those with an id up to `last`. */
+function nextTimer(last = lastTimer) {
   let next = null;
-  for (const [id, timer] of timers) if (!next || timer.due < next[1].due) next = [id, timer];
+  for (const [id, timer] of timers) if (id <= last && (!next || timer.due < next[1].due)) next = [id, timer];
   return next;
 }
 
-/** Runs the timers that are due, each followed by the microtasks it queued. */
+/**
+ * Runs the timers due now, each followed by the microtasks it queued. A
+ * timer set meanwhile, or an interval's next turn, waits for the next pass.
+ */
 function runDueTimers() {
-  for (let next = nextTimer(); next && next[1].due <= nowMs(); next = nextTimer()) {
+  const [now, last] = [nowMs(), lastTimer];
+  const passed = new Set();
+  for (let next = nextTimer(last); next && next[1].due <= now && !passed.has(next[0]); next = nextTimer(last)) {
     const [id, timer] = next;
+    passed.add(id);
     if (timer.every === null) timers.delete(id);
-    else timer.due += timer.every;
     try {
       timer.callback(...timer.args);
     } catch (error) {
       wit_context.log("error", `uncaught in a timer: ${error}`);
     }
+    // As Node does: an interval's next turn counts from the end of this one.
+    if (timer.every !== null) timer.due = nowMs() + timer.every;
     runMicrotasks();
   }
 }
@@ -315,7 +340,7 @@ export function settle(result) {
   runMicrotasks();
   while (promise[STATE] === PENDING) {
     const next = nextTimer();
-    if (!next) throw new Error("the returned promise never settled: nothing it waits for is pending (a native promise, or one never resolved)");
+    if (!next) throw new Error("the returned promise never settled: no timer or callback is left that could settle it");
     const wait = next[1].due - nowMs();
     if (wait > 0) wit_context.sleep(Math.ceil(wait * 1000));
     runDueTimers();
@@ -332,58 +357,74 @@ function domError(name, message) {
   return error;
 }
 
+/** When a signal made by AbortSignal.timeout (or any() of one) aborts: a fetch's time limit. */
+const deadlines = new WeakMap();
+/** The method that aborts a signal, for AbortController alone. */
+const ABORT = Symbol("abort");
+
 class AbortSignal {
-  constructor() {
-    this.aborted = false;
-    this.reason = undefined;
-    this.onabort = null;
-    this.listeners = [];
+  #aborted = false;
+  #reason = undefined;
+  #listeners = [];
+  onabort = null;
+
+  get aborted() {
+    return this.#aborted;
+  }
+  get reason() {
+    return this.#reason;
   }
   throwIfAborted() {
-    if (this.aborted) throw this.reason;
+    if (this.#aborted) throw this.#reason;
   }
   addEventListener(type, listener) {
-    if (type === "abort") this.listeners.push(listener);
+    if (type === "abort" && listener) this.#listeners.push(listener);
   }
   removeEventListener(type, listener) {
-    this.listeners = this.listeners.filter((known) => known !== listener);
+    this.#listeners = this.#listeners.filter((known) => known !== listener);
   }
-  static abort(reason) {
-    const controller = new AbortController();
-    controller.abort(reason);
-    return controller.signal;
+  [ABORT](reason) {
+    if (this.#aborted) return;
+    this.#aborted = true;
+    this.#reason = reason;
+    const event = { type: "abort", target: this };
+    for (const listener of [this.onabort, ...this.#listeners]) {
+      if (typeof listener === "function") listener.call(this, event);
+      else if (listener && typeof listener.handleEvent === "function") listener.handleEvent(event);
+    }
+  }
+  static abort(reason = domError("AbortError", "This operation was aborted")) {
+    const signal = new AbortSignal();
+    signal[ABORT](reason);
+    return signal;
   }
   /** A signal aborted after `ms`; a fetch given it is limited to that time. */
   static timeout(ms) {
-    const controller = new AbortController();
-    controller.signal.deadline = nowMs() + ms;
-    setTimeout(() => controller.abort(domError("TimeoutError", "The operation was aborted due to timeout")), ms);
-    return controller.signal;
+    const signal = new AbortSignal();
+    deadlines.set(signal, nowMs() + ms);
+    setTimeout(() => signal[ABORT](domError("TimeoutError", "The operation was aborted due to timeout")), ms);
+    return signal;
   }
+  /** Aborted when any of `signals` is; its time limit is the soonest of theirs. */
   static any(signals) {
-    const controller = new AbortController();
-    for (const signal of signals) {
-      if (signal.aborted) return AbortSignal.abort(signal.reason);
-      signal.addEventListener("abort", () => controller.abort(signal.reason));
+    const signal = new AbortSignal();
+    for (const given of signals) {
+      if (given.aborted) return AbortSignal.abort(given.reason);
+      given.addEventListener("abort", () => signal[ABORT](given.reason));
+      const deadline = deadlines.get(given);
+      if (deadline !== undefined && !(deadlines.get(signal) <= deadline)) deadlines.set(signal, deadline);
     }
-    return controller.signal;
+    return signal;
   }
 }
 
 class AbortController {
-  constructor() {
-    this.signal = new AbortSignal();
+  #signal = new AbortSignal();
+  get signal() {
+    return this.#signal;
   }
   abort(reason = domError("AbortError", "This operation was aborted")) {
-    const signal = this.signal;
-    if (signal.aborted) return;
-    signal.aborted = true;
-    signal.reason = reason;
-    const event = { type: "abort", target: signal };
-    for (const listener of [signal.onabort, ...signal.listeners]) {
-      if (typeof listener === "function") listener.call(signal, event);
-      else if (listener && typeof listener.handleEvent === "function") listener.handleEvent(event);
-    }
+    this.#signal[ABORT](reason);
   }
 }
 
@@ -393,134 +434,162 @@ const formEncode = (text) =>
   encodeURIComponent(text)
     .replace(/[!'()~]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`)
     .replace(/%20/g, "+");
-const formDecode = (text) => decodeURIComponent(text.replace(/\+/g, " "));
+
+/** application/x-www-form-urlencoded decoding: `%` not followed by two hex digits stays. */
+function formDecode(text) {
+  const bytes = [];
+  const plain = text.replace(/\+/g, " ");
+  for (let i = 0; i < plain.length; i++) {
+    if (plain[i] === "%" && /^[0-9a-fA-F]{2}$/.test(plain.slice(i + 1, i + 3))) {
+      bytes.push(parseInt(plain.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else {
+      for (const byte of utf8(plain[i])) bytes.push(byte);
+    }
+  }
+  return fromUtf8(bytes);
+}
 
 class URLSearchParams {
+  #pairs = [];
   constructor(init = "") {
-    this.pairs = [];
     if (typeof init === "string") {
       for (const part of init.replace(/^\?/, "").split("&")) {
         if (!part) continue;
         const at = part.indexOf("=");
-        this.pairs.push(at < 0 ? [formDecode(part), ""] : [formDecode(part.slice(0, at)), formDecode(part.slice(at + 1))]);
+        this.#pairs.push(at < 0 ? [formDecode(part), ""] : [formDecode(part.slice(0, at)), formDecode(part.slice(at + 1))]);
       }
     } else if (init && typeof init[Symbol.iterator] === "function") {
-      for (const [name, value] of init) this.pairs.push([String(name), String(value)]);
+      for (const [name, value] of init) this.#pairs.push([String(name), String(value)]);
     } else if (init) {
-      for (const [name, value] of Object.entries(init)) this.pairs.push([name, String(value)]);
+      for (const [name, value] of Object.entries(init)) this.#pairs.push([name, String(value)]);
     }
   }
   get size() {
-    return this.pairs.length;
+    return this.#pairs.length;
   }
   append(name, value) {
-    this.pairs.push([String(name), String(value)]);
+    this.#pairs.push([String(name), String(value)]);
   }
   delete(name) {
-    this.pairs = this.pairs.filter(([key]) => key !== name);
+    this.#pairs = this.#pairs.filter(([key]) => key !== name);
   }
   get(name) {
-    return this.pairs.find(([key]) => key === name)?.[1] ?? null;
+    return this.#pairs.find(([key]) => key === name)?.[1] ?? null;
   }
   getAll(name) {
-    return this.pairs.filter(([key]) => key === name).map(([, value]) => value);
+    return this.#pairs.filter(([key]) => key === name).map(([, value]) => value);
   }
   has(name) {
-    return this.pairs.some(([key]) => key === name);
+    return this.#pairs.some(([key]) => key === name);
   }
   set(name, value) {
-    const at = this.pairs.findIndex(([key]) => key === name);
+    const at = this.#pairs.findIndex(([key]) => key === name);
     if (at < 0) return this.append(name, value);
-    this.pairs[at] = [String(name), String(value)];
-    this.pairs = this.pairs.filter(([key], index) => key !== name || index === at);
+    this.#pairs[at] = [String(name), String(value)];
+    this.#pairs = this.#pairs.filter(([key], index) => key !== name || index === at);
   }
   sort() {
-    this.pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this.#pairs.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   }
   forEach(callback, thisArg) {
-    for (const [name, value] of this.pairs) callback.call(thisArg, value, name, this);
+    for (const [name, value] of this.#pairs) callback.call(thisArg, value, name, this);
   }
   keys() {
-    return this.pairs.map(([name]) => name)[Symbol.iterator]();
+    return this.#pairs.map(([name]) => name)[Symbol.iterator]();
   }
   values() {
-    return this.pairs.map(([, value]) => value)[Symbol.iterator]();
+    return this.#pairs.map(([, value]) => value)[Symbol.iterator]();
   }
   entries() {
-    return this.pairs.map((pair) => [...pair])[Symbol.iterator]();
+    return this.#pairs.map((pair) => [...pair])[Symbol.iterator]();
   }
   [Symbol.iterator]() {
     return this.entries();
   }
   toString() {
-    return this.pairs.map(([name, value]) => `${formEncode(name)}=${formEncode(value)}`).join("&");
+    return this.#pairs.map(([name, value]) => `${formEncode(name)}=${formEncode(value)}`).join("&");
   }
 }
 
+/** A Blob's bytes. */
+const blobBytes = new WeakMap();
+
 class Blob {
+  #type;
   constructor(parts = [], options = {}) {
-    const chunks = parts.map((part) => (part instanceof Blob ? part.data : typeof part === "string" ? utf8(part) : asBytes(part)));
-    this.data = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
+    const chunks = [...parts].map((part) => (part instanceof Blob ? blobBytes.get(part) : typeof part === "string" ? utf8(part) : asBytes(part)));
+    const data = new Uint8Array(chunks.reduce((total, chunk) => total + chunk.length, 0));
     let at = 0;
     for (const chunk of chunks) {
-      this.data.set(chunk, at);
+      data.set(chunk, at);
       at += chunk.length;
     }
-    this.type = String(options.type ?? "").toLowerCase();
+    blobBytes.set(this, data);
+    this.#type = String(options.type ?? "").toLowerCase();
+  }
+  get type() {
+    return this.#type;
   }
   get size() {
-    return this.data.length;
+    return blobBytes.get(this).length;
   }
   slice(start = 0, end = this.size, type = "") {
-    return new Blob([this.data.slice(start, end)], { type });
+    return new Blob([blobBytes.get(this).slice(start, end)], { type });
   }
   arrayBuffer() {
-    return Promise.resolve(this.data.slice().buffer);
+    return Promise.resolve(blobBytes.get(this).slice().buffer);
   }
   bytes() {
-    return Promise.resolve(this.data.slice());
+    return Promise.resolve(blobBytes.get(this).slice());
   }
   text() {
-    return Promise.resolve(fromUtf8(this.data));
+    return Promise.resolve(fromUtf8(blobBytes.get(this)));
   }
 }
 
 class File extends Blob {
+  #name;
+  #lastModified;
   constructor(parts, name, options = {}) {
     super(parts, options);
-    this.name = String(name);
-    this.lastModified = options.lastModified ?? Date.now();
+    this.#name = String(name);
+    this.#lastModified = options.lastModified ?? Date.now();
+  }
+  get name() {
+    return this.#name;
+  }
+  get lastModified() {
+    return this.#lastModified;
   }
 }
 
 class FormData {
-  constructor() {
-    this.entriesList = [];
-  }
+  #entries = [];
   append(name, value, filename) {
-    this.entriesList.push([String(name), formValue(value, filename)]);
+    this.#entries.push([String(name), formValue(value, filename)]);
   }
   delete(name) {
-    this.entriesList = this.entriesList.filter(([key]) => key !== name);
+    this.#entries = this.#entries.filter(([key]) => key !== name);
   }
   get(name) {
-    return this.entriesList.find(([key]) => key === name)?.[1] ?? null;
+    return this.#entries.find(([key]) => key === name)?.[1] ?? null;
   }
   getAll(name) {
-    return this.entriesList.filter(([key]) => key === name).map(([, value]) => value);
+    return this.#entries.filter(([key]) => key === name).map(([, value]) => value);
   }
   has(name) {
-    return this.entriesList.some(([key]) => key === name);
+    return this.#entries.some(([key]) => key === name);
   }
   set(name, value, filename) {
     this.delete(name);
     this.append(name, value, filename);
   }
   forEach(callback, thisArg) {
-    for (const [name, value] of this.entriesList) callback.call(thisArg, value, name, this);
+    for (const [name, value] of this.#entries) callback.call(thisArg, value, name, this);
   }
   entries() {
-    return this.entriesList[Symbol.iterator]();
+    return [...this.#entries][Symbol.iterator]();
   }
   [Symbol.iterator]() {
     return this.entries();
@@ -541,17 +610,23 @@ function multipart(form) {
     parts.push(`${head}\r\n\r\n`, value instanceof File ? value : value.replace(/\r?\n|\r/g, "\r\n"), "\r\n");
   }
   parts.push(`--${boundary}--\r\n`);
-  return [new Blob(parts).data, `multipart/form-data; boundary=${boundary}`];
+  return [blobBytes.get(new Blob(parts)), `multipart/form-data; boundary=${boundary}`];
 }
 
 // ---- Headers, Request, Response and fetch -----------------------------------
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
+function headerKey(name) {
+  const text = String(name);
+  if (!HEADER_NAME.test(text)) throw new TypeError(`Headers: '${text}' is not a valid header name`);
+  return text.toLowerCase();
+}
+
 class Headers {
+  #map = new Map();
   constructor(init) {
-    this.map = new Map();
-    if (init instanceof Headers) for (const [name, values] of init.map) this.map.set(name, [...values]);
+    if (init instanceof Headers) for (const [name, value] of init.#pairs()) this.append(name, value);
     else if (init && typeof init[Symbol.iterator] === "function") {
       for (const pair of init) {
         if (pair.length !== 2) throw new TypeError("Headers: each pair needs a name and a value");
@@ -559,40 +634,39 @@ class Headers {
       }
     } else if (init) for (const [name, value] of Object.entries(init)) this.append(name, value);
   }
-  static key(name) {
-    const text = String(name);
-    if (!HEADER_NAME.test(text)) throw new TypeError(`Headers: '${text}' is not a valid header name`);
-    return text.toLowerCase();
+  /** Every value as it was added, set-cookie ones apart. */
+  *#pairs() {
+    for (const [name, values] of this.#map) for (const value of values) yield [name, value];
   }
   append(name, value) {
-    const key = Headers.key(name);
-    const values = this.map.get(key) ?? [];
+    const key = headerKey(name);
+    const values = this.#map.get(key) ?? [];
     values.push(String(value).trim());
-    this.map.set(key, values);
+    this.#map.set(key, values);
   }
   delete(name) {
-    this.map.delete(Headers.key(name));
+    this.#map.delete(headerKey(name));
   }
   get(name) {
-    const values = this.map.get(Headers.key(name));
+    const values = this.#map.get(headerKey(name));
     return values ? values.join(", ") : null;
   }
   getSetCookie() {
-    return [...(this.map.get("set-cookie") ?? [])];
+    return [...(this.#map.get("set-cookie") ?? [])];
   }
   has(name) {
-    return this.map.has(Headers.key(name));
+    return this.#map.has(headerKey(name));
   }
   set(name, value) {
-    this.map.set(Headers.key(name), [String(value).trim()]);
+    this.#map.set(headerKey(name), [String(value).trim()]);
   }
   forEach(callback, thisArg) {
     for (const [name, value] of this) callback.call(thisArg, value, name, this);
   }
   *entries() {
-    for (const name of [...this.map.keys()].sort()) {
-      if (name === "set-cookie") for (const value of this.map.get(name)) yield [name, value];
-      else yield [name, this.map.get(name).join(", ")];
+    for (const name of [...this.#map.keys()].sort()) {
+      if (name === "set-cookie") for (const value of this.#map.get(name)) yield [name, value];
+      else yield [name, this.#map.get(name).join(", ")];
     }
   }
   *keys() {
@@ -612,24 +686,28 @@ function extractBody(body) {
   if (typeof body === "string") return [utf8(body), "text/plain;charset=UTF-8"];
   if (body instanceof URLSearchParams) return [utf8(body.toString()), "application/x-www-form-urlencoded;charset=UTF-8"];
   if (body instanceof FormData) return multipart(body);
-  if (body instanceof Blob) return [body.data, body.type || null];
+  if (body instanceof Blob) return [blobBytes.get(body), body.type || null];
   if (body instanceof ArrayBuffer || ArrayBuffer.isView(body)) return [asBytes(body).slice(), null];
+  if (typeof body === "object" || typeof body === "function") {
+    throw new TypeError("fetch: a body must be a string, bytes, Blob, FormData or URLSearchParams (streams are not supported)");
+  }
   return [utf8(String(body)), "text/plain;charset=UTF-8"];
 }
 
 /** One pass over the whole body, as a ReadableStream's reader gives it. */
 class BodyStream {
+  #owner;
   constructor(owner) {
-    this.owner = owner;
+    this.#owner = owner;
   }
   getReader() {
-    const owner = this.owner;
+    const owner = this.#owner;
     let read = false;
     return {
       read() {
         if (read) return Promise.resolve({ value: undefined, done: true });
         read = true;
-        return owner.consume().then((value) => (value.length ? { value, done: false } : { value: undefined, done: true }));
+        return owner.bytes().then((value) => (value.length ? { value, done: false } : { value: undefined, done: true }));
       },
       releaseLock() {},
       cancel() {
@@ -644,61 +722,101 @@ class BodyStream {
   }
 }
 
+/** A body's bytes (null: none), and whether it has been read. */
+const bodies = new WeakMap();
+
 // What Request and Response share: a body read once.
 class Body {
-  initBody(bytes) {
-    this.bytes = bytes;
-    this.bodyUsed = false;
-    this.body = bytes === null ? null : new BodyStream(this);
+  #stream = null;
+  get body() {
+    const body = bodies.get(this);
+    if (body.bytes === null) return null;
+    return (this.#stream ??= new BodyStream(this));
   }
-  consume() {
-    if (this.bodyUsed) return Promise.reject(new TypeError("Body is unusable: it has already been read"));
-    this.bodyUsed = true;
-    return Promise.resolve(this.bytes ?? new Uint8Array(0));
+  get bodyUsed() {
+    return bodies.get(this).used;
+  }
+  #consume() {
+    const body = bodies.get(this);
+    // No body at all can be "read" again, as in browsers.
+    if (body.bytes === null) return Promise.resolve(new Uint8Array(0));
+    if (body.used) return Promise.reject(new TypeError("Body is unusable: it has already been read"));
+    body.used = true;
+    return Promise.resolve(body.bytes);
   }
   text() {
-    return this.consume().then(fromUtf8);
+    return this.#consume().then(bodyText);
   }
   json() {
     return this.text().then(JSON.parse);
   }
   arrayBuffer() {
-    return this.consume().then((bytes) => bytes.slice().buffer);
+    return this.#consume().then((bytes) => bytes.slice().buffer);
   }
   bytes() {
-    return this.consume().then((bytes) => bytes.slice());
+    return this.#consume().then((bytes) => bytes.slice());
   }
   blob() {
-    return this.consume().then((bytes) => new Blob([bytes], { type: this.headers.get("content-type") ?? "" }));
+    return this.#consume().then((bytes) => new Blob([bytes], { type: this.headers.get("content-type") ?? "" }));
   }
   formData() {
     return Promise.reject(new TypeError("formData() is not supported: read the body with text()"));
   }
 }
 
-const STANDARD_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH"];
+const STANDARD_METHODS = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+
+/** A Request's fields, kept off the object so that spreading it copies nothing. */
+const requests = new WeakMap();
 
 class Request extends Body {
   constructor(input, init = {}) {
     super();
-    const from = input instanceof Request ? input : null;
-    this.url = from ? from.url : typeof input === "string" ? input : String(input?.href ?? input);
+    const from = input instanceof Request ? requests.get(input) : null;
     const method = String(init.method ?? from?.method ?? "GET");
-    this.method = STANDARD_METHODS.includes(method.toUpperCase()) ? method.toUpperCase() : method;
-    this.headers = new Headers(init.headers ?? from?.headers);
-    this.redirect = init.redirect ?? from?.redirect ?? "follow";
-    this.signal = init.signal ?? from?.signal ?? new AbortSignal();
-    this.credentials = init.credentials ?? from?.credentials ?? "same-origin";
-    this.mode = init.mode ?? from?.mode ?? "cors";
-    this.cache = init.cache ?? from?.cache ?? "default";
-    let bytes = from ? from.bytes : null;
+    const fields = {
+      url: from ? from.url : typeof input === "string" ? input : String(input?.href ?? input),
+      method: STANDARD_METHODS.includes(method.toUpperCase()) ? method.toUpperCase() : method,
+      headers: new Headers(init.headers ?? from?.headers),
+      redirect: init.redirect ?? from?.redirect ?? "follow",
+      signal: init.signal ?? from?.signal ?? new AbortSignal(),
+      credentials: init.credentials ?? from?.credentials ?? "same-origin",
+      mode: init.mode ?? from?.mode ?? "cors",
+      cache: init.cache ?? from?.cache ?? "default",
+    };
+    let bytes = input instanceof Request ? bodies.get(input).bytes : null;
     if (init.body !== undefined && init.body !== null) {
-      if (this.method === "GET" || this.method === "HEAD") throw new TypeError(`Request with ${this.method} method cannot have a body`);
+      if (fields.method === "GET" || fields.method === "HEAD") throw new TypeError(`Request with ${fields.method} method cannot have a body`);
       const [extracted, type] = extractBody(init.body);
       bytes = extracted;
-      if (type && !this.headers.has("content-type")) this.headers.set("content-type", type);
+      if (type && !fields.headers.has("content-type")) fields.headers.set("content-type", type);
     }
-    this.initBody(bytes);
+    requests.set(this, fields);
+    bodies.set(this, { bytes, used: false });
+  }
+  get url() {
+    return requests.get(this).url;
+  }
+  get method() {
+    return requests.get(this).method;
+  }
+  get headers() {
+    return requests.get(this).headers;
+  }
+  get redirect() {
+    return requests.get(this).redirect;
+  }
+  get signal() {
+    return requests.get(this).signal;
+  }
+  get credentials() {
+    return requests.get(this).credentials;
+  }
+  get mode() {
+    return requests.get(this).mode;
+  }
+  get cache() {
+    return requests.get(this).cache;
   }
   clone() {
     if (this.bodyUsed) throw new TypeError("Request.clone: the body has already been read");
@@ -721,26 +839,45 @@ const REASONS = {
   505: "HTTP Version Not Supported", 507: "Insufficient Storage", 511: "Network Authentication Required",
 };
 
+/** A Response's fields, kept off the object as a Request's are. */
+const responses = new WeakMap();
+
 class Response extends Body {
   constructor(body = null, init = {}) {
     super();
-    this.status = init.status ?? 200;
-    if (this.status < 200 || this.status > 599) throw new RangeError(`Response: status ${this.status} is not in 200-599`);
-    this.statusText = init.statusText ?? "";
-    this.headers = new Headers(init.headers);
-    this.type = "default";
-    this.url = "";
-    this.redirected = false;
+    const status = init.status ?? 200;
+    if (status < 200 || status > 599) throw new RangeError(`Response: status ${status} is not in 200-599`);
+    const headers = new Headers(init.headers);
     const [bytes, type] = extractBody(body);
-    if (type && !this.headers.has("content-type")) this.headers.set("content-type", type);
-    this.initBody(bytes);
+    if (type && !headers.has("content-type")) headers.set("content-type", type);
+    responses.set(this, { status, statusText: init.statusText ?? "", headers, type: "default", url: "", redirected: false });
+    bodies.set(this, { bytes, used: false });
+  }
+  get status() {
+    return responses.get(this).status;
+  }
+  get statusText() {
+    return responses.get(this).statusText;
+  }
+  get headers() {
+    return responses.get(this).headers;
+  }
+  get type() {
+    return responses.get(this).type;
+  }
+  get url() {
+    return responses.get(this).url;
+  }
+  get redirected() {
+    return responses.get(this).redirected;
   }
   get ok() {
     return this.status >= 200 && this.status < 300;
   }
   clone() {
     if (this.bodyUsed) throw new TypeError("Response.clone: the body has already been read");
-    return received(this.bytes, this.status, this.statusText, this.headers, this.url, this.redirected);
+    const fields = responses.get(this);
+    return received(bodies.get(this).bytes, { ...fields, headers: new Headers(fields.headers) });
   }
   static json(data, init = {}) {
     const headers = new Headers(init.headers);
@@ -748,29 +885,41 @@ class Response extends Body {
     return new Response(JSON.stringify(data), { ...init, headers });
   }
   static error() {
-    const response = new Response(null, { status: 200 });
-    response.status = 0;
-    response.type = "error";
-    return response;
+    return received(null, { status: 0, statusText: "", headers: new Headers(), type: "error", url: "", redirected: false });
   }
   static redirect(url, status = 302) {
     return new Response(null, { status, headers: { location: String(url) } });
   }
 }
 
-/** A Response as the network gave it (any status, the final URL). */
-function received(bytes, status, statusText, headers, url, redirected) {
-  const response = new Response(null, { headers });
-  Object.assign(response, { status, statusText, url, redirected, type: "basic" });
-  response.initBody(bytes);
+/** A Response as the network gave it: any status, its fields as given. */
+function received(bytes, fields) {
+  const response = new Response();
+  responses.set(response, fields);
+  bodies.set(response, { bytes, used: false });
   return response;
 }
 
-/** A URL as the host sends it: a relative one under --host. */
-function underHost(url) {
-  if (/^[a-z][a-z0-9+.-]*:/i.test(url)) return url;
-  const host = (wit_context.host() ?? "").replace(/\/+$/, "");
-  return url.startsWith("/") ? host + url : `${host}/${url}`;
+/**
+ * `url` as the host sends it, for comparing with where the answer came
+ * from: a relative one resolved against --host as the host resolves it
+ * (a path with `/` appended, as Locust does), scheme and host in lower
+ * case, a default port and an empty path as the host writes them.
+ */
+function asSent(url) {
+  let absolute = url;
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) {
+    const host = wit_context.host() ?? "";
+    absolute = url.startsWith("/") ? host.replace(/\/+$/, "") + url : host.replace(/[^/]*$/, "") + url;
+  }
+  const match = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)(.*)$/i.exec(absolute);
+  if (!match) return absolute;
+  const [, scheme, authority, rest] = match;
+  const lower = scheme.toLowerCase();
+  const defaultPort = lower === "http" ? ":80" : lower === "https" ? ":443" : null;
+  let host = authority.toLowerCase();
+  if (defaultPort && host.endsWith(defaultPort)) host = host.slice(0, -defaultPort.length);
+  return `${lower}://${host}${rest.startsWith("/") ? rest : `/${rest}`}`;
 }
 
 /** The header that names a request's event in the stats; it is not sent. */
@@ -800,12 +949,12 @@ function fetch(input, init) {
     request.signal.throwIfAborted();
     const name = request.headers.get(NAME_HEADER);
     request.headers.delete(NAME_HEADER);
-    const deadline = request.signal.deadline;
+    const deadline = deadlines.get(request.signal);
     const sent = {
       method: request.method,
       url: request.url,
       headers: [...request.headers],
-      body: request.bytes ?? new Uint8Array(0),
+      body: bodies.get(request).bytes ?? new Uint8Array(0),
       name,
       timeoutUs: deadline === undefined ? null : Math.max(1, Math.round((deadline - nowMs()) * 1000)),
       followRedirects: request.redirect === "follow",
@@ -817,14 +966,15 @@ function fetch(input, init) {
       return reject(networkError(error));
     }
     const status = handle.status();
-    const response = received(
-      request.method === "HEAD" || [101, 204, 205, 304].includes(status) ? null : handle.body(),
+    const url = handle.url();
+    const response = received(request.method === "HEAD" || [101, 204, 205, 304].includes(status) ? null : handle.body(), {
       status,
-      REASONS[status] ?? "",
-      handle.headers(),
-      handle.url(),
-      request.redirect === "follow" && handle.url() !== underHost(request.url),
-    );
+      statusText: REASONS[status] ?? "",
+      headers: new Headers(handle.headers()),
+      type: "basic",
+      url,
+      redirected: request.redirect === "follow" && url !== asSent(request.url),
+    });
     // Dropped unjudged, the event is recorded now (400 and up failed), and
     // a library holding responses holds no host slot.
     handle[Symbol.dispose]();

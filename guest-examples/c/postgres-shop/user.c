@@ -43,14 +43,17 @@ static wl_status browse(void) {
 static wl_status buy(void) {
     wl_pg_value item = random_item();
     WL_TRY(wl_pg_begin(db));
-    if (!wl_pg_execute(db, "reserve", "UPDATE items SET stock = stock - 1 WHERE id = $1", WL_PG_PARAMS(item), NULL)) {
-        /* The task fails with the server's error, kept through the rollback. */
-        WL_TRY(wl_pg_rollback(db));
+    bool bought =
+        wl_pg_execute(db, "reserve", "UPDATE items SET stock = stock - 1 WHERE id = $1", WL_PG_PARAMS(item), NULL) &&
+        wl_pg_execute(db, "order", "INSERT INTO orders (item_id, user_id) VALUES ($1, $2)",
+                      WL_PG_PARAMS(item, wl_pg_int((int64_t)wl_user_id())), NULL) &&
+        wl_pg_commit(db);
+    if (!bought) {
+        /* The task fails with the statement's error; the rollback leaves
+         * the connection fit for the next task. */
+        wl_pg_rollback(db);
         return WL_ERR;
     }
-    WL_TRY(wl_pg_execute(db, "order", "INSERT INTO orders (item_id, user_id) VALUES ($1, $2)",
-                         WL_PG_PARAMS(item, wl_pg_int((int64_t)wl_user_id())), NULL));
-    WL_TRY(wl_pg_commit(db));
     return WL_OK;
 }
 

@@ -42,11 +42,10 @@ fn browse() wl.Error!void {
 fn buy() wl.Error!void {
     const item = randomItem();
     try db.begin();
-    _ = db.execute("reserve", "UPDATE items SET stock = stock - 1 WHERE id = $1", &.{item}) catch |failed| {
-        // The task fails with the server's error, kept through the rollback.
-        try db.rollback();
-        return failed;
-    };
+    // The task fails with the statement's error; the rollback leaves the
+    // connection fit for the next task.
+    errdefer db.rollback() catch {};
+    _ = try db.execute("reserve", "UPDATE items SET stock = stock - 1 WHERE id = $1", &.{item});
     const user: i64 = @intCast(wl.c.wl_user_id());
     _ = try db.execute("order", "INSERT INTO orders (item_id, user_id) VALUES ($1, $2)", &.{ item, wl.c.wl_pg_int(user) });
     try db.commit();

@@ -77,6 +77,11 @@ export const behaviour = users({
       const started = context.now();
       await new Promise((resolve) => setTimeout(resolve, 50));
       expect(order.join() === "sync,microtask,then,timer", `order ${order}`);
+      let turns = 0;
+      await new Promise((resolve) => {
+        const every = setInterval(() => ++turns === 3 && (clearInterval(every), resolve()), 5);
+      });
+      expect(turns === 3, "an interval until cleared");
       expect(context.now() - started >= 0.05, "a timer waits its time");
       const [all, settled, race, any] = [
         await Promise.all([1, Promise.resolve(2), fetch("/items").then((answer) => answer.status)]),
@@ -106,7 +111,8 @@ export const behaviour = users({
       query.append("b", "&");
       expect(query.toString() === "a=1+2&b=%26" && new URLSearchParams("?a=1+2&b=%26").get("a") === "1 2", "URLSearchParams");
       const posted = await fetch("/bytes/3", { method: "POST", body: query });
-      expect((await posted.arrayBuffer()).byteLength === 3, "bytes body");
+      expect((await posted.clone().arrayBuffer()).byteLength === 3 && (await posted.bytes()).length === 3, "bytes body");
+      expect(Object.keys(posted).length === 0 && new Request("/me", { ...upload }).method === "GET", "fields are not own properties");
       const headers = new Headers([["Set-Cookie", "a=1"], ["set-cookie", "b=2"], ["X-A", "1"], ["x-a", "2"]]);
       expect(headers.get("x-a") === "1, 2" && headers.getSetCookie().join() === "a=1,b=2", "headers combine");
       const made = Response.json({ ok: true }, { status: 201 });
