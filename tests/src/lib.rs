@@ -9,6 +9,7 @@
 mod background;
 pub mod checks;
 pub mod echo;
+pub mod edges;
 pub mod faulty;
 pub mod grpc;
 pub mod guests;
@@ -25,6 +26,7 @@ pub mod websocket;
 pub mod xmlrpc;
 
 pub use echo::EchoServers;
+pub use edges::EdgeServer;
 pub use faulty::FaultyServer;
 pub use grpc::GrpcServer;
 pub use guests::{example, guest, guest_target_dir, test_guest};

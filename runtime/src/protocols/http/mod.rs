@@ -4,6 +4,7 @@
 //! per-user state ([`HttpUser`]), `add_to_linker`, and the host traits, which
 //! record one event per call.
 
+mod http1;
 mod pool;
 mod response;
 mod session;

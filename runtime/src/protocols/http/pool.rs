@@ -5,21 +5,27 @@
 //! connection connects (DNS, TCP, TLS, HTTP handshake) on a task of its
 //! own. That path is deep, and on the fiber its pages would stay resident
 //! for the user's whole life (about 30 KiB of stack per user).
+//!
+//! Plain-text HTTP/1.1 goes through our own exchange ([`http1`]); TLS and
+//! HTTP/2 through hyper's client connections.
 
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http::uri::{Authority, Scheme};
-use http::{HeaderValue, Request, Response, Uri};
+use http::header::HOST;
+use http::uri::{Authority, PathAndQuery, Scheme};
+use http::{HeaderMap, HeaderValue, Method, Request, Response, Uri};
 use http_body_util::Full;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::client::conn::{http1, http2};
-use hyper_rustls::HttpsConnector;
+use hyper::client::conn::{http1 as hyper_http1, http2};
+use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::rt::TokioExecutor;
 use tokio_util::task::AbortOnDropHandle;
 use tower_service::Service;
 
+use super::http1::{self, ExchangeError};
 use super::session::SendError;
 use crate::protocols::connect::PolicyResolver;
 use crate::protocols::error_chain;
@@ -42,43 +48,123 @@ impl Origin {
     }
 }
 
+/// A request to send: what each kind of connection needs of it.
+pub struct Outgoing {
+    pub method: Method,
+    /// Absolute.
+    pub uri: Uri,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Outgoing {
+    fn to_hyper(&self) -> Request<Body> {
+        let mut request = Request::new(Full::new(self.body.clone()));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
+        *request.headers_mut() = self.headers.clone();
+        request
+    }
+}
+
 /// A connection's sending half.
 enum Sender {
-    Http1(http1::SendRequest<Body>),
+    /// Plain-text HTTP/1.1: our own exchange.
+    Plain(http1::Connection),
+    /// HTTP/1.1 over TLS.
+    Http1(hyper_http1::SendRequest<Body>),
     /// Multiplexed: clones share the connection.
     Http2(http2::SendRequest<Body>),
+}
+
+/// How an exchange on a connection failed.
+enum Failed {
+    /// Nothing was sent (or nothing answered a request that may be sent
+    /// again): try another connection.
+    Retry,
+    Error(SendError),
 }
 
 impl Sender {
     fn is_closed(&self) -> bool {
         match self {
+            Sender::Plain(connection) => connection.is_closed(),
             Sender::Http1(sender) => sender.is_closed(),
             Sender::Http2(sender) => sender.is_closed(),
         }
     }
 
-    /// Sends `request`, or hands it back if the connection turned out to be
-    /// closed before it was written.
-    async fn send(
+    /// Sends `request` and reads the whole answer, its body at most
+    /// `max_body` bytes.
+    async fn exchange(
         &mut self,
-        request: Request<Body>,
-    ) -> Result<Response<Incoming>, (hyper::Error, Option<Request<Body>>)> {
-        let sent = match self {
-            Sender::Http1(sender) => sender.try_send_request(for_http1(request)).await,
-            Sender::Http2(sender) => sender.try_send_request(request).await,
+        request: &Outgoing,
+        max_body: usize,
+    ) -> Result<Response<Bytes>, Failed> {
+        let hyper_request = match self {
+            Sender::Plain(connection) => {
+                let target = target(&request.uri);
+                let head = http1::Head {
+                    method: &request.method,
+                    target: target.as_str(),
+                    host: host(&request.uri),
+                    headers: &request.headers,
+                };
+                let exchanged = connection.exchange(&head, &request.body, max_body).await;
+                return exchanged.map_err(|error| match error {
+                    ExchangeError::Stale if request.method.is_idempotent() => Failed::Retry,
+                    ExchangeError::Stale => Failed::Error(SendError::Transport(
+                        "the server closed the connection without answering".into(),
+                    )),
+                    ExchangeError::TooLarge(_) => {
+                        Failed::Error(SendError::Transport(error.to_string()))
+                    }
+                    ExchangeError::Io(error) => {
+                        Failed::Error(SendError::Transport(error_chain(&error)))
+                    }
+                    ExchangeError::Protocol(_) => {
+                        Failed::Error(SendError::Transport(error.to_string()))
+                    }
+                });
+            }
+            Sender::Http1(_) => {
+                let mut hyper_request = request.to_hyper();
+                if let (Some(host), false) =
+                    (host(&request.uri), request.headers.contains_key(HOST))
+                {
+                    if let Ok(value) = HeaderValue::from_str(host) {
+                        hyper_request.headers_mut().insert(HOST, value);
+                    }
+                }
+                *hyper_request.uri_mut() = Uri::from(target(&request.uri));
+                hyper_request
+            }
+            Sender::Http2(_) => request.to_hyper(),
         };
-        sent.map_err(|mut error| {
-            let unsent = error.take_message();
-            (error.into_error(), unsent)
-        })
+        let sent = match self {
+            Sender::Http1(sender) => sender.try_send_request(hyper_request).await,
+            Sender::Http2(sender) => sender.try_send_request(hyper_request).await,
+            Sender::Plain(_) => unreachable!("sent above"),
+        };
+        let response = sent.map_err(|mut error| match error.take_message() {
+            Some(_) => Failed::Retry,
+            None => Failed::Error(transport(&error.into_error())),
+        })?;
+        let (parts, incoming) = response.into_parts();
+        let body = read_body(incoming, max_body).await.map_err(Failed::Error)?;
+        Ok(Response::from_parts(parts, body))
     }
 }
 
-/// A connection lent out for one exchange; give it back with
-/// [`Pool::give_back`] once the response body is read.
-pub struct Lent {
-    origin: Origin,
-    sender: Sender,
+/// The whole body, refusing one over `max_body` (`--max-body`).
+async fn read_body(body: Incoming, max_body: usize) -> Result<Bytes, SendError> {
+    match Limited::new(body, max_body).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(error) if error.is::<LengthLimitError>() => Err(SendError::Transport(format!(
+            "response body larger than {max_body} bytes (--max-body)"
+        ))),
+        Err(error) => Err(SendError::Transport(error_chain(&*error))),
+    }
 }
 
 /// Idle connections by origin, and the connector that makes new ones.
@@ -97,43 +183,51 @@ impl Pool {
         Pool { connector, idle: Mutex::default(), budget }
     }
 
-    /// Sends `request` (absolute URI) on an idle connection to its origin,
-    /// or on a new one. A connection found closed before the request was
-    /// written is dropped and the next one tried.
+    /// Sends `request` on an idle connection to its origin, or on a new
+    /// one, and reads the whole answer (a body of at most `max_body`
+    /// bytes). A kept connection found closed before it answered is
+    /// dropped and the next one tried. Read to the end, an HTTP/1
+    /// connection goes back to the pool.
     pub async fn send(
         &self,
-        mut request: Request<Body>,
-    ) -> Result<(Response<Incoming>, Lent), SendError> {
-        let uri = request.uri().clone();
-        let origin = Origin::of(&uri)?;
-        while let Some(mut sender) = self.take_idle(&origin) {
-            match sender.send(request).await {
-                Ok(response) => return Ok((response, Lent { origin, sender })),
-                Err((_, Some(mut unsent))) => {
-                    // HTTP/1 made it origin-form; the next connection may be HTTP/2.
-                    *unsent.uri_mut() = uri.clone();
-                    request = unsent;
-                }
-                Err((error, None)) => return Err(transport(&error)),
+        request: &Outgoing,
+        max_body: usize,
+    ) -> Result<Response<Bytes>, SendError> {
+        let origin = Origin::of(&request.uri)?;
+        while let Some(sender) = self.take_idle(&origin) {
+            match self.exchange_on(sender, &origin, request, max_body).await {
+                Err(Failed::Retry) => continue,
+                Err(Failed::Error(error)) => return Err(error),
+                Ok(response) => return Ok(response),
             }
         }
-        let mut sender = self.connect_elsewhere(uri).await?;
+        let sender = self.connect_elsewhere(request.uri.clone()).await?;
         if let Sender::Http2(shared) = &sender {
             self.keep(&origin, Sender::Http2(shared.clone()));
         }
-        match sender.send(request).await {
-            Ok(response) => Ok((response, Lent { origin, sender })),
-            Err((error, _)) => Err(transport(&error)),
+        match self.exchange_on(sender, &origin, request, max_body).await {
+            Ok(response) => Ok(response),
+            Err(Failed::Retry) => {
+                Err(SendError::Transport("the new connection closed before it answered".into()))
+            }
+            Err(Failed::Error(error)) => Err(error),
         }
     }
 
-    /// Keeps an HTTP/1 connection whose exchange is over for the next
-    /// request, unless it was closed (`Connection: close`, an error). An
-    /// HTTP/2 one never left the pool.
-    pub fn give_back(&self, lent: Lent) {
-        if let Sender::Http1(_) = lent.sender {
-            self.keep(&lent.origin, lent.sender);
+    /// One exchange on `sender`, which goes back to the pool after it, if
+    /// it is HTTP/1 and still open (an HTTP/2 one never left).
+    async fn exchange_on(
+        &self,
+        mut sender: Sender,
+        origin: &Origin,
+        request: &Outgoing,
+        max_body: usize,
+    ) -> Result<Response<Bytes>, Failed> {
+        let response = sender.exchange(request, max_body).await?;
+        if !matches!(sender, Sender::Http2(_)) {
+            self.keep(origin, sender);
         }
+        Ok(response)
     }
 
     fn keep(&self, origin: &Origin, sender: Sender) {
@@ -190,6 +284,9 @@ async fn connect(
 ) -> Result<Sender, SendError> {
     let stream = connector.call(uri).await.map_err(|e| SendError::Connect(error_chain(&*e)))?;
     let connected: Connected = stream.connected();
+    if let MaybeHttpsStream::Http(plain) = stream {
+        return Ok(Sender::Plain(http1::Connection::new(plain.into_inner(), permit)));
+    }
     if connected.is_negotiated_h2() {
         let (sender, connection) = http2::handshake(TokioExecutor::new(), stream)
             .await
@@ -200,8 +297,9 @@ async fn connect(
         });
         Ok(Sender::Http2(sender))
     } else {
-        let (sender, connection) =
-            http1::handshake(stream).await.map_err(|e| SendError::Connect(error_chain(&e)))?;
+        let (sender, connection) = hyper_http1::handshake(stream)
+            .await
+            .map_err(|e| SendError::Connect(error_chain(&e)))?;
         tokio::spawn(async move {
             let _permit = permit;
             let _ = connection.await;
@@ -210,24 +308,19 @@ async fn connect(
     }
 }
 
-/// HTTP/1 wants the host in a header and only the path in the request
-/// line; HTTP/2 takes both from the absolute URI.
-fn for_http1(mut request: Request<Body>) -> Request<Body> {
-    let uri = request.uri().clone();
-    if let (Some(authority), false) =
-        (uri.authority(), request.headers().contains_key(http::header::HOST))
-    {
-        // Requests come from `Url`s, which leave default ports out; only
-        // user info, if any, must go.
-        let host = authority.as_str().rsplit_once('@').map_or(authority.as_str(), |(_, host)| host);
-        if let Ok(value) = HeaderValue::from_str(host) {
-            request.headers_mut().insert(http::header::HOST, value);
-        }
-    }
-    if let Some(path) = uri.path_and_query() {
-        *request.uri_mut() = Uri::from(path.clone());
-    }
-    request
+// HTTP/1 wants the host in a header and only the path in the request line;
+// HTTP/2 takes both from the absolute URI.
+
+/// The request target in origin form: path and query.
+fn target(uri: &Uri) -> PathAndQuery {
+    uri.path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"))
+}
+
+/// The `Host` header's value: the authority without user info. Requests
+/// come from `Url`s, which leave default ports out.
+fn host(uri: &Uri) -> Option<&str> {
+    let authority = uri.authority()?.as_str();
+    Some(authority.rsplit_once('@').map_or(authority, |(_, host)| host))
 }
 
 fn transport(error: &hyper::Error) -> SendError {

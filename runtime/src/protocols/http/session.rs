@@ -7,13 +7,11 @@ use bytes::Bytes;
 use cookie_store::CookieStore;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use url::Url;
 
-use super::pool::Pool;
+use super::pool::{Outgoing, Pool};
 use crate::bindings::http::Request;
 use crate::protocols::connect;
-use crate::protocols::error_chain;
 use crate::sandbox::{Exceeded, NetworkPolicy, UserBudget};
 use crate::sync::lock;
 
@@ -203,28 +201,23 @@ impl Session {
         self.network
             .check_target(host, port)
             .map_err(|denied| SendError::Denied(denied.to_string()))?;
-        let mut request = http::Request::builder()
-            .method(method.clone())
-            .uri(url.as_str())
-            .body(Full::new(body))
-            .map_err(|e| SendError::InvalidRequest(e.to_string()))?;
+        let uri: http::Uri = url
+            .as_str()
+            .parse()
+            .map_err(|e: http::uri::InvalidUri| SendError::InvalidRequest(e.to_string()))?;
         let mut all_headers = headers.clone();
         if let Some(cookie) = self.cookie_header(url, headers.get(COOKIE)) {
             all_headers.insert(COOKIE, cookie);
         }
-        *request.headers_mut() = all_headers;
-        let (response, connection) = self.connections.send(request).await?;
+        let request = Outgoing { method: method.clone(), uri, headers: all_headers, body };
+        let response = self.connections.send(&request, self.max_body).await?;
         for set_cookie in response.headers().get_all(SET_COOKIE) {
             if let Ok(text) = set_cookie.to_str() {
                 // A cookie the jar refuses is ignored, as browsers do.
                 let _ = self.jar().parse(text, url);
             }
         }
-        let (parts, incoming) = response.into_parts();
-        let body = self.read_body(incoming).await?;
-        // Read to the end, the connection can take the next request.
-        self.connections.give_back(connection);
-        Ok(http::Response::from_parts(parts, body))
+        Ok(response)
     }
 
     /// The `Cookie` header for `url`: the jar's cookies after any the guest
@@ -274,20 +267,6 @@ pub fn guest_headers(pairs: &[(String, String)]) -> Result<HeaderMap, SendError>
         headers.append(header, value);
     }
     Ok(headers)
-}
-
-impl Session {
-    /// The whole body, refusing one over `--max-body`.
-    async fn read_body(&self, body: hyper::body::Incoming) -> Result<Bytes, SendError> {
-        match Limited::new(body, self.max_body).collect().await {
-            Ok(collected) => Ok(collected.to_bytes()),
-            Err(error) if error.is::<LengthLimitError>() => Err(SendError::Transport(format!(
-                "response body larger than {} bytes (--max-body)",
-                self.max_body
-            ))),
-            Err(error) => Err(SendError::Transport(error_chain(&*error))),
-        }
-    }
 }
 
 #[cfg(test)]
