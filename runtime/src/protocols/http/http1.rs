@@ -353,7 +353,7 @@ impl Framing {
         {
             return Ok(Framing::None);
         }
-        if let Some(coding) = head.headers.get_all(TRANSFER_ENCODING).iter().last() {
+        if let Some(coding) = head.headers.get_all(TRANSFER_ENCODING).iter().next_back() {
             let chunked = coding
                 .to_str()
                 .ok()
