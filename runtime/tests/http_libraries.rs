@@ -1,6 +1,7 @@
 //! Unchanged HTTP libraries inside users: Python code written for
 //! `requests` (here PyPI's uplink, as published) runs on the SDK's
-//! `requests`, and every call it makes is an event, counted as the real
+//! `requests`, JavaScript written for `fetch` (npm's ofetch) on the SDK's
+//! `fetch`, and every call they make is an event, counted as the real
 //! server counted it.
 
 use std::path::Path;
@@ -25,8 +26,26 @@ fn task_errors(run: &Outcome) -> Vec<(String, String, u64)> {
 
 #[test]
 fn uplink_on_the_sdks_requests_is_counted_as_prometheus_counted_it() {
+    // raise_for_status's HTTPError reaches the task, worded as requests words it.
+    dashboard_matches_prometheus("python", |query| {
+        format!("HTTPError: 400 Client Error: Bad Request for url: {query}?query=sum%28")
+    });
+}
+
+#[test]
+fn ofetch_on_the_sdks_fetch_is_counted_as_prometheus_counted_it() {
+    // ofetch's FetchError reaches the task through the awaits, as ofetch words it.
+    dashboard_matches_prometheus("js", |query| {
+        format!("FetchError: [GET] \"{query}?query=sum(\": 400 Bad Request")
+    });
+}
+
+/// The `prometheus-api` example in `language` (a dashboard on an unchanged
+/// HTTP library) made exactly the calls Prometheus counted; its refused
+/// queries failed the `typo` task with `error(query URL)`.
+fn dashboard_matches_prometheus(language: &str, error: impl Fn(&str) -> String) {
     let prometheus = Prometheus::start();
-    let component = example("python", "prometheus-api");
+    let component = example(language, "prometheus-api");
     let run = load(&component, &prometheus.url, "-u 3 -i 60 --seed 3");
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     let url = |path: &str| format!("{}{path}", prometheus.url);
@@ -44,37 +63,8 @@ fn uplink_on_the_sdks_requests_is_counted_as_prometheus_counted_it() {
     assert_eq!(prometheus.requests_served("/api/v1/query", 200), gets - refused + posts);
     assert_eq!(prometheus.requests_served("/api/v1/labels", 200), labels);
     assert_eq!(run.failures("POST", &query) + run.failures("GET", &url("/api/v1/labels")), 0);
-    // raise_for_status's HTTPError reached the task, worded as requests words it.
     let errors = task_errors(&run);
-    let expected =
-        format!("HTTPError: 400 Client Error: Bad Request for url: {query}?query=sum%28");
-    assert_eq!(errors, vec![("typo".to_owned(), expected, refused)], "{}", run.stderr);
-}
-
-#[test]
-fn ofetch_on_the_sdks_fetch_is_counted_as_prometheus_counted_it() {
-    let prometheus = Prometheus::start();
-    let component = example("js", "prometheus-api");
-    let run = load(&component, &prometheus.url, "-u 3 -i 60 --seed 3");
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-    let url = |path: &str| format!("{}{path}", prometheus.url);
-    let query = url("/api/v1/query");
-    let (gets, posts) = (run.count("GET", &query), run.count("POST", &query));
-    let labels = run.count("GET", &url("/api/v1/labels"));
-    // Every task awaited one call, so the events add up to the iterations...
-    assert_eq!(gets + posts + labels, 60, "{}", run.stderr);
-    assert!(posts > 0 && labels > 0);
-    // ...and Prometheus answered exactly those, the refused queries with 400.
-    let refused = run.failures("GET", &query);
-    assert!(refused > 0);
-    assert_eq!(prometheus.requests_served("/api/v1/query", 400), refused);
-    assert_eq!(prometheus.requests_served("/api/v1/query", 200), gets - refused + posts);
-    assert_eq!(prometheus.requests_served("/api/v1/labels", 200), labels);
-    assert_eq!(run.failures("POST", &query) + run.failures("GET", &url("/api/v1/labels")), 0);
-    // ofetch's FetchError reached the task through the awaits, as ofetch words it.
-    let errors = task_errors(&run);
-    let expected = format!("FetchError: [GET] \"{query}?query=sum(\": 400 Bad Request");
-    assert_eq!(errors, vec![("typo".to_owned(), expected, refused)], "{}", run.stderr);
+    assert_eq!(errors, vec![("typo".to_owned(), error(&query), refused)], "{}", run.stderr);
 }
 
 #[test]

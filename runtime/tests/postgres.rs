@@ -47,36 +47,31 @@ fn python_db_api_shop_matches_the_servers_own_counts() {
 
 #[test]
 fn js_shop_matches_the_servers_own_counts() {
-    let server = shop();
-    let exe = Path::new(env!("CARGO_BIN_EXE_wasmload"));
-    let run = run_component(exe, &example("js", "postgres-shop"), &server.url("shop"), SHOP_RUN);
-    assert_shop_matches(&run, &server);
-    assert_eq!(run.count("postgres", "PREPARE item by id"), 5);
+    example_shop_matches("js");
 }
 
 #[test]
 fn go_shop_matches_the_servers_own_counts() {
-    let server = shop();
-    let exe = Path::new(env!("CARGO_BIN_EXE_wasmload"));
-    let run = run_component(exe, &example("go", "postgres-shop"), &server.url("shop"), SHOP_RUN);
-    assert_shop_matches(&run, &server);
-    assert_eq!(run.count("postgres", "PREPARE item by id"), 5);
+    example_shop_matches("go");
 }
 
 #[test]
 fn c_shop_matches_the_servers_own_counts() {
-    let server = shop();
-    let exe = Path::new(env!("CARGO_BIN_EXE_wasmload"));
-    let run = run_component(exe, &example("c", "postgres-shop"), &server.url("shop"), SHOP_RUN);
-    assert_shop_matches(&run, &server);
-    assert_eq!(run.count("postgres", "PREPARE item by id"), 5);
+    example_shop_matches("c");
 }
 
 #[test]
 fn zig_shop_matches_the_servers_own_counts() {
+    example_shop_matches("zig");
+}
+
+/// The `postgres-shop` example in `language`, which prepares its lookup
+/// once per user, matches the server as the Rust one does.
+fn example_shop_matches(language: &str) {
     let server = shop();
     let exe = Path::new(env!("CARGO_BIN_EXE_wasmload"));
-    let run = run_component(exe, &example("zig", "postgres-shop"), &server.url("shop"), SHOP_RUN);
+    let run =
+        run_component(exe, &example(language, "postgres-shop"), &server.url("shop"), SHOP_RUN);
     assert_shop_matches(&run, &server);
     assert_eq!(run.count("postgres", "PREPARE item by id"), 5);
 }
