@@ -7,7 +7,9 @@
 #     bench/ab.sh BASE_BINARY NEW_BINARY
 #
 # Build the base from another commit in a worktree, e.g.
-#     git worktree add /tmp/base COMMIT && (cd /tmp/base && cargo build --release -p wasmload)
+#     git worktree add /tmp/base COMMIT
+#     (cd /tmp/base && cargo build --release -p wasmload &&
+#         cp "${CARGO_TARGET_DIR:-target}/release/wasmload" /tmp/base-wasmload)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 [ $# -eq 2 ] || { echo "usage: $0 BASE_BINARY NEW_BINARY" >&2; exit 2; }
 base=$1 new=$2
