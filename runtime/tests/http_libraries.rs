@@ -67,19 +67,27 @@ fn dashboard_matches_prometheus(language: &str, error: impl Fn(&str) -> String) 
     assert_eq!(errors, vec![("typo".to_owned(), error(&query), refused)], "{}", run.stderr);
 }
 
-#[test]
-fn the_sdks_requests_behaves_as_requests_does() {
+/// A run of the checks guest `language/name` (two users, `iterations`)
+/// against the test target, with `-e REFUSED_URL=` a URL where nothing
+/// listens: no check failed, and both users logged in once and sent their
+/// cookie back on every `/me`. Returns the target, the run and that URL.
+fn checks_run(language: &str, name: &str, iterations: u64) -> (TargetServer, Outcome, String) {
     let target = TargetServer::start();
     let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let refused_url = format!("http://{}/refused", refused.local_addr().unwrap());
     drop(refused);
-    let flags = format!("-u 2 -i 60 --seed 4 -e REFUSED_URL={refused_url}");
-    let run = load(&test_guest("python", "requests-checks"), &target.url(), &flags);
+    let flags = format!("-u 2 -i {iterations} --seed 4 -e REFUSED_URL={refused_url}");
+    let run = load(&test_guest(language, name), &target.url(), &flags);
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert_eq!(task_errors(&run), vec![], "{}", run.stderr);
-    // Two logins, each sending its cookie back on every /me.
     assert_eq!(target.logins(), 2);
     assert_eq!(target.sessions_on_me(), 2);
+    (target, run, refused_url)
+}
+
+#[test]
+fn the_sdks_requests_behaves_as_requests_does() {
+    let (target, run, refused_url) = checks_run("python", "requests-checks", 60);
     for (method, path) in
         [("POST", "/login"), ("GET", "/me"), ("GET", "/items"), ("GET", "/headers")]
     {
@@ -102,17 +110,7 @@ fn the_sdks_requests_behaves_as_requests_does() {
 
 #[test]
 fn the_sdks_fetch_behaves_as_fetch_does() {
-    let target = TargetServer::start();
-    let refused = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let refused_url = format!("http://{}/refused", refused.local_addr().unwrap());
-    drop(refused);
-    let flags = format!("-u 2 -i 70 --seed 4 -e REFUSED_URL={refused_url}");
-    let run = load(&test_guest("js", "fetch-checks"), &target.url(), &flags);
-    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
-    assert_eq!(task_errors(&run), vec![], "{}", run.stderr);
-    // Two logins, each sending its cookie back on every /me.
-    assert_eq!(target.logins(), 2);
-    assert_eq!(target.sessions_on_me(), 2);
+    let (target, run, refused_url) = checks_run("js", "fetch-checks", 70);
     for (method, path) in [("POST", "/login"), ("GET", "/me"), ("GET", "/items")] {
         assert_eq!(run.count(method, path), target.count(method, path), "{method} {path}");
     }

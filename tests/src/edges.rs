@@ -7,9 +7,9 @@
 //! connection must not be used again), `/cut` (closes after 10 of 100
 //! bytes) and `/huge-head` (a 70 KiB header).
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 const SERVER: &str = r#"
 import collections, json, sys, threading
@@ -86,16 +86,7 @@ pub struct EdgeServer {
 impl EdgeServer {
     /// Starts the server and waits for its port.
     pub fn start() -> EdgeServer {
-        let mut child = Command::new("python3")
-            .args(["-c", SERVER])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 is needed for the edge-case HTTP server");
-        let stdout = child.stdout.take().expect("the server's stdout");
-        let mut first_line = String::new();
-        BufReader::new(stdout).read_line(&mut first_line).expect("the server's port");
-        let port = first_line.trim().parse().expect("a port number from the server");
+        let (child, port) = crate::runner::python_server(SERVER, "the edge-case HTTP server");
         EdgeServer { child, port }
     }
 

@@ -148,3 +148,23 @@ pub fn tool(path: &str) -> PathBuf {
     assert!(tool.exists(), "{} is missing: run scripts/test-tools.sh", tool.display());
     tool
 }
+
+/// Starts a Python server from `script`, which prints its port as its
+/// first line; returns the process (the caller kills it) and the port.
+pub fn python_server(script: &str, what: &str) -> (std::process::Child, u16) {
+    use std::io::BufRead;
+    let mut child = Command::new("python3")
+        .args(["-c", script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("python3 is needed for {what}: {e}"));
+    let stdout = child.stdout.take().expect("the server's stdout");
+    let mut first_line = String::new();
+    std::io::BufReader::new(stdout).read_line(&mut first_line).expect("the server's port");
+    let port = first_line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{what} printed no port: {first_line:?}"));
+    (child, port)
+}

@@ -1,9 +1,9 @@
 //! Python's standard `SimpleXMLRPCServer` with `add(a, b)` and `echo(v)`
 //! registered, on a free loopback port, counting the calls it serves.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 const SERVER: &str = r#"
 import collections, sys
@@ -31,16 +31,7 @@ pub struct XmlRpcServer {
 impl XmlRpcServer {
     /// Starts the server and waits for its port.
     pub fn start() -> XmlRpcServer {
-        let mut child = Command::new("python3")
-            .args(["-c", SERVER])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("python3 is needed for the XML-RPC server");
-        let stdout = child.stdout.take().expect("the server's stdout");
-        let mut first_line = String::new();
-        BufReader::new(stdout).read_line(&mut first_line).expect("the server's port");
-        let port = first_line.trim().parse().expect("a port number from the server");
+        let (child, port) = crate::runner::python_server(SERVER, "the XML-RPC server");
         XmlRpcServer { child, port }
     }
 
