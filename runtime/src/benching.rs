@@ -13,7 +13,7 @@ use crate::user::{GuestError, VirtualUser};
 /// One user of a component, started with default flags.
 pub struct BenchUser {
     user: VirtualUser,
-    _component: UserComponent,
+    component: UserComponent,
 }
 
 impl BenchUser {
@@ -36,11 +36,22 @@ impl BenchUser {
         let services = crate::run::services(&guest, &setting, sandbox, recorder, budget)?;
         let mut user = VirtualUser::new(&component, &services, 0).await?;
         user.on_start(0).await?;
-        Ok(BenchUser { user, _component: component })
+        Ok(BenchUser { user, component })
     }
 
     /// Runs task number `task` of the user's class.
     pub async fn run_task(&mut self, task: u32) -> Result<(), GuestError> {
         self.user.run_task(task).await
+    }
+
+    /// Gives back the user's fiber stack, as a user about to wait does.
+    pub fn rest(&mut self) {
+        self.user.rest();
+    }
+
+    /// Fiber stacks taken from the engine's pool and not given back.
+    pub fn stacks_held(&self) -> usize {
+        let metrics = self.component.engine().pooling_allocator_metrics();
+        metrics.map_or(0, |metrics| metrics.stacks())
     }
 }

@@ -183,6 +183,8 @@ fn new_engine(limits: &EngineLimits) -> Result<wasmtime::Engine> {
         .memory_guard_size(64 << 10)
         .memory_reservation_for_growth(0)
         .memory_init_cow(limits.map_memory_images)
+        // A stack given back to the pool gives its pages back too.
+        .async_stack_zeroing(true)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
     wasmtime::Engine::new(&config)
         .map_err(anyhow::Error::from)

@@ -132,6 +132,12 @@ impl VirtualUser {
         Ok(VirtualUser { store, bindings, task_timeout: services.sandbox.task_timeout, recorder })
     }
 
+    /// Gives back the fiber stack the store keeps between calls: a user about
+    /// to wait holds no stack pages until its next call takes one again.
+    pub fn rest(&mut self) {
+        self.store.release_fiber_stack();
+    }
+
     /// The classes the component declares.
     pub async fn describe(&mut self) -> Result<Vec<UserClass>, GuestError> {
         self.bindings

@@ -4,6 +4,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use wasmload::benching::BenchUser;
 use wasmload_testkit::{guest, run_guest, run_wasmload_signalled, Outcome, TargetServer};
 
 fn wasmload() -> &'static Path {
@@ -157,4 +158,22 @@ fn a_second_interrupt_stops_at_once_and_still_writes_results() {
     // Neither the 20 s requests nor the 60 s grace were waited for.
     assert!(run.summary()["duration_s"].as_f64().unwrap() < 15.0);
     assert_eq!(run.count("GET", "/slow/20000"), 0);
+}
+
+/// A store keeps the fiber stack of its last call for the next one; a user
+/// about to wait gives it back (wasmtime patched for it: vendor/README.md),
+/// and its next call takes one again.
+#[test]
+fn a_resting_user_holds_no_fiber_stack() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let mut user = BenchUser::start(&guest("host-calls")).await.expect("the user starts");
+        // Task 0 sleeps (an async host call, so on the fiber) 1,000 times.
+        user.run_task(0).await.expect("the task runs");
+        assert_eq!(user.stacks_held(), 1, "the store keeps its last stack");
+        user.rest();
+        assert_eq!(user.stacks_held(), 0);
+        user.run_task(0).await.expect("a rested user runs again");
+        assert_eq!(user.stacks_held(), 1);
+    });
 }
