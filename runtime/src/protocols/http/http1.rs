@@ -13,7 +13,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::sandbox::ConnectionPermit;
@@ -82,11 +82,14 @@ impl Connection {
         // Until the answer has been read whole, the connection is not
         // fit for another request (a dropped exchange leaves it so).
         self.reusable = false;
-        // One write: head and body leave in one segment when they fit.
-        let mut request = head.encode(body.len());
-        request.extend_from_slice(body);
-        self.stream.write_all(&request).await?;
-        let mut buffer = BytesMut::with_capacity(READ_SIZE);
+        {
+            // One write: head and body leave in one segment when they fit.
+            let mut request = head.encode(body.len());
+            request.extend_from_slice(body);
+            self.stream.write_all(&request).await?;
+        }
+        // Allocated by the first read, once the answer is there (see `fill`).
+        let mut buffer = BytesMut::new();
         let answer = loop {
             let answer = self.read_head(&mut buffer, reused).await?;
             // 1xx answers (100 Continue, 103 Early Hints) precede the answer.
@@ -116,10 +119,19 @@ impl Connection {
         Ok(response)
     }
 
-    /// Reads more into `buffer`; false at the end of the stream.
+    /// Reads more into `buffer`; false at the end of the stream. It waits
+    /// for the socket before it makes room: thousands of users waiting for
+    /// their answers hold no read buffers.
     async fn fill(&mut self, buffer: &mut BytesMut) -> Result<bool, ExchangeError> {
-        buffer.reserve(READ_SIZE);
-        Ok(self.stream.read_buf(buffer).await? > 0)
+        loop {
+            self.stream.readable().await?;
+            buffer.reserve(READ_SIZE);
+            match self.stream.try_read_buf(buffer) {
+                Ok(read) => return Ok(read > 0),
+                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
+                Err(error) => return Err(error.into()),
+            }
+        }
     }
 
     async fn read_head(

@@ -101,7 +101,7 @@ impl Sender {
         request: &Outgoing,
         max_body: usize,
     ) -> Result<Response<Bytes>, Failed> {
-        let hyper_request = match self {
+        match self {
             Sender::Plain(connection) => {
                 let target = target(&request.uri);
                 let head = http1::Head {
@@ -111,7 +111,7 @@ impl Sender {
                     headers: &request.headers,
                 };
                 let exchanged = connection.exchange(&head, &request.body, max_body).await;
-                return exchanged.map_err(|error| match error {
+                exchanged.map_err(|error| match error {
                     ExchangeError::Stale if request.method.is_idempotent() => Failed::Retry,
                     ExchangeError::Stale => Failed::Error(SendError::Transport(
                         "the server closed the connection without answering".into(),
@@ -125,9 +125,11 @@ impl Sender {
                     ExchangeError::Protocol(_) => {
                         Failed::Error(SendError::Transport(error.to_string()))
                     }
-                });
+                })
             }
-            Sender::Http1(_) => {
+            // TLS and HTTP/2 on hyper, whose futures are large: boxed, they
+            // do not size (and get copied through) every plain exchange's.
+            Sender::Http1(sender) => {
                 let mut hyper_request = request.to_hyper();
                 if let (Some(host), false) =
                     (host(&request.uri), request.headers.contains_key(HOST))
@@ -137,23 +139,35 @@ impl Sender {
                     }
                 }
                 *hyper_request.uri_mut() = Uri::from(target(&request.uri));
-                hyper_request
+                Box::pin(async {
+                    read_answer(sender.try_send_request(hyper_request).await, max_body).await
+                })
+                .await
             }
-            Sender::Http2(_) => request.to_hyper(),
-        };
-        let sent = match self {
-            Sender::Http1(sender) => sender.try_send_request(hyper_request).await,
-            Sender::Http2(sender) => sender.try_send_request(hyper_request).await,
-            Sender::Plain(_) => unreachable!("sent above"),
-        };
-        let response = sent.map_err(|mut error| match error.take_message() {
-            Some(_) => Failed::Retry,
-            None => Failed::Error(transport(&error.into_error())),
-        })?;
-        let (parts, incoming) = response.into_parts();
-        let body = read_body(incoming, max_body).await.map_err(Failed::Error)?;
-        Ok(Response::from_parts(parts, body))
+            Sender::Http2(sender) => {
+                let hyper_request = request.to_hyper();
+                Box::pin(async {
+                    read_answer(sender.try_send_request(hyper_request).await, max_body).await
+                })
+                .await
+            }
+        }
     }
+}
+
+/// The whole answer hyper sent, or why there is none: a request hyper
+/// never sent may be tried again.
+async fn read_answer(
+    sent: Result<Response<Incoming>, hyper::client::conn::TrySendError<Request<Body>>>,
+    max_body: usize,
+) -> Result<Response<Bytes>, Failed> {
+    let response = sent.map_err(|mut error| match error.take_message() {
+        Some(_) => Failed::Retry,
+        None => Failed::Error(transport(&error.into_error())),
+    })?;
+    let (parts, incoming) = response.into_parts();
+    let body = read_body(incoming, max_body).await.map_err(Failed::Error)?;
+    Ok(Response::from_parts(parts, body))
 }
 
 /// The whole body, refusing one over `max_body` (`--max-body`).

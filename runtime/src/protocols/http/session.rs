@@ -123,7 +123,10 @@ impl Session {
         url: Url,
         timeout: Duration,
     ) -> Result<Fetched, SendError> {
-        tokio::time::timeout(timeout, self.exchange(request, url))
+        // Boxed here and around the pool's send: nested, each awaited future
+        // is laid out twice in its caller's, so a request's future grew to
+        // 26 KiB, built on the user's fiber stack and copied per request.
+        tokio::time::timeout(timeout, Box::pin(self.exchange(request, url)))
             .await
             .unwrap_or(Err(SendError::Timeout))
     }
@@ -210,7 +213,7 @@ impl Session {
             all_headers.insert(COOKIE, cookie);
         }
         let request = Outgoing { method: method.clone(), uri, headers: all_headers, body };
-        let response = self.connections.send(&request, self.max_body).await?;
+        let response = Box::pin(self.connections.send(&request, self.max_body)).await?;
         for set_cookie in response.headers().get_all(SET_COOKIE) {
             if let Ok(text) = set_cookie.to_str() {
                 // A cookie the jar refuses is ignored, as browsers do.
