@@ -9,12 +9,13 @@ TARGET="http://127.0.0.1:$NGINX_PORT"
 TARGET_CORE=0
 LOAD_CORE=1
 
-# The wasmload binary and the benchmark guest, built if needed.
+# The wasmload binary and the benchmark guest, built if needed; WASMLOAD
+# names another build to measure instead (one from bench/ab.sh's recipe).
 build_wasmload() {
     ensure_wasm_target
     cargo build --release -q -p wasmload
     build_examples -q
-    WASMLOAD="$BIN/wasmload"
+    WASMLOAD="${WASMLOAD:-$BIN/wasmload}"
     HAMMER="$GUESTS/http_hammer.wasm"
 }
 
@@ -87,4 +88,36 @@ seconds_of() {
 
 on_load_core() {
     taskset -c "$LOAD_CORE" "$@"
+}
+
+# Resident memory of a command, in KiB, as "PEAK SETTLED": its high-water
+# mark, and the median of its resident size sampled twice a second over the
+# second half of its run (once its users have all started).
+resident_kb() {
+    local out samples=() pid="" timer
+    out="$(mktemp)"
+    /usr/bin/time -f '%M' -o "$out" "$@" >/dev/null 2>&1 &
+    timer=$!
+    while kill -0 "$timer" 2>/dev/null; do
+        pid="${pid:-$(pgrep -n -P "$timer")}"
+        [ -n "$pid" ] && samples+=("$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null)")
+        sleep 0.5
+    done
+    wait "$timer" || true
+    python3 - "$(tail -1 "$out")" "${samples[@]}" <<'PY'
+import statistics, sys
+peak = int(sys.argv[1])
+samples = [int(s) for s in sys.argv[2:] if s]
+print(peak, int(statistics.median(samples[len(samples) // 2:] or [peak])))
+PY
+    rm -f "$out"
+}
+
+# KiB per user between two "PEAK SETTLED" measurements at FEW and MANY
+# users, as "PEAK SETTLED".
+per_user_kb() {
+    python3 -c 'import sys
+few, many = int(sys.argv[1]), int(sys.argv[2])
+a, b = sys.argv[3].split(), sys.argv[4].split()
+print(" ".join(f"{(int(y) - int(x)) / (many - few):.1f}" for x, y in zip(a, b)))' "$@"
 }
