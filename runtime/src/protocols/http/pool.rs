@@ -128,7 +128,7 @@ impl Sender {
                 })
             }
             // TLS and HTTP/2 on hyper, whose futures are large: boxed, they
-            // do not size (and get copied through) every plain exchange's.
+            // do not size every plain exchange's future.
             Sender::Http1(sender) => {
                 let mut hyper_request = request.to_hyper();
                 if let (Some(host), false) =

@@ -125,7 +125,8 @@ impl Session {
     ) -> Result<Fetched, SendError> {
         // Boxed here and around the pool's send: nested, each awaited future
         // is laid out twice in its caller's, so a request's future grew to
-        // 26 KiB, built on the user's fiber stack and copied per request.
+        // 26 KiB, the size of wasmtime's box for every host call, with its
+        // temporaries on the user's fiber stack.
         tokio::time::timeout(timeout, Box::pin(self.exchange(request, url)))
             .await
             .unwrap_or(Err(SendError::Timeout))
