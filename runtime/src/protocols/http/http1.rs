@@ -373,21 +373,19 @@ impl Framing {
                 .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"));
             return Ok(if chunked { Framing::Chunked } else { Framing::UntilClose });
         }
-        let mut lengths = head.headers.get_all(CONTENT_LENGTH).iter().flat_map(|value| {
-            value
-                .to_str()
-                .unwrap_or("x")
-                .split(',')
-                .map(|part| part.trim().parse::<u64>())
-                .collect::<Vec<_>>()
-        });
-        match lengths.next() {
-            None => Ok(Framing::UntilClose),
-            Some(Ok(first)) if lengths.all(|other| other == Ok(first)) => {
-                Ok(Framing::Length(first))
+        // Every value, and every item of a list, must be the same number.
+        let invalid = || ExchangeError::Protocol("invalid or conflicting Content-Length".into());
+        let mut length = None;
+        for value in head.headers.get_all(CONTENT_LENGTH) {
+            for item in value.to_str().map_err(|_| invalid())?.split(',') {
+                let item = item.trim().parse::<u64>().map_err(|_| invalid())?;
+                if length.is_some_and(|length| length != item) {
+                    return Err(invalid());
+                }
+                length = Some(item);
             }
-            Some(_) => Err(ExchangeError::Protocol("invalid or conflicting Content-Length".into())),
         }
+        Ok(length.map_or(Framing::UntilClose, Framing::Length))
     }
 }
 

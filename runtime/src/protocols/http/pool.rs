@@ -116,13 +116,10 @@ impl Sender {
                     ExchangeError::Stale => Failed::Error(SendError::Transport(
                         "the server closed the connection without answering".into(),
                     )),
-                    ExchangeError::TooLarge(_) => {
-                        Failed::Error(SendError::Transport(error.to_string()))
-                    }
                     ExchangeError::Io(error) => {
                         Failed::Error(SendError::Transport(error_chain(&error)))
                     }
-                    ExchangeError::Protocol(_) => {
+                    ExchangeError::TooLarge(_) | ExchangeError::Protocol(_) => {
                         Failed::Error(SendError::Transport(error.to_string()))
                     }
                 })
