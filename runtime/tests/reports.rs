@@ -206,13 +206,20 @@ fn compare_finds_a_target_made_twice_as_slow_and_nothing_in_the_same_one() {
     let (base, again) = (run_into("base"), run_into("again"));
     target.slow_down(Duration::from_millis(40));
     let slower = run_into("slower");
-    // With the default tolerance: 10%, and at least 1 ms.
-    let same = run_wasmload(wasmload(), &["compare", &base, &again]);
+    // Two runs of one target differ by timing noise (p99 by 12% on a busy
+    // machine), which the default 10% is tuned for judging on a quiet one;
+    // the tolerance here is wide enough for noise and far below the 2x.
+    let tolerance = ["--max-regression", "40%", "--min-change", "5ms"];
+    let compare = |new: &str, extra: &[&str]| {
+        let args = [&["compare", base.as_str(), new][..], &tolerance, extra].concat();
+        run_wasmload(wasmload(), &args)
+    };
+    let same = compare(&again, &[]);
     assert_eq!(same.code, Some(0), "stdout: {}\nstderr: {}", same.stdout, same.stderr);
     assert!(!same.stdout.lines().any(|line| line.starts_with("worse:")), "{}", same.stdout);
     let html = dir.join("compared.html");
     let html_path = html.display().to_string();
-    let worse = run_wasmload(wasmload(), &["compare", &base, &slower, "--html", &html_path]);
+    let worse = compare(&slower, &["--html", &html_path]);
     assert_eq!(worse.code, Some(99), "stdout: {}\nstderr: {}", worse.stdout, worse.stderr);
     assert!(worse.stdout.contains("worse: GET /: p50 +"), "{}", worse.stdout);
     assert!(worse.stderr.contains("rows got worse than the base run"), "{}", worse.stderr);
