@@ -12,16 +12,12 @@ use tokio_util::sync::CancellationToken;
 use super::shape::Target;
 use super::{
     assign_classes, drain, Backoff, Running, Shared, Stages, StartFailure, Started, TaskEnd,
-    UserLoad,
+    UserLoad, REST_AFTER,
 };
 use crate::run::RunLog;
 
 /// How often the user count is brought toward its target.
 const TICK: Duration = Duration::from_millis(10);
-/// A user that will wait at least this long gives back its fiber stack
-/// first: taking one again costs a few page faults, holding it costs every
-/// resting user some 20 KiB.
-const REST_AFTER: Duration = Duration::from_millis(50);
 
 /// Runs users until the run stops, or until every user of a fixed count
 /// has ended by itself.

@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 use super::shape::Target;
 use super::{
     drain, Dealer, PoolPlan, RateLoad, RatePlan, Running, Segment, Shared, StartFailure, TaskEnd,
+    REST_AFTER,
 };
 use crate::sync::lock;
 use crate::user::VirtualUser;
@@ -135,7 +136,7 @@ struct Pool {
 
 #[derive(Default)]
 struct ClassPool {
-    idle: Vec<PooledUser>,
+    idle: IdleUsers<PooledUser>,
     /// Intended starts of iterations waiting for a user, oldest first.
     waiting: VecDeque<Instant>,
 }
@@ -180,7 +181,7 @@ impl Pool {
             let (pool, shared) = (Arc::clone(self), Arc::clone(shared));
             starting.spawn(async move {
                 if let Some(user) = pool.new_user(&shared, class).await {
-                    lock(&pool.classes[class]).idle.push(user);
+                    lock(&pool.classes[class]).idle.push(user, Instant::now());
                 }
             });
         }
@@ -201,6 +202,7 @@ impl Pool {
     ) {
         let mut class_pool = lock(&self.classes[class]);
         let user = class_pool.idle.pop();
+        class_pool.idle.rest_idle(Instant::now(), |idle| idle.user.rest());
         if user.is_none() && !self.reserve() {
             class_pool.waiting.push_back(due);
             self.drop_expired(shared, &mut class_pool, Instant::now());
@@ -243,7 +245,7 @@ impl Pool {
                 {
                     Some(next)
                 } else {
-                    return class_pool.idle.push(user);
+                    return class_pool.idle.push(user, Instant::now());
                 }
             };
             match next {
@@ -305,7 +307,7 @@ impl Pool {
     }
 
     fn take_idle(&self, class: usize) -> Vec<PooledUser> {
-        std::mem::take(&mut lock(&self.classes[class]).idle)
+        lock(&self.classes[class]).idle.take()
     }
 
     /// Counts iterations still waiting when the run ends as dropped.
@@ -314,5 +316,104 @@ impl Pool {
             let waiting = std::mem::take(&mut lock(class_pool).waiting);
             shared.progress.drop_iterations(waiting.len() as u64);
         }
+    }
+}
+
+/// Idle users, the longest idle at the bottom. The most recently used is
+/// handed out first (its stack and caches are warm), so with a steady rate
+/// the same few users take the iterations and the rest stay idle: those
+/// give back their fiber stacks once idle for [`REST_AFTER`].
+struct IdleUsers<U> {
+    /// Each user with the instant it came back, oldest first.
+    users: Vec<(U, Instant)>,
+    /// How many users at the bottom have rested.
+    rested: usize,
+}
+
+impl<U> Default for IdleUsers<U> {
+    fn default() -> Self {
+        IdleUsers { users: Vec::new(), rested: 0 }
+    }
+}
+
+impl<U> IdleUsers<U> {
+    fn push(&mut self, user: U, now: Instant) {
+        self.users.push((user, now));
+    }
+
+    /// The most recently used idle user.
+    fn pop(&mut self) -> Option<U> {
+        let (user, _) = self.users.pop()?;
+        self.rested = self.rested.min(self.users.len());
+        Some(user)
+    }
+
+    /// Rests (with `rest`) each user idle since `REST_AFTER` before `now`,
+    /// once: they lie at the bottom, above those already rested.
+    fn rest_idle(&mut self, now: Instant, mut rest: impl FnMut(&mut U)) {
+        while let Some((user, since)) = self.users.get_mut(self.rested) {
+            if now.saturating_duration_since(*since) < REST_AFTER {
+                break;
+            }
+            rest(user);
+            self.rested += 1;
+        }
+    }
+
+    /// Every idle user, leaving none.
+    fn take(&mut self) -> Vec<U> {
+        self.rested = 0;
+        self.users.drain(..).map(|(user, _)| user).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A user that counts its rests.
+    #[derive(Debug, Default, PartialEq)]
+    struct Counted(u32);
+
+    fn rest_all(idle: &mut IdleUsers<Counted>, now: Instant) {
+        idle.rest_idle(now, |user| user.0 += 1);
+    }
+
+    #[test]
+    fn users_idle_long_enough_rest_once_and_warm_ones_not_at_all() {
+        let start = Instant::now();
+        let mut idle = IdleUsers::default();
+        for offset in [0, 10, 20] {
+            idle.push(Counted::default(), start + Duration::from_millis(offset));
+        }
+        // At 65 ms the first two have been idle 50 ms or more.
+        rest_all(&mut idle, start + Duration::from_millis(65));
+        rest_all(&mut idle, start + Duration::from_millis(69));
+        assert_eq!(idle.rested, 2);
+        // The warm one comes out first, unrested; it comes back later.
+        assert_eq!(idle.pop(), Some(Counted(0)));
+        idle.push(Counted(0), start + Duration::from_millis(70));
+        rest_all(&mut idle, start + Duration::from_millis(119));
+        assert_eq!(idle.rested, 2, "idle 49 ms: still warm");
+        rest_all(&mut idle, start + Duration::from_millis(120));
+        assert_eq!(idle.take(), vec![Counted(1), Counted(1), Counted(1)]);
+        assert_eq!(idle.rested, 0);
+    }
+
+    #[test]
+    fn taking_rested_users_keeps_the_count_within_the_pool() {
+        let start = Instant::now();
+        let mut idle = IdleUsers::default();
+        idle.push(Counted::default(), start);
+        idle.push(Counted::default(), start);
+        rest_all(&mut idle, start + REST_AFTER);
+        assert_eq!(idle.rested, 2);
+        assert_eq!(idle.pop(), Some(Counted(1)));
+        assert_eq!(idle.rested, 1);
+        // A user back on top of a rested one is not counted as rested.
+        idle.push(Counted::default(), start + REST_AFTER);
+        assert_eq!(idle.pop(), Some(Counted(0)));
+        assert_eq!(idle.pop(), Some(Counted(1)));
+        assert_eq!((idle.pop(), idle.rested), (None, 0));
     }
 }
