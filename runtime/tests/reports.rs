@@ -206,10 +206,10 @@ fn compare_finds_a_target_made_twice_as_slow_and_nothing_in_the_same_one() {
     let (base, again) = (run_into("base"), run_into("again"));
     target.slow_down(Duration::from_millis(40));
     let slower = run_into("slower");
-    // Two runs of one target differ by timing noise (p99 by 12% on a busy
-    // machine), which the default 10% is tuned for judging on a quiet one;
-    // the tolerance here is wide enough for noise and far below the 2x.
-    let tolerance = ["--max-regression", "40%", "--min-change", "5ms"];
+    // Two runs of one target differ by timing noise: p99 by 12% on a busy
+    // machine, past the default 10%. 40% is wider than that noise and far
+    // below the slowed target's +100%.
+    let tolerance = ["--max-regression", "40%"];
     let compare = |new: &str, extra: &[&str]| {
         let args = [&["compare", base.as_str(), new][..], &tolerance, extra].concat();
         run_wasmload(wasmload(), &args)

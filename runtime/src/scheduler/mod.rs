@@ -27,9 +27,10 @@ use crate::engine::UserComponent;
 use crate::sync::lock;
 use crate::user::{GuestError, RunServices, VirtualUser};
 
-/// A user that will stay idle at least this long gives back its fiber stack
-/// first: taking one again costs a few page faults, holding it costs every
-/// idle user some 20 KiB.
+/// A user idle this long gives back its fiber stack (in the closed model,
+/// before a wait this long; in the open model, once it has been idle this
+/// long in the pool): taking one again costs about four page faults,
+/// holding it costs every idle user some 16 KiB.
 const REST_AFTER: Duration = Duration::from_millis(50);
 
 /// Which model runs, and where its load comes from.

@@ -180,7 +180,9 @@ impl Pool {
             }
             let (pool, shared) = (Arc::clone(self), Arc::clone(shared));
             starting.spawn(async move {
-                if let Some(user) = pool.new_user(&shared, class).await {
+                if let Some(mut user) = pool.new_user(&shared, class).await {
+                    // It waits for the clock at least: nothing to keep warm.
+                    user.user.rest();
                     lock(&pool.classes[class]).idle.push(user, Instant::now());
                 }
             });
@@ -202,7 +204,7 @@ impl Pool {
     ) {
         let mut class_pool = lock(&self.classes[class]);
         let user = class_pool.idle.pop();
-        class_pool.idle.rest_idle(Instant::now(), |idle| idle.user.rest());
+        class_pool.idle.rest_idle(Instant::now(), REST_PER_DISPATCH, |idle| idle.user.rest());
         if user.is_none() && !self.reserve() {
             class_pool.waiting.push_back(due);
             self.drop_expired(shared, &mut class_pool, Instant::now());
@@ -319,10 +321,18 @@ impl Pool {
     }
 }
 
+/// At most this many idle users rest per dispatch: each may queue a
+/// decommit, and the class's lock is held meanwhile. After a sharp drop in
+/// the rate the next dispatches go on where this one stopped.
+const REST_PER_DISPATCH: usize = 32;
+
 /// Idle users, the longest idle at the bottom. The most recently used is
 /// handed out first (its stack and caches are warm), so with a steady rate
 /// the same few users take the iterations and the rest stay idle: those
-/// give back their fiber stacks once idle for [`REST_AFTER`].
+/// give back their fiber stacks once idle for [`REST_AFTER`]. They are
+/// swept when their class is dispatched, so a class that gets no more
+/// iterations (a rate of 0 for a while) keeps its idle users' stacks
+/// until it does.
 struct IdleUsers<U> {
     /// Each user with the instant it came back, oldest first.
     users: Vec<(U, Instant)>,
@@ -348,11 +358,13 @@ impl<U> IdleUsers<U> {
         Some(user)
     }
 
-    /// Rests (with `rest`) each user idle since `REST_AFTER` before `now`,
-    /// once: they lie at the bottom, above those already rested.
-    fn rest_idle(&mut self, now: Instant, mut rest: impl FnMut(&mut U)) {
+    /// Rests (with `rest`) up to `most` users idle since `REST_AFTER`
+    /// before `now`, each once: they lie at the bottom, above those
+    /// already rested.
+    fn rest_idle(&mut self, now: Instant, most: usize, mut rest: impl FnMut(&mut U)) {
+        let end = self.rested.saturating_add(most);
         while let Some((user, since)) = self.users.get_mut(self.rested) {
-            if now.saturating_duration_since(*since) < REST_AFTER {
+            if self.rested == end || now.saturating_duration_since(*since) < REST_AFTER {
                 break;
             }
             rest(user);
@@ -376,7 +388,7 @@ mod tests {
     struct Counted(u32);
 
     fn rest_all(idle: &mut IdleUsers<Counted>, now: Instant) {
-        idle.rest_idle(now, |user| user.0 += 1);
+        idle.rest_idle(now, usize::MAX, |user| user.0 += 1);
     }
 
     #[test]
@@ -412,8 +424,24 @@ mod tests {
         assert_eq!(idle.rested, 1);
         // A user back on top of a rested one is not counted as rested.
         idle.push(Counted::default(), start + REST_AFTER);
+        assert_eq!(idle.rested, 1);
         assert_eq!(idle.pop(), Some(Counted(0)));
         assert_eq!(idle.pop(), Some(Counted(1)));
         assert_eq!((idle.pop(), idle.rested), (None, 0));
+    }
+
+    #[test]
+    fn a_sweep_rests_at_most_its_share_and_the_next_goes_on() {
+        let start = Instant::now();
+        let mut idle = IdleUsers::default();
+        for _ in 0..5 {
+            idle.push(Counted::default(), start);
+        }
+        let mut rests = 0;
+        idle.rest_idle(start + REST_AFTER, 2, |_| rests += 1);
+        assert_eq!((rests, idle.rested), (2, 2));
+        idle.rest_idle(start + REST_AFTER, 2, |_| rests += 1);
+        idle.rest_idle(start + REST_AFTER, 2, |_| rests += 1);
+        assert_eq!((rests, idle.rested), (5, 5));
     }
 }
