@@ -28,10 +28,6 @@ rps() {
     python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["totals"]["rps"]))' "$work/run.json"
 }
 
-resident_of() {
-    resident_kb "$1" run "$HAMMER" -u "$2" -t "${SECONDS_EACH}s" -e WAIT_MS=1000 -H "$TARGET"
-}
-
 echo "$(date -u +%F): base $base, new $new"
 echo "round    wrk req/s   base req/s    new req/s   base/wrk   new/wrk   new/base"
 for round in $(seq "$ROUNDS"); do
@@ -41,8 +37,8 @@ for round in $(seq "$ROUNDS"); do
     python3 -c "import sys; w, a, b = map(float, sys.argv[1:]); print(f'{$round:5d} {w:12.0f} {a:12.0f} {b:12.0f} {a/w:10.2f} {b/w:9.2f} {b/a:10.2f}')" "$wrk" "$a" "$b"
 done
 for binary in "$base" "$new"; do
-    few=$(resident_of "$binary" 100)
-    many=$(resident_of "$binary" "$USERS")
+    few=$(hammer_resident_kb "$binary" 100)
+    many=$(hammer_resident_kb "$binary" "$USERS")
     echo "$binary: RSS peak, settled: $few KiB at 100 users, $many KiB at $USERS:" \
         "$(per_user_kb 100 "$USERS" "$few" "$many") KiB per user"
 done

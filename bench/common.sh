@@ -113,6 +113,13 @@ PY
     rm -f "$out"
 }
 
+# resident_kb of wasmload build BINARY running USERS users of the memory
+# load: each holds a keep-alive connection and makes a request a second,
+# for SECONDS_EACH seconds.
+hammer_resident_kb() {
+    resident_kb "$1" run "$HAMMER" -u "$2" -t "${SECONDS_EACH}s" -e WAIT_MS=1000 -H "$TARGET"
+}
+
 # KiB per user between two "PEAK SETTLED" measurements at FEW and MANY
 # users, as "PEAK SETTLED".
 per_user_kb() {

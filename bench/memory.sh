@@ -14,7 +14,7 @@ build_wasmload
 start_nginx
 
 wasmload_kb() {
-    resident_kb "$WASMLOAD" run "$HAMMER" -u "$1" -t "${SECONDS_EACH}s" -e WAIT_MS=1000 -H "$TARGET"
+    hammer_resident_kb "$WASMLOAD" "$1"
 }
 
 locust_kb() {
