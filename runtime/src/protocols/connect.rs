@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use hyper_util::client::legacy::connect::dns::Name;
-use hyper_util::client::legacy::connect::HttpConnector;
+use http::uri::{Scheme, Uri};
+use hyper_util::rt::TokioIo;
 use ipnet::IpNet;
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -147,6 +147,7 @@ impl Source {
                 SocketAddr::V6(_) => TcpSocket::new_v6()?,
             };
             if self.bound(peer) {
+                leave_port_to_connect(&socket);
                 socket.bind(self.bind_for(peer))?;
             }
             match socket.connect(*peer).await {
@@ -155,6 +156,32 @@ impl Source {
             }
         }
         Err(last.unwrap_or_else(|| std::io::Error::other("no address to connect to")))
+    }
+}
+
+/// Binding to an address with port 0 makes the kernel pick a port no
+/// other socket on that address holds, whatever its peer: with tens of
+/// thousands of users on one source address, that search walked the port
+/// range for every connect and took most of the CPU of starting 100,000
+/// users. `IP_BIND_ADDRESS_NO_PORT` leaves the port to `connect`, which
+/// only needs the four-tuple to be unique (and may reuse TIME_WAIT ports).
+/// Without it, binding still works, only slower; so a refusal is ignored.
+fn leave_port_to_connect(socket: &TcpSocket) {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        let on: libc::c_int = 1;
+        // SAFETY: the descriptor is the socket's own, open while it lives,
+        // and the value is a c_int of the length given.
+        unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::IPPROTO_IP,
+                libc::IP_BIND_ADDRESS_NO_PORT,
+                (&on as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
     }
 }
 
@@ -262,52 +289,50 @@ pub fn guest_url(
     Ok(url)
 }
 
-/// An HTTP connector whose name lookups only return allowed addresses,
-/// connecting from `source`. (Address literals skip the resolver: check
-/// them with [`NetworkPolicy::check_target`] before each request.)
-pub fn http_connector(
-    policy: &Arc<NetworkPolicy>,
+/// The TCP connector of users' HTTP and gRPC clients (hyper's, under
+/// TLS): it connects from the user's source address to the allowed
+/// addresses of a URI's host, as every other protocol does
+/// ([`resolve`], [`Source::connect_tcp`]).
+#[derive(Clone)]
+pub struct TcpConnector {
+    policy: Arc<NetworkPolicy>,
     source: Source,
-) -> HttpConnector<PolicyResolver> {
-    let mut tcp = HttpConnector::new_with_resolver(PolicyResolver(Arc::clone(policy)));
-    tcp.enforce_http(false);
-    tcp.set_nodelay(true);
-    match (source.v4, source.v6) {
-        (Some(v4), Some(v6)) => tcp.set_local_addresses(v4, v6),
-        (Some(v4), None) => tcp.set_local_address(Some(IpAddr::V4(v4))),
-        (None, Some(v6)) => tcp.set_local_address(Some(IpAddr::V6(v6))),
-        (None, None) => {}
-    }
-    tcp
 }
 
-/// Name resolution filtered by the network policy.
-#[derive(Clone)]
-pub struct PolicyResolver(Arc<NetworkPolicy>);
+impl TcpConnector {
+    /// Connects within `policy`, from `source`.
+    pub fn new(policy: &Arc<NetworkPolicy>, source: Source) -> TcpConnector {
+        TcpConnector { policy: Arc::clone(policy), source }
+    }
+}
 
-type Resolving =
-    Pin<Box<dyn Future<Output = Result<std::vec::IntoIter<SocketAddr>, std::io::Error>> + Send>>;
+type Connecting = Pin<Box<dyn Future<Output = std::io::Result<TokioIo<TcpStream>>> + Send>>;
 
-impl tower_service::Service<Name> for PolicyResolver {
-    type Response = std::vec::IntoIter<SocketAddr>;
+impl tower_service::Service<Uri> for TcpConnector {
+    type Response = TokioIo<TcpStream>;
     type Error = std::io::Error;
-    type Future = Resolving;
+    type Future = Connecting;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, name: Name) -> Self::Future {
-        let policy = Arc::clone(&self.0);
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let policy = Arc::clone(&self.policy);
+        let source = self.source;
         Box::pin(async move {
-            let addresses: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0))
-                .await
-                .map_err(|e| std::io::Error::new(e.kind(), format!("cannot resolve {name}: {e}")))?
-                .collect();
-            let allowed = policy.filter_resolved(name.as_str(), addresses).map_err(|denied| {
-                std::io::Error::new(std::io::ErrorKind::PermissionDenied, denied)
+            let host = uri.host().ok_or_else(|| {
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    format!("`{uri}` has no host"),
+                )
             })?;
-            Ok(allowed.into_iter())
+            let default_port = if uri.scheme() == Some(&Scheme::HTTPS) { 443 } else { 80 };
+            let port = uri.port_u16().unwrap_or(default_port);
+            let addresses = resolve(&policy, host, port).await.map_err(std::io::Error::other)?;
+            let tcp = source.connect_tcp(&addresses).await?;
+            tcp.set_nodelay(true)?;
+            Ok(TokioIo::new(tcp))
         })
     }
 }
@@ -355,5 +380,28 @@ mod tests {
         let _stream = source.connect_tcp(&[target]).await.unwrap();
         let (_, peer) = listener.accept().await.unwrap();
         assert_eq!(peer.ip().to_string(), "127.0.0.7");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_bound_connection_leaves_its_port_to_connect() {
+        use std::os::fd::AsRawFd;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let source = LocalIps::parse("127.0.0.7").unwrap().for_user(0);
+        let stream = source.connect_tcp(&[listener.local_addr().unwrap()]).await.unwrap();
+        let mut value: libc::c_int = 0;
+        let mut length = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: the stream's own descriptor; value and length as the
+        // option's type needs.
+        let status = unsafe {
+            libc::getsockopt(
+                stream.as_raw_fd(),
+                libc::IPPROTO_IP,
+                libc::IP_BIND_ADDRESS_NO_PORT,
+                (&mut value as *mut libc::c_int).cast(),
+                &mut length,
+            )
+        };
+        assert_eq!((status, value), (0, 1));
     }
 }

@@ -196,7 +196,7 @@ impl GrpcUser {
                 message: exceeded.to_string(),
             })
         })?;
-        let tcp = connect::http_connector(&self.config.network, self.source);
+        let tcp = connect::TcpConnector::new(&self.config.network, self.source);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(self.config.tls.clone())
             .https_or_http()

@@ -20,19 +20,19 @@ use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1 as hyper_http1, http2};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
-use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioExecutor;
 use tokio_util::task::AbortOnDropHandle;
 use tower_service::Service;
 
 use super::http1::{self, ExchangeError};
 use super::session::SendError;
-use crate::protocols::connect::PolicyResolver;
+use crate::protocols::connect::TcpConnector;
 use crate::protocols::error_chain;
 use crate::sandbox::{ConnectionPermit, UserBudget};
 use crate::sync::lock;
 
-type Connector = HttpsConnector<HttpConnector<PolicyResolver>>;
+type Connector = HttpsConnector<TcpConnector>;
 type Body = Full<Bytes>;
 
 /// Where a connection goes: scheme, host and port.

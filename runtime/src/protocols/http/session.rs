@@ -100,7 +100,7 @@ impl Session {
         budget: &Arc<UserBudget>,
         source: connect::Source,
     ) -> Self {
-        let tcp = connect::http_connector(network, source);
+        let tcp = connect::TcpConnector::new(network, source);
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_tls_config(tls.clone())
             .https_or_http()
