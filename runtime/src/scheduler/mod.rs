@@ -29,8 +29,9 @@ use crate::user::{GuestError, RunServices, VirtualUser};
 
 /// A user idle this long gives back its fiber stack (in the closed model,
 /// before a wait this long; in the open model, once it has been idle this
-/// long in the pool): taking one again costs about four page faults,
-/// holding it costs every idle user some 16 KiB.
+/// long in the pool): holding it costs every idle user some 16 KiB, while
+/// taking one again mostly finds one still warm in the pool (see the
+/// engine's `KEPT_STACK_BYTES`) and otherwise costs four page faults.
 const REST_AFTER: Duration = Duration::from_millis(50);
 
 /// Which model runs, and where its load comes from.

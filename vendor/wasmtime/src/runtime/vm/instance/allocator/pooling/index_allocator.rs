@@ -38,8 +38,12 @@ impl SimpleIndexAllocator {
         self.0.is_empty()
     }
 
+    /// Allocates the slot freed most recently, or a never-used one when
+    /// none is free (wasmload's patch: with `async_stack_keep_resident`,
+    /// stacks reused most-recent-first keep a few slots warm instead of
+    /// cycling every slot's kept pages through the pool).
     pub fn alloc(&self) -> Option<SlotId> {
-        self.0.alloc(None)
+        self.0.alloc_most_recent()
     }
 
     /// Frees the `index` slot to be available for allocation elsewhere.
@@ -207,6 +211,7 @@ struct Unused {
 enum AllocMode {
     ForceAffineAndClear,
     AnySlot,
+    MostRecent,
 }
 
 /// The division of an allocator's slot space and unused-warm-slot budget
@@ -366,6 +371,19 @@ impl ModuleAffinityIndexAllocator {
         None
     }
 
+    /// Allocates the unused slot freed last, or a never-used one.
+    ///
+    /// Returns `None` if no more slots are available.
+    pub fn alloc_most_recent(&self) -> Option<SlotId> {
+        for shard in super::shard_ids_from_home(self.shards.len()) {
+            let mut inner = self.shard(shard).lock().unwrap();
+            if let Some(local) = Self::alloc_within(&mut inner, None, AllocMode::MostRecent) {
+                return Some(self.global_id(shard, local));
+            }
+        }
+        None
+    }
+
     /// Attempts to allocate a guaranteed-affine slot to the module `id`
     /// specified.
     ///
@@ -439,6 +457,8 @@ impl ModuleAffinityIndexAllocator {
                 // `module_id` during module teardown. This means that there's
                 // no consulting non-affine slots in this path.
                 AllocMode::ForceAffineAndClear => None,
+
+                AllocMode::MostRecent => inner.pick_most_recent().or_else(|| inner.pick_cold()),
             }
         })?;
 
@@ -448,7 +468,7 @@ impl ModuleAffinityIndexAllocator {
         }
         *slot = SlotState::Used(match mode {
             AllocMode::ForceAffineAndClear => None,
-            AllocMode::AnySlot => for_memory,
+            AllocMode::AnySlot | AllocMode::MostRecent => for_memory,
         });
 
         Some(slot_id)
@@ -490,10 +510,20 @@ impl ModuleAffinityIndexAllocator {
         // Bump the number of warm slots since this slot is now considered
         // previously used. Afterwards append it to the linked list of all
         // unused and warm slots.
+        //
+        // wasmload's patch: a slot without affinity and with nothing
+        // resident goes to the head instead, so that `pick_most_recent`
+        // (taking the tail) hands out resident slots first.
         inner.unused_warm_slots += 1;
-        let unused_list_link = inner
-            .warm
-            .append(index, &mut inner.slot_state, |s| &mut s.unused_list_link);
+        let unused_list_link = if module_memory.is_none() && bytes_resident == 0 {
+            inner
+                .warm
+                .prepend(index, &mut inner.slot_state, |s| &mut s.unused_list_link)
+        } else {
+            inner
+                .warm
+                .append(index, &mut inner.slot_state, |s| &mut s.unused_list_link)
+        };
 
         let affine_list_link = match module_memory {
             // If this slot is affine to a particular module then append this
@@ -640,6 +670,13 @@ impl Inner {
         }
     }
 
+    fn pick_most_recent(&mut self) -> Option<SlotId> {
+        // Frees append at the tail: it is the slot freed last.
+        let tail = self.warm.tail?;
+        self.remove(tail);
+        Some(tail)
+    }
+
     fn pick_cold(&mut self) -> Option<SlotId> {
         if (self.last_cold as usize) == self.slot_state.len() {
             None
@@ -680,6 +717,25 @@ impl List {
         Link {
             prev: tail,
             next: None,
+        }
+    }
+
+    /// Puts `id` at the head of this list whose links are determined by
+    /// `link` (wasmload's patch).
+    fn prepend(
+        &mut self,
+        id: SlotId,
+        states: &mut [SlotState],
+        link: fn(&mut Unused) -> &mut Link,
+    ) -> Link {
+        let head = mem::replace(&mut self.head, Some(id));
+        match head {
+            Some(head) => link(states[head.index()].unwrap_unused()).prev = Some(id),
+            None => self.tail = Some(id),
+        }
+        Link {
+            prev: None,
+            next: head,
         }
     }
 

@@ -24,6 +24,12 @@ pub struct StackPool {
     index_allocator: SimpleIndexAllocator,
     async_stack_zeroing: bool,
     async_stack_keep_resident: HostAlignedByteCount,
+    /// wasmload's patch: unused stacks keep `async_stack_keep_resident`
+    /// bytes resident only while the unused stacks in the free list hold
+    /// fewer than this: `max_unused_warm_slots` stacks' worth, and a
+    /// decommit batch's (freed stacks wait in a batch before they are
+    /// back in the list).
+    max_unused_bytes_resident: usize,
 }
 
 impl StackPool {
@@ -83,6 +89,9 @@ impl StackPool {
             async_stack_keep_resident: HostAlignedByteCount::new_rounded_up(
                 config.async_stack_keep_resident,
             )?,
+            max_unused_bytes_resident: (config.max_unused_warm_slots as usize)
+                .saturating_add(config.decommit_batch_size)
+                .saturating_mul(config.async_stack_keep_resident),
             index_allocator: SimpleIndexAllocator::new(config.limits.total_stacks)?,
         })
     }
@@ -187,7 +196,19 @@ impl StackPool {
         // * memset for the whole range is probably expensive
         // * madvise for the whole range incurs expensive future page faults
         // * most threads probably don't use most of the stack anyway
-        let size_to_memset = stack_size.min(self.async_stack_keep_resident);
+        //
+        // wasmload's patch: only while unused stacks hold fewer than
+        // `max_unused_bytes_resident` bytes; past that this stack is given
+        // back whole, and goes to the far end of the pool's free list, after
+        // the resident stacks that the next allocations take first. Without
+        // the cap every stack ever used at once (every user starting
+        // together) would stay resident for good.
+        let keep = if self.index_allocator.unused_bytes_resident() < self.max_unused_bytes_resident {
+            self.async_stack_keep_resident
+        } else {
+            HostAlignedByteCount::ZERO
+        };
+        let size_to_memset = stack_size.min(keep);
         let rest = stack_size
             .checked_sub(size_to_memset)
             .expect("stack_size >= size_to_memset");
