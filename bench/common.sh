@@ -67,14 +67,19 @@ CONF
 
 stop_nginx() {
     local pid="$PEERS/nginx/nginx.pid"
-    if [ -f "$pid" ]; then
-        kill "$(cat "$pid")" 2>/dev/null || rm -f "$pid"
-        # nginx removes its pid file as it exits.
-        for _ in $(seq 50); do
-            [ -f "$pid" ] || return 0
-            sleep 0.1
-        done
-    fi
+    [ -f "$pid" ] || return 0
+    local master
+    master="$(cat "$pid")"
+    kill "$master" 2>/dev/null || { rm -f "$pid"; return 0; }
+    # The master exits once its workers have. With 100,000 connections to
+    # close that takes seconds, and a worker still exiting would take a
+    # share of the next run's connections (reuseport) into the old log.
+    for _ in $(seq 300); do
+        kill -0 "$master" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    echo "nginx ($master) has not exited after 30 s" >&2
+    return 1
 }
 
 # Seconds a command takes, its output discarded.
