@@ -162,10 +162,11 @@ impl UserComponent {
 
 /// How much of a fiber stack stays resident, zeroed by hand, when it goes
 /// back to the pool (an HTTP task touches four pages); the rest is given
-/// back to the kernel. The pool hands out the stack freed last first
-/// (vendor/README.md): a user waking from a rest takes a warm stack, with
-/// no page faults and no madvise, and the stacks kept resident are only as
-/// many as ever ran at once.
+/// back to the kernel. The pool hands out the resident stack freed last
+/// first, and keeps stacks resident only while the free ones hold fewer
+/// than a few hundred stacks' worth (vendor/README.md): a user waking from
+/// a rest mostly takes a warm stack, without the page faults, and memory
+/// per user stays what it was.
 const KEPT_STACK_BYTES: usize = 16 << 10;
 
 fn new_engine(limits: &EngineLimits) -> Result<wasmtime::Engine> {

@@ -140,6 +140,12 @@ impl Source {
     /// A TCP connection to the first of `addresses` that answers, from
     /// this source.
     pub async fn connect_tcp(&self, addresses: &[SocketAddr]) -> std::io::Result<TcpStream> {
+        // A source of one family reaches only that family's addresses when
+        // the name has some (as hyper's connector did): an address of the
+        // other would be reached unbound, from outside `--local-ips`.
+        let ours: Vec<SocketAddr> =
+            addresses.iter().filter(|peer| self.bound(peer)).copied().collect();
+        let addresses = if ours.is_empty() { addresses } else { &ours };
         let mut last = None;
         for peer in addresses {
             let socket = match peer {
@@ -164,8 +170,10 @@ impl Source {
 /// thousands of connections about, that search walked the port range for
 /// every connect (a third of all CPU while 15,000 users started from one
 /// address). `IP_BIND_ADDRESS_NO_PORT` leaves the port to `connect`, which
-/// only needs the four-tuple to be unique (and may reuse TIME_WAIT ports).
-/// Without it, binding still works, only slower; so a refusal is ignored.
+/// only needs the four-tuple to be unique (and, with `tcp_tw_reuse`, may
+/// reuse TIME_WAIT ports). Without it, binding still works, only slower;
+/// so a refusal is ignored.
+#[cfg_attr(not(target_os = "linux"), allow(unused_variables))]
 fn leave_port_to_connect(socket: &TcpSocket) {
     #[cfg(target_os = "linux")]
     {
@@ -331,7 +339,7 @@ impl tower_service::Service<Uri> for TcpConnector {
             let port = uri.port_u16().unwrap_or(default_port);
             let addresses = resolve(&policy, host, port).await.map_err(std::io::Error::other)?;
             let tcp = source.connect_tcp(&addresses).await?;
-            tcp.set_nodelay(true)?;
+            let _ = tcp.set_nodelay(true);
             Ok(TokioIo::new(tcp))
         })
     }
@@ -403,5 +411,25 @@ mod tests {
             )
         };
         assert_eq!((status, value), (0, 1));
+    }
+
+    #[tokio::test]
+    async fn a_source_of_one_family_skips_the_other_familys_addresses() {
+        let v4 = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // Where the other family is there, the connection must not go to it.
+        let v6 = tokio::net::TcpListener::bind("[::1]:0").await.ok();
+        let mut addresses: Vec<SocketAddr> =
+            v6.iter().map(|listener| listener.local_addr().unwrap()).collect();
+        addresses.push(v4.local_addr().unwrap());
+        let source = LocalIps::parse("127.0.0.7").unwrap().for_user(0);
+        let _stream = source.connect_tcp(&addresses).await.unwrap();
+        let (_, peer) = v4.accept().await.unwrap();
+        assert_eq!(peer.ip().to_string(), "127.0.0.7");
+        // Without an address of its family, it connects unbound.
+        if let Some(v6) = v6 {
+            let _stream = source.connect_tcp(&[v6.local_addr().unwrap()]).await.unwrap();
+            let (_, peer) = v6.accept().await.unwrap();
+            assert!(peer.ip().is_loopback());
+        }
     }
 }

@@ -38,10 +38,14 @@ impl SimpleIndexAllocator {
         self.0.is_empty()
     }
 
-    /// Allocates the slot freed most recently, or a never-used one when
-    /// none is free (wasmload's patch: with `async_stack_keep_resident`,
-    /// stacks reused most-recent-first keep a few slots warm instead of
-    /// cycling every slot's kept pages through the pool).
+    /// Allocates the slot at the tail of the free list, or a never-used one
+    /// when none is free (wasmload's patch). Slots freed with bytes still
+    /// resident are appended there and those freed with none put at the
+    /// head, so this is the resident slot freed last when there is one: with
+    /// `async_stack_keep_resident`, a few stacks stay warm instead of every
+    /// slot's kept pages cycling through the pool. For the table and GC heap
+    /// pools, which free with nothing resident, it is the slot freed first,
+    /// as before.
     pub fn alloc(&self) -> Option<SlotId> {
         self.0.alloc_most_recent()
     }
@@ -638,7 +642,9 @@ impl Inner {
         // Insertions into the `unused` list happen at the `tail`, so the
         // least-recently-used item will be at the head. That's our goal here,
         // pick the least-recently-used slot since something "warm" is being
-        // evicted anyway.
+        // evicted anyway. (wasmload's patch: slots without affinity freed
+        // with nothing resident are put at the head instead, so they go
+        // first.)
         let head = self.warm.head?;
         self.remove(head);
         Some(head)
@@ -1035,7 +1041,9 @@ mod test {
         allocator.free(b, 0);
         assert_eq!(allocator.testing_freelist(), [b]);
         allocator.free(a, 0);
-        assert_eq!(allocator.testing_freelist(), [b, a]);
+        // wasmload's patch: a slot freed with nothing resident goes to
+        // the head.
+        assert_eq!(allocator.testing_freelist(), [a, b]);
     }
 
     #[test]

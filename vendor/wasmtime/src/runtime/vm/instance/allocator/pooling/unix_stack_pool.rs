@@ -24,11 +24,12 @@ pub struct StackPool {
     index_allocator: SimpleIndexAllocator,
     async_stack_zeroing: bool,
     async_stack_keep_resident: HostAlignedByteCount,
-    /// wasmload's patch: unused stacks keep `async_stack_keep_resident`
-    /// bytes resident only while the unused stacks in the free list hold
-    /// fewer than this: `max_unused_warm_slots` stacks' worth, and a
-    /// decommit batch's (freed stacks wait in a batch before they are
-    /// back in the list).
+    /// wasmload's patch: a stack given back keeps `async_stack_keep_resident`
+    /// bytes resident only while the stacks in the free list hold fewer
+    /// than this, `max_unused_warm_slots` plus `decommit_batch_size` stacks'
+    /// worth. A threshold, not a bound: stacks still waiting in decommit
+    /// queues are not counted, so up to a batch per queue shard more stay
+    /// resident.
     max_unused_bytes_resident: usize,
 }
 
@@ -80,18 +81,18 @@ impl StackPool {
             }
         }
 
+        let keep_resident =
+            HostAlignedByteCount::new_rounded_up(config.async_stack_keep_resident)?;
         Ok(Self {
             mapping,
             stack_size,
             max_stacks,
             page_size,
             async_stack_zeroing: config.async_stack_zeroing,
-            async_stack_keep_resident: HostAlignedByteCount::new_rounded_up(
-                config.async_stack_keep_resident,
-            )?,
+            async_stack_keep_resident: keep_resident,
             max_unused_bytes_resident: (config.max_unused_warm_slots as usize)
                 .saturating_add(config.decommit_batch_size)
-                .saturating_mul(config.async_stack_keep_resident),
+                .saturating_mul(stack_size.min(keep_resident).byte_count()),
             index_allocator: SimpleIndexAllocator::new(config.limits.total_stacks)?,
         })
     }
@@ -203,7 +204,9 @@ impl StackPool {
         // the resident stacks that the next allocations take first. Without
         // the cap every stack ever used at once (every user starting
         // together) would stay resident for good.
-        let keep = if self.index_allocator.unused_bytes_resident() < self.max_unused_bytes_resident {
+        let keep = if !self.async_stack_keep_resident.is_zero()
+            && self.index_allocator.unused_bytes_resident() < self.max_unused_bytes_resident
+        {
             self.async_stack_keep_resident
         } else {
             HostAlignedByteCount::ZERO
@@ -334,17 +337,19 @@ mod tests {
 
         assert_eq!(
             pool.index_allocator.testing_freelist(),
+            // wasmload's patch: stacks given back with nothing resident
+            // go to the head, each before the last.
             [
-                SlotId(0),
-                SlotId(1),
-                SlotId(2),
-                SlotId(3),
-                SlotId(4),
-                SlotId(5),
-                SlotId(6),
-                SlotId(7),
+                SlotId(9),
                 SlotId(8),
-                SlotId(9)
+                SlotId(7),
+                SlotId(6),
+                SlotId(5),
+                SlotId(4),
+                SlotId(3),
+                SlotId(2),
+                SlotId(1),
+                SlotId(0)
             ],
         );
 
