@@ -13,15 +13,6 @@ USERS="${USERS:-100000}"
 RUN_TIME="${RUN_TIME:-60}"
 build_wasmload
 work="$(mktemp -d)"
-# A run's 100,000 closed connections linger in TIME_WAIT for a minute; a
-# run started among them finds its source ports taken and connects slowly
-# (all started in 44 s instead of 29 s, 45% of expected instead of 66%).
-lingering() { ss -Htan state time-wait "( dport = :$NGINX_PORT or sport = :$NGINX_PORT )" | wc -l; }
-for _ in $(seq 120); do
-    [ "$(lingering)" -lt 1000 ] && break
-    sleep 1
-done
-[ "$(lingering)" -lt 1000 ] || echo "scale: $(lingering) connections still in TIME_WAIT; the start may be slow" >&2
 # nginx too holds one connection per user: enough workers for that many
 # open files each.
 NGINX_WORKERS=$((USERS / ($(ulimit -Hn) - 1000) + 1)) NGINX_LOG="$work/access.log" start_nginx
