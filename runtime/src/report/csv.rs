@@ -9,7 +9,8 @@ use anyhow::{Context, Result};
 
 use super::table::{metric_cells, METRIC_HEADER};
 use crate::stats::{
-    decode_histogram, rank_percentile_ms, RequestRow, ResponseTimes, Seen, Summary, PERCENTILES,
+    decode_histogram, rank_percentile_ms, rank_percentiles_ms, RequestRow, ResponseTimes, Seen,
+    Summary, PERCENTILES,
 };
 
 /// Locust's percentile column names, in order.
@@ -166,11 +167,11 @@ fn stats_row(row: &RequestRow, times: &ResponseTimes, seconds: f64) -> Result<Ve
         py_float(row.rps),
         py_float(if seconds > 0.0 { row.failures as f64 / seconds } else { 0.0 }),
     ];
-    cells.extend(PERCENTILES.iter().map(|q| {
+    cells.extend(rank_percentiles_ms(&histogram, &PERCENTILES).into_iter().map(|at| {
         if histogram.is_empty() {
             "N/A".into()
         } else {
-            bucket(rank_percentile_ms(&histogram, *q)).to_string()
+            bucket(at).to_string()
         }
     }));
     Ok(cells)

@@ -5,10 +5,9 @@
 use std::collections::VecDeque;
 use std::time::Instant;
 
-use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
-use super::shard::{rank_percentile_ms, unix_now, Entry, Shard};
+use super::shard::{rank_percentiles_ms, unix_now, Entry, Shard};
 
 /// The percentiles Locust's CSVs carry, as fractions.
 pub const PERCENTILES: [f64; 11] =
@@ -112,9 +111,7 @@ fn history_row(
     // `before` is an earlier state of the same group, so it is contained in `total`.
     let _ = window.subtract(before.histogram());
     let ms = |micros: u64| micros as f64 / 1000.0;
-    let percentiles = |histogram: &Histogram<u64>| {
-        PERCENTILES.iter().map(|q| rank_percentile_ms(histogram, *q)).collect::<Vec<_>>()
-    };
+    let total_percentiles = rank_percentiles_ms(total, &PERCENTILES);
     let count = total.len();
     HistoryRow {
         timestamp,
@@ -123,11 +120,12 @@ fn history_row(
         name: name.to_owned(),
         rps: window.len() as f64 / seconds,
         failures_per_s: entry.failures().saturating_sub(before.failures()) as f64 / seconds,
-        percentiles_ms: percentiles(&window),
-        total_percentiles_ms: percentiles(total),
+        percentiles_ms: rank_percentiles_ms(&window, &PERCENTILES),
+        // PERCENTILES starts at the median.
+        total_p50_ms: total_percentiles[0],
+        total_percentiles_ms: total_percentiles,
         total_requests: count,
         total_failures: entry.failures(),
-        total_p50_ms: rank_percentile_ms(total, 0.5),
         total_avg_ms: if count == 0 { 0.0 } else { total.mean() / 1000.0 },
         total_min_ms: if count == 0 { 0.0 } else { ms(total.min()) },
         total_max_ms: if count == 0 { 0.0 } else { ms(total.max()) },

@@ -11,7 +11,7 @@ mod summary;
 
 pub use history::{History, HistoryRow, PERCENTILES};
 pub use names::OVERFLOW_KIND;
-pub use shard::{rank_percentile_ms, Entry, Shard};
+pub use shard::{rank_percentile_ms, rank_percentiles_ms, Entry, Shard};
 pub use summary::{
     decode_histogram, ErrorRow, LostSegment, MetricRow, RequestRow, ResponseTimes, RunInfo, Seen,
     Summary, TaskErrorRow, Totals,
@@ -242,6 +242,34 @@ mod tests {
         assert_eq!(histogram.min(), histogram.lowest_equivalent(1_000));
         assert!(histogram.max() >= 100_000_000, "max {} µs", histogram.max());
         assert!(histogram.equivalent(histogram.value_at_quantile(0.5), 100_000));
+    }
+
+    #[test]
+    fn percentiles_in_one_pass_are_those_taken_one_at_a_time() {
+        let mut histogram = shard::new_histogram();
+        assert_eq!(rank_percentiles_ms(&histogram, &PERCENTILES), vec![0.0; PERCENTILES.len()]);
+        // Uneven: many fast answers, a long tail, repeats.
+        for i in 1..=5_000u64 {
+            histogram.record((i * i) % 20_000_000 + 100).expect("in range");
+        }
+        histogram.record_n(1_500, 3_000).expect("in range");
+        // A walk per quantile, as before the one-pass version.
+        let walk = |quantile: f64| {
+            let count = histogram.len();
+            let rank = ((count as f64 * quantile).floor() as u64 + 1).min(count);
+            let mut seen = 0;
+            let value = histogram.iter_recorded().find(|value| {
+                seen += value.count_at_value();
+                seen >= rank
+            });
+            value.map_or(histogram.max() as f64 / 1000.0, |value| {
+                histogram.median_equivalent(value.value_iterated_to()) as f64 / 1000.0
+            })
+        };
+        let one_at_a_time: Vec<f64> = PERCENTILES.iter().map(|q| walk(*q)).collect();
+        assert_eq!(rank_percentile_ms(&histogram, 0.9), walk(0.9));
+        assert_eq!(rank_percentiles_ms(&histogram, &PERCENTILES), one_at_a_time);
+        assert!(one_at_a_time.windows(2).all(|pair| pair[0] <= pair[1]), "{one_at_a_time:?}");
     }
 
     #[test]
