@@ -6,8 +6,9 @@
 # vm.max_map_count; `--processes auto`) and their connections over 8
 # loopback addresses (`--local-ips`: one source address has about 28,000
 # ports to reach one target with). Prints the requests recorded against
-# those expected and against nginx's own log, and the peak resident
-# memory of all wasmload processes together.
+# those expected and against nginx's own log, the peak resident memory of
+# all wasmload processes together, and once every user runs, the CPU time
+# wasmload's processes and nginx's each spend per request.
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 USERS="${USERS:-100000}"
 RUN_TIME="${RUN_TIME:-60}"
@@ -23,18 +24,24 @@ NGINX_WORKERS=$((USERS / ($(ulimit -Hn) - 1000) + 1)) NGINX_LOG="$work/access.lo
     -H "$TARGET" --local-ips 127.0.0.1-127.0.0.8 --processes auto \
     --json "$work/scale.json" >"$work/table" 2>"$work/stderr" &
 run=$!
-# The peak of the coordinator's and its workers' resident memory, summed.
+# The peak of the coordinator's and its workers' resident memory, summed;
+# each second, the CPU ticks wasmload's processes and nginx's have used.
+ticks() { # PID...: user + system ticks of the processes, summed
+    for pid in "$@"; do cat "/proc/$pid/stat" 2>/dev/null || true; done | awk '{ sum += $14 + $15 } END { print sum + 0 }'
+}
 peak=0
 while kill -0 "$run" 2>/dev/null; do
     pids=$( (echo "$run"; pgrep -P "$run" || true) | paste -sd, -)
     now=$( (ps -o rss= -p "$pids" 2>/dev/null || true) | awk '{ sum += $1 } END { print sum + 0 }')
     if [ "$now" -gt "$peak" ]; then peak=$now; fi
+    # shellcheck disable=SC2046 # one PID per word
+    echo "$(date +%s) $(ticks ${pids//,/ }) $(ticks $(pgrep -x nginx))" >>"$work/cpu"
     sleep 1
 done
 wait "$run" || { grep -v "^\[ " "$work/stderr" | head -40 >&2; exit 1; }
 stop_nginx
 grep -v '^\[' "$work/stderr" | head -3 || true
-python3 -c 'import json, sys
+python3 -c 'import json, os, sys
 s = json.load(open(sys.argv[1]))
 users, run_time, peak_kib = int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 served = sum(1 for line in open(sys.argv[2]) if line.rstrip() == "GET /")
@@ -45,7 +52,23 @@ matched = "the same" if served == requests else f"{served - requests:+d}"
 print(f"{peak} users (all started in {started:.1f} s) over {duration:.0f} s:"
       f" {requests} requests ({failures} failed) of {expected:.0f} expected = {requests / expected:.1%};"
       f" nginx logged {served} ({matched});"
-      f" peak RSS of all processes {peak_kib / 1048576:.2f} GiB ({peak_kib / users:.1f} KiB per user)")' \
-    "$work/scale.json" "$work/access.log" "$USERS" "$RUN_TIME" "$peak"
+      f" peak RSS of all processes {peak_kib / 1048576:.2f} GiB ({peak_kib / users:.1f} KiB per user)")
+# Steady state: from 5 s after the last user started to 2 s before the
+# run ends, requests from the run'"'"'s per-second totals, CPU from the samples.
+rows = [row for row in s["history"] if row["name"] == "Aggregated"]
+cpu = {int(t): (int(ours), int(theirs)) for t, ours, theirs in (line.split() for line in open(sys.argv[6]))}
+first, last = rows[0]["timestamp"] + started + 5, rows[-1]["timestamp"] - 2
+window = [row for row in rows if first <= row["timestamp"] <= last and row["timestamp"] in cpu]
+if not s.get("all_users_started_s") or len(window) < 2:
+    print("no steady state: not every user started, or the run ended within 7 s of it")
+else:
+    begin, end = window[0], window[-1]
+    seconds = end["timestamp"] - begin["timestamp"]
+    count = end["total_requests"] - begin["total_requests"]
+    ticks = [cpu[end["timestamp"]][i] - cpu[begin["timestamp"]][i] for i in (0, 1)]
+    per_request = [t / os.sysconf("SC_CLK_TCK") / max(count, 1) * 1e6 for t in ticks]
+    print(f"steady state, {seconds} s with every user running: {count / seconds:.0f} requests/s"
+          f" of {users / 5:.0f} asked; CPU per request: wasmload {per_request[0]:.0f} µs, nginx {per_request[1]:.0f} µs")' \
+    "$work/scale.json" "$work/access.log" "$USERS" "$RUN_TIME" "$peak" "$work/cpu"
 [ -n "${KEEP_JSON:-}" ] && cp "$work/scale.json" "$KEEP_JSON"
 rm -rf "$work"
