@@ -34,8 +34,9 @@ while kill -0 "$run" 2>/dev/null; do
     pids=$( (echo "$run"; pgrep -P "$run" || true) | paste -sd, -)
     now=$( (ps -o rss= -p "$pids" 2>/dev/null || true) | awk '{ sum += $1 } END { print sum + 0 }')
     if [ "$now" -gt "$peak" ]; then peak=$now; fi
-    # shellcheck disable=SC2046 # one PID per word
-    echo "$(date +%s) $(ticks ${pids//,/ }) $(ticks $(pgrep -x nginx))" >>"$work/cpu"
+    master=$(cat "$PEERS/nginx/nginx.pid" 2>/dev/null || true)
+    # shellcheck disable=SC2046,SC2086 # one PID per word
+    echo "$(date +%s) $(ticks ${pids//,/ }) $(ticks $master $(pgrep -P "${master:-0}" || true))" >>"$work/cpu"
     sleep 1
 done
 wait "$run" || { grep -v "^\[ " "$work/stderr" | head -40 >&2; exit 1; }
@@ -54,13 +55,18 @@ print(f"{peak} users (all started in {started:.1f} s) over {duration:.0f} s:"
       f" nginx logged {served} ({matched});"
       f" peak RSS of all processes {peak_kib / 1048576:.2f} GiB ({peak_kib / users:.1f} KiB per user)")
 # Steady state: from 5 s after the last user started to 2 s before the
-# run ends, requests from the run'"'"'s per-second totals, CPU from the samples.
-rows = [row for row in s["history"] if row["name"] == "Aggregated"]
+# run time ends (not the stop that follows), with every user running;
+# requests from the run'"'"'s per-second totals, CPU from the samples (taken
+# apart from the run'"'"'s, so up to a second off each end).
+rows = [row for row in s["history"] if row["type"] == "" and row["name"] == "Aggregated"]
 cpu = {int(t): (int(ours), int(theirs)) for t, ours, theirs in (line.split() for line in open(sys.argv[6]))}
-first, last = rows[0]["timestamp"] + started + 5, rows[-1]["timestamp"] - 2
-window = [row for row in rows if first <= row["timestamp"] <= last and row["timestamp"] in cpu]
+# The first row is taken a second into the run.
+first = rows[0]["timestamp"] + started + 5 if rows else 0
+last = rows[0]["timestamp"] + run_time - 3 if rows else 0
+window = [row for row in rows
+          if first <= row["timestamp"] <= last and row["users"] == users and row["timestamp"] in cpu]
 if not s.get("all_users_started_s") or len(window) < 2:
-    print("no steady state: not every user started, or the run ended within 7 s of it")
+    print("no steady state: not every user started, or the run time ended within 8 s of it")
 else:
     begin, end = window[0], window[-1]
     seconds = end["timestamp"] - begin["timestamp"]

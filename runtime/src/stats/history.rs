@@ -13,6 +13,9 @@ use super::shard::{rank_percentiles_ms, unix_now, Entry, Shard};
 pub const PERCENTILES: [f64; 11] =
     [0.50, 0.66, 0.75, 0.80, 0.90, 0.95, 0.98, 0.99, 0.999, 0.9999, 1.0];
 
+// A history row's `total_p50_ms` is its first total percentile.
+const _: () = assert!(PERCENTILES[0] == 0.5, "PERCENTILES starts at the median");
+
 /// How far back "current" rates and percentiles look.
 const WINDOW: usize = 10;
 
@@ -121,7 +124,6 @@ fn history_row(
         rps: window.len() as f64 / seconds,
         failures_per_s: entry.failures().saturating_sub(before.failures()) as f64 / seconds,
         percentiles_ms: rank_percentiles_ms(&window, &PERCENTILES),
-        // PERCENTILES starts at the median.
         total_p50_ms: total_percentiles[0],
         total_percentiles_ms: total_percentiles,
         total_requests: count,

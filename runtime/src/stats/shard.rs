@@ -138,6 +138,7 @@ pub fn rank_percentile_ms(histogram: &Histogram<u64>, quantile: f64) -> f64 {
 /// over the histogram: every process samples its stats each second, and a
 /// pass per quantile walked a long run's thousands of buckets 23 times.
 pub fn rank_percentiles_ms(histogram: &Histogram<u64>, quantiles: &[f64]) -> Vec<f64> {
+    debug_assert!(quantiles.is_sorted(), "quantiles must ascend: {quantiles:?}");
     let count = histogram.len();
     if count == 0 {
         return vec![0.0; quantiles.len()];
