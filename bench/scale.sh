@@ -26,19 +26,7 @@ NGINX_WORKERS=$((USERS / ($(ulimit -Hn) - 1000) + 1)) NGINX_LOG="$work/access.lo
 run=$!
 # The peak of the coordinator's and its workers' resident memory, summed;
 # each second, the CPU ticks wasmload's processes and nginx's have used.
-ticks() { # PID...: user + system ticks of the processes, summed
-    for pid in "$@"; do cat "/proc/$pid/stat" 2>/dev/null || true; done | awk '{ sum += $14 + $15 } END { print sum + 0 }'
-}
-peak=0
-while kill -0 "$run" 2>/dev/null; do
-    pids=$( (echo "$run"; pgrep -P "$run" || true) | paste -sd, -)
-    now=$( (ps -o rss= -p "$pids" 2>/dev/null || true) | awk '{ sum += $1 } END { print sum + 0 }')
-    if [ "$now" -gt "$peak" ]; then peak=$now; fi
-    master=$(cat "$PEERS/nginx/nginx.pid" 2>/dev/null || true)
-    # shellcheck disable=SC2046,SC2086 # one PID per word
-    echo "$(date +%s) $(ticks ${pids//,/ }) $(ticks $master $(pgrep -P "${master:-0}" || true))" >>"$work/cpu"
-    sleep 1
-done
+peak=$(python3 "$(dirname "${BASH_SOURCE[0]}")/sample.py" "$run" "$PEERS/nginx/nginx.pid" "$work/cpu")
 wait "$run" || { grep -v "^\[ " "$work/stderr" | head -40 >&2; exit 1; }
 stop_nginx
 grep -v '^\[' "$work/stderr" | head -3 || true
