@@ -61,7 +61,8 @@ pub struct Session {
 
 /// Resolves `target` against `base` (`--host`) unless it is absolute. A
 /// path starting with `/` is appended to the base, as Locust does, so
-/// `--host http://h/api` with `/users` gives `http://h/api/users`.
+/// `--host http://h/api` with `/users` gives `http://h/api/users` (a query
+/// or fragment of the base gives way to the path's own).
 pub fn resolve(base: Option<&Url>, target: &str) -> Result<Url, SendError> {
     let bad_url =
         |e: url::ParseError| SendError::InvalidRequest(format!("bad URL `{target}`: {e}"));
