@@ -6,9 +6,10 @@ Until RUN_PID exits, appends a line "UNIX_SECONDS OURS THEIRS" to CPU_OUT
 each second: the user + system clock ticks used so far by RUN_PID and its
 children (wasmload's coordinator and workers), and by nginx's master and
 its workers. At the end prints the peak of the run's processes' resident
-memory, summed, in KiB. It reads /proc only: the shell loop it replaces
-spawned about twenty processes a second, 3% of two cores in a 100,000-user
-run, taken from the load it measured.
+memory, summed, in KiB. It reads /proc and starts no process, so that
+sampling takes next to nothing from the load it measures (starting the
+usual tools, about twenty processes a second, took 3% of the two cores in
+a 100,000-user run).
 """
 import os
 import sys
