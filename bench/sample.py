@@ -32,15 +32,16 @@ def stat(pid):
     return int(fields[1]), int(fields[11]) + int(fields[12]), int(fields[21])
 
 
-def family(parents):
-    """The stats of `parents` and of their children."""
-    found = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            fields = stat(int(entry))
-            if fields and (int(entry) in parents or fields[0] in parents):
-                found[int(entry)] = fields
-    return found.values()
+def families(*parents):
+    """For each pid in `parents`, the stats of it and of its children, from
+    one pass over /proc."""
+    found = [[] for _ in parents]
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        fields = stat(int(entry))
+        for parent, group in zip(parents, found):
+            if fields and parent in (int(entry), fields[0]):
+                group.append(fields)
+    return found
 
 
 def main():
@@ -53,8 +54,8 @@ def main():
                     master = int(file.read())
             except (OSError, ValueError):
                 master = 0
-            ours = list(family({run}))
-            theirs = family({master}) if master else []
+            # Not 0 for a missing nginx: init's parent is 0.
+            ours, theirs = families(run, master or None)
             peak = max(peak, sum(pages for _, _, pages in ours) * PAGE_KIB)
             ticks = [sum(used for _, used, _ in group) for group in (ours, theirs)]
             print(int(time.time()), *ticks, file=cpu, flush=True)
