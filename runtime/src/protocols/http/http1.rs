@@ -13,7 +13,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 use http::header::{CONNECTION, CONTENT_LENGTH, HOST, TRANSFER_ENCODING};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Version};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::sandbox::ConnectionPermit;
@@ -123,15 +123,13 @@ impl Connection {
     /// for the socket before it makes room: thousands of users waiting for
     /// their answers hold no read buffers.
     async fn fill(&mut self, buffer: &mut BytesMut) -> Result<bool, ExchangeError> {
-        loop {
-            self.stream.readable().await?;
-            buffer.reserve(READ_SIZE);
-            match self.stream.try_read_buf(buffer) {
-                Ok(read) => return Ok(read > 0),
-                Err(error) if error.kind() == std::io::ErrorKind::WouldBlock => continue,
-                Err(error) => return Err(error.into()),
-            }
-        }
+        self.stream.readable().await?;
+        buffer.reserve(READ_SIZE);
+        // Through `AsyncRead`, not `try_read_buf`: after a read shorter than
+        // the room it had, the socket is drained and tokio forgets its
+        // readiness, so `is_closed` on the kept connection reads that instead
+        // of making a system call that finds nothing.
+        Ok(self.stream.read_buf(buffer).await? > 0)
     }
 
     async fn read_head(
