@@ -2,9 +2,14 @@
 //! component. The command line; the runtime is the `wasmload` library.
 
 use std::alloc::{GlobalAlloc, Layout};
+use std::ffi::c_void;
 use std::process::ExitCode;
 
 use clap::error::ErrorKind;
+use libmimalloc_sys::{
+    mi_free, mi_malloc, mi_malloc_aligned, mi_realloc, mi_realloc_aligned, mi_zalloc,
+    mi_zalloc_aligned,
+};
 use wasmload::cli::submit::{self, SubmitFailed};
 use wasmload::cli::{collect, config, inspect, new, run as run_command, saved, Command};
 use wasmload::client::Refused;
@@ -36,36 +41,43 @@ fn plain(align: usize, size: usize) -> bool {
     align <= BLOCK_ALIGN && align <= size
 }
 
+/// A new block for `layout`: from `unaligned` where its own alignment
+/// suffices, else from `aligned`.
+///
+/// # Safety
+/// As `GlobalAlloc::alloc`.
+unsafe fn new_block(
+    layout: Layout,
+    unaligned: unsafe extern "C" fn(usize) -> *mut c_void,
+    aligned: unsafe extern "C" fn(usize, usize) -> *mut c_void,
+) -> *mut u8 {
+    let (size, align) = (layout.size(), layout.align());
+    // SAFETY: mimalloc's allocation functions take any size.
+    unsafe {
+        if plain(align, size) {
+            unaligned(size).cast()
+        } else {
+            aligned(size, align).cast()
+        }
+    }
+}
+
 // SAFETY: each call passes the layout's size and alignment on to mimalloc,
 // which meets them: the plain calls only where `plain` holds.
 unsafe impl GlobalAlloc for Mimalloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let (size, align) = (layout.size(), layout.align());
-        // SAFETY: mimalloc's allocation functions take any size.
-        unsafe {
-            if plain(align, size) {
-                libmimalloc_sys::mi_malloc(size).cast()
-            } else {
-                libmimalloc_sys::mi_malloc_aligned(size, align).cast()
-            }
-        }
+        // SAFETY: as the caller's.
+        unsafe { new_block(layout, mi_malloc, mi_malloc_aligned) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let (size, align) = (layout.size(), layout.align());
-        // SAFETY: as in `alloc`.
-        unsafe {
-            if plain(align, size) {
-                libmimalloc_sys::mi_zalloc(size).cast()
-            } else {
-                libmimalloc_sys::mi_zalloc_aligned(size, align).cast()
-            }
-        }
+        // SAFETY: as the caller's.
+        unsafe { new_block(layout, mi_zalloc, mi_zalloc_aligned) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
         // SAFETY: `ptr` came from this allocator, so from mimalloc.
-        unsafe { libmimalloc_sys::mi_free(ptr.cast()) }
+        unsafe { mi_free(ptr.cast()) }
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
@@ -74,9 +86,9 @@ unsafe impl GlobalAlloc for Mimalloc {
         // alignment asked for, and a plain block of `new_size` has it.
         unsafe {
             if plain(align, new_size) {
-                libmimalloc_sys::mi_realloc(ptr.cast(), new_size).cast()
+                mi_realloc(ptr.cast(), new_size).cast()
             } else {
-                libmimalloc_sys::mi_realloc_aligned(ptr.cast(), new_size, align).cast()
+                mi_realloc_aligned(ptr.cast(), new_size, align).cast()
             }
         }
     }
