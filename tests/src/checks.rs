@@ -44,7 +44,7 @@ pub fn assert_shopper_run(run: &Outcome, server: &TargetServer, users: u64, iter
 pub fn assert_echo_run(run: &Outcome, echo: &EchoServers, users: u64, iterations: u64) {
     assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
     assert_eq!(run.count("tcp", "connect"), users);
-    assert_eq!(echo.tcp_connections(), users);
+    assert_eq!(echo.tcp_connections_when(users), users);
     let (lines, datagrams) = (run.count("tcp", "echo line"), run.count("udp", "echo datagram"));
     assert_eq!(lines + datagrams, iterations);
     assert_eq!(echo.udp_datagrams(), datagrams);

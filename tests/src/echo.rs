@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A TCP echo server and a UDP echo server; both stop when dropped.
 pub struct EchoServers {
@@ -50,6 +50,18 @@ impl EchoServers {
     /// TCP connections accepted so far.
     pub fn tcp_connections(&self) -> u64 {
         self.counts.tcp_connections.load(Ordering::Relaxed)
+    }
+
+    /// TCP connections accepted, read once `expected` have been or after
+    /// 10 s: a connection the kernel completed may wait in the backlog for
+    /// the accept loop after its client has gone (a user that connected in
+    /// `on-start` and found no iteration left).
+    pub fn tcp_connections_when(&self, expected: u64) -> u64 {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.tcp_connections() < expected && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.tcp_connections()
     }
 
     /// UDP datagrams echoed so far.
