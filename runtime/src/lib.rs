@@ -4,6 +4,7 @@
 //! The commands of the `wasmload` binary are clients of it, in [`cli`].
 
 #[doc(hidden)]
+pub mod allocator;
 pub mod benching;
 mod bindings;
 pub mod cli;
