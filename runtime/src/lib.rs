@@ -3,8 +3,8 @@
 //! scheduler, the stats and the reports; a run is a value of [`run`].
 //! The commands of the `wasmload` binary are clients of it, in [`cli`].
 
-#[doc(hidden)]
 pub mod allocator;
+#[doc(hidden)]
 pub mod benching;
 mod bindings;
 pub mod cli;

@@ -55,7 +55,7 @@ impl EchoServers {
     /// TCP connections accepted, read once `expected` have been or after
     /// 10 s: a connection the kernel completed may wait in the backlog for
     /// the accept loop after its client has gone (a user that connected in
-    /// `on-start` and found no iteration left).
+    /// `on-start`, then found no iteration left or sent only datagrams).
     pub fn tcp_connections_when(&self, expected: u64) -> u64 {
         let deadline = Instant::now() + Duration::from_secs(10);
         while self.tcp_connections() < expected && Instant::now() < deadline {
