@@ -14,8 +14,8 @@
 # cores, and a normal process woken by the other's send preempts it, so
 # each request became a switch each way; as batch processes neither
 # preempts the other on wake-up, and each serves every connection ready
-# in its slice (docs/BENCHMARKS.md, Scale: in alternated runs, about 62%
-# of the expected requests became 87% to 91%).
+# in its slice (docs/BENCHMARKS.md, Scale: beside runs that made 62% and
+# 66% of the expected requests, this made 87% and 87%).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 USERS="${USERS:-100000}"
 RUN_TIME="${RUN_TIME:-60}"
