@@ -10,12 +10,12 @@
 # all wasmload processes together, and once every user runs, the CPU time
 # wasmload's processes and nginx's each spend per request.
 #
-# Both run as batch processes (SCHED_BATCH, `chrt -b`): they share two
-# cores, and a normal process woken by the other's send preempts it (1.8
-# context switches a request at 100,000 users; 0.3 as batch processes); as batch processes neither
-# preempts the other on wake-up, and each serves every connection ready
-# in its slice (docs/BENCHMARKS.md, Scale: beside runs that made 62% and
-# 66% of the expected requests, this made 87% and 87%).
+# Both run as batch processes (SCHED_BATCH, `chrt -b`). They share two
+# cores, and a normal process woken by the other's send preempts it: 1.8
+# context switches a request at 100,000 users. As batch processes neither
+# preempts the other on wake-up and each serves every connection ready in
+# its slice: 0.3 switches a request (docs/BENCHMARKS.md, Scale: beside
+# runs that made 62% and 66% of the expected requests, this made 87%).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 USERS="${USERS:-100000}"
 RUN_TIME="${RUN_TIME:-60}"
