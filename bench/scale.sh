@@ -24,7 +24,8 @@ work="$(mktemp -d)"
 # nginx too holds one connection per user: enough workers for that many
 # open files each.
 NGINX_WORKERS=$((USERS / ($(ulimit -Hn) - 1000) + 1)) NGINX_LOG="$work/access.log" start_nginx
-for nginx in $(cat "$PEERS/nginx/nginx.pid") $(pgrep -P "$(cat "$PEERS/nginx/nginx.pid")"); do
+master="$(cat "$PEERS/nginx/nginx.pid")"
+for nginx in "$master" $(pgrep -P "$master"); do
     chrt --batch --pid 0 "$nginx"
 done
 
