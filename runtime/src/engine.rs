@@ -164,10 +164,18 @@ impl UserComponent {
 /// back to the pool (an HTTP task touches four pages); the rest is given
 /// back to the kernel. The pool hands out the resident stack freed last
 /// first, and keeps stacks resident only while the free ones hold fewer
-/// than a few hundred stacks' worth (vendor/README.md): a user waking from
+/// than [`WARM_STACKS`] and a decommit batch (vendor/README.md): a user waking from
 /// a rest mostly takes a warm stack, without the page faults, and memory
 /// per user stays what it was.
 const KEPT_STACK_BYTES: usize = 16 << 10;
+
+/// How many given-back stacks stay warm (plus a decommit batch; see
+/// vendor/README.md). Users' tasks end in bursts, as many as one wake-up
+/// serves, and a stack given back past this goes cold: with 100 (wasmtime's
+/// default), 12,000 users making 18,000 requests a second took a page fault
+/// per request; with 500, one every two, the start's included
+/// (docs/BENCHMARKS.md, "Warm stacks for waking users"). At most 12 MiB.
+const WARM_STACKS: u32 = 500;
 
 fn new_engine(limits: &EngineLimits) -> Result<wasmtime::Engine> {
     let instances = limits.instances;
@@ -182,7 +190,8 @@ fn new_engine(limits: &EngineLimits) -> Result<wasmtime::Engine> {
         // Users that end give their slots back in batches: one TLB
         // shootdown per batch, not per user (10k users end 0.3 s sooner).
         .decommit_batch_size(256)
-        .async_stack_keep_resident(KEPT_STACK_BYTES);
+        .async_stack_keep_resident(KEPT_STACK_BYTES)
+        .max_unused_warm_slots(WARM_STACKS);
     let mut config = Config::new();
     config
         .wasm_component_model(true)
