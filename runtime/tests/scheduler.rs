@@ -177,3 +177,45 @@ fn a_resting_user_holds_no_fiber_stack() {
         assert_eq!(user.stacks_held(), 1);
     });
 }
+
+/// With a fixed user count, every user's instance is made before the run
+/// starts (k6's init stage), and each user starts with its own: a pool with
+/// room for those and the one that describes the component runs them all,
+/// none instantiated twice. Other loads make none ahead.
+#[test]
+fn a_fixed_count_makes_its_users_before_the_start_and_starts_with_them() {
+    use std::sync::Arc;
+    use wasmload::engine::UserComponent;
+    use wasmload::run::{self, RunLog, RunSetting, RunSpec, Segment};
+
+    let server = TargetServer::start();
+    let prepare = |users: u32, options: serde_json::Value| {
+        let spec = RunSpec::from_options(options.as_object().unwrap()).unwrap();
+        let pool = users + 1;
+        let component =
+            UserComponent::load_file(&guest("cookies"), pool, spec.guest.max_memory, None).unwrap();
+        let setting = RunSetting {
+            name: "cookies".to_owned(),
+            log: RunLog::kept(1 << 16),
+            ca_files: Vec::new(),
+            trust_host_addresses: true,
+            segment: Segment::WHOLE,
+            local_ips: Default::default(),
+        };
+        run::prepare(Arc::new(component), spec, setting)
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let fixed = serde_json::json!({"users": 5, "iterations": 20, "host": server.url()});
+        let mut prepared = prepare(5, fixed).await.unwrap();
+        assert_eq!(prepared.make_users().await, 5);
+        let summary = prepared.start().finish().await.unwrap().summary;
+        assert_eq!(summary.user_restarts, 0);
+        assert!(summary.task_errors.is_empty(), "{:?}", summary.task_errors);
+        assert_eq!(summary.users, 5);
+        assert_eq!(server.logins(), 5);
+
+        let ramp = serde_json::json!({"stages": "1s:5", "host": server.url()});
+        assert_eq!(prepare(5, ramp).await.unwrap().make_users().await, 0);
+    });
+}

@@ -76,7 +76,9 @@ pub async fn run(args: RunArgs) -> Result<()> {
         local_ips: args.local_ips.clone().unwrap_or_default(),
     };
     let test = split::test_id(&spec, &component);
-    let prepared = run::prepare(Arc::new(component), spec, setting).await?;
+    let mut prepared = run::prepare(Arc::new(component), spec, setting).await?;
+    // Before a segment says it is ready, so the start instant finds its users made.
+    prepared.make_users().await;
     let Some(collector) = args.split.collector else {
         let finished = follow(prepared.start(), &args.live, &stops).await?;
         return report_finished(&finished, &args.outputs);

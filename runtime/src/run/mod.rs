@@ -29,8 +29,8 @@ use crate::protocols::{tls, ProtocolConfigs, RunSetup};
 use crate::report::thresholds::{Threshold, Verdict};
 use crate::sandbox::{NetworkPolicy, RunBudget, Sandbox};
 use crate::scheduler::{
-    self, ClassPlan, LoadPlan, Model, PoolPlan, Progress, RateLoad, RatePlan, Shape, ShapeModel,
-    StageUnit, Stages, TagFilter, UserLoad,
+    self, ClassPlan, Instances, LoadPlan, Model, PoolPlan, Progress, RateLoad, RatePlan, Shape,
+    ShapeModel, StageUnit, Stages, TagFilter, UserLoad,
 };
 use crate::stats::{History, HistoryRow, Recorder, RunInfo, Shard, Summary};
 use crate::sync::lock;
@@ -83,7 +83,7 @@ pub struct RunSetting {
 /// A run checked and planned, ready to start: its component described,
 /// its classes and load worked out.
 pub struct PreparedRun {
-    component: Arc<UserComponent>,
+    instances: Instances,
     services: RunServices,
     budget: Arc<RunBudget>,
     classes: Vec<ClassPlan>,
@@ -136,7 +136,7 @@ pub async fn prepare(
     Ok(PreparedRun {
         info,
         goal: goal(&spec),
-        component,
+        instances: Instances::none(component),
         services,
         budget,
         classes,
@@ -153,6 +153,14 @@ impl PreparedRun {
         self.goal
     }
 
+    /// Makes the users' instances now, before the run starts (k6's init
+    /// stage), where the load has a fixed user count; `start` instantiates
+    /// the others at their start. Gives how many were made.
+    pub async fn make_users(&mut self) -> usize {
+        self.instances = self.instances.make(&self.services, &self.plan).await;
+        self.instances.made()
+    }
+
     /// Starts the users; the run goes on in the background.
     pub fn start(self) -> RunHandle {
         let progress = Arc::new(Progress::default());
@@ -167,7 +175,7 @@ impl PreparedRun {
         );
         let (stop, kill) = (watch.0.stop.clone(), watch.0.kill.clone());
         let load = scheduler::run(
-            self.component,
+            self.instances,
             self.services,
             self.classes,
             self.plan,

@@ -11,17 +11,23 @@ use tokio_util::sync::CancellationToken;
 
 use super::shape::Target;
 use super::{
-    assign_classes, drain, Backoff, Running, Shared, Stages, StartFailure, Started, TaskEnd,
-    UserLoad, REST_AFTER,
+    assign_classes, drain, Backoff, Instances, Running, Shared, Stages, StartFailure, Started,
+    TaskEnd, UserLoad, REST_AFTER,
 };
 use crate::run::RunLog;
+use crate::user::VirtualUser;
 
 /// How often the user count is brought toward its target.
 const TICK: Duration = Duration::from_millis(10);
 
 /// Runs users until the run stops, or until every user of a fixed count
 /// has ended by itself.
-pub(super) async fn run(shared: &Arc<Shared>, load: UserLoad, max_users: u32) -> Instant {
+pub(super) async fn run(
+    shared: &Arc<Shared>,
+    load: UserLoad,
+    max_users: u32,
+    mut instances: Instances,
+) -> Instant {
     let started = shared.start_clock();
     let mut targets = Targets::new(load, max_users, started, &shared.stop, &shared.services.log);
     let segment = shared.segment;
@@ -66,7 +72,8 @@ pub(super) async fn run(shared: &Arc<Shared>, load: UserLoad, max_users: u32) ->
                 // machine an early user can finish before a later one is polled.
                 let running = Running::enter(&shared.progress);
                 let class = positions[position];
-                users.spawn(user_task(Arc::clone(shared), next_id, class, retire.clone(), running));
+                let user = User { id: next_id, class, made: instances.take(next_id) };
+                users.spawn(user_task(Arc::clone(shared), user, retire.clone(), running));
                 retire
             });
             places.push(place);
@@ -163,22 +170,23 @@ impl Targets {
     }
 }
 
+/// A user to spawn: its id, its class, and its instance if made ahead.
+struct User {
+    id: u64,
+    class: usize,
+    made: Option<VirtualUser>,
+}
+
 /// One spawned user until it ends, is killed, or outlives the stop
 /// timeout after being retired.
-async fn user_task(
-    shared: Arc<Shared>,
-    user_id: u64,
-    class: usize,
-    retire: CancellationToken,
-    _running: Running,
-) {
+async fn user_task(shared: Arc<Shared>, user: User, retire: CancellationToken, _running: Running) {
     let grace = async {
         retire.cancelled().await;
         tokio::time::sleep(shared.stop_timeout).await;
     };
     tokio::select! {
         _ = shared.kill.cancelled() => {}
-        _ = drive_user(&shared, user_id, class, &retire) => {}
+        _ = drive_user(&shared, user, &retire) => {}
         _ = grace => {}
     }
 }
@@ -186,11 +194,12 @@ async fn user_task(
 /// One user's life: instantiate, `on-start`, tasks and waits, `on-stop`.
 /// A trap (or a call over `--task-timeout`) discards the instance; a fresh
 /// one takes its place after a back-off that grows while traps repeat.
-async fn drive_user(shared: &Shared, user_id: u64, class: usize, retire: &CancellationToken) {
+async fn drive_user(shared: &Shared, user: User, retire: &CancellationToken) {
+    let User { id: user_id, class, mut made } = user;
     let class = &shared.classes[class];
     let mut backoff = Backoff::default();
     while !retire.is_cancelled() {
-        match live(shared, user_id, class, &mut backoff, retire).await {
+        match live(shared, user_id, class, made.take(), &mut backoff, retire).await {
             Life::Ended => return,
             Life::Trapped => {
                 shared.progress.restarts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -211,17 +220,19 @@ enum Life {
     Trapped,
 }
 
-/// One instance: from instantiation to `on-stop`, or to a trap.
+/// One instance: from instantiation (unless `made` ahead) to `on-stop`,
+/// or to a trap.
 async fn live(
     shared: &Shared,
     user_id: u64,
     class: &super::ClassPlan,
+    made: Option<VirtualUser>,
     backoff: &mut Backoff,
     retire: &CancellationToken,
 ) -> Life {
     // The calls into the guest are boxed: inline, the largest of them would
     // size every user's task for its whole life, waits included.
-    let mut user = match Box::pin(shared.start_user(user_id, class)).await {
+    let mut user = match Box::pin(shared.start_user(user_id, class, made)).await {
         Ok(user) => user,
         Err(StartFailure::Refused) => return Life::Ended,
         Err(StartFailure::Trapped) => return Life::Trapped,

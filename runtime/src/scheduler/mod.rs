@@ -5,6 +5,7 @@
 
 mod classes;
 mod closed;
+mod made;
 mod open;
 mod profile;
 mod segment;
@@ -12,6 +13,7 @@ mod shape;
 mod wait;
 
 pub use classes::{assign_classes, plan_classes, ClassPlan, Dealer, TagFilter};
+pub use made::Instances;
 pub use profile::{parse_rate, RatePlan, StageUnit, Stages};
 pub use segment::Segment;
 pub use shape::{Shape, ShapeModel};
@@ -277,13 +279,19 @@ impl Shared {
         budget.left.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1)).is_ok()
     }
 
-    /// Instantiates user `user_id` and makes it one of `class`.
+    /// Instantiates user `user_id`, unless its instance was `made` ahead,
+    /// and makes it one of `class`.
     async fn start_user(
         &self,
         user_id: u64,
         class: &ClassPlan,
+        made: Option<VirtualUser>,
     ) -> Result<VirtualUser, StartFailure> {
-        let mut user = match VirtualUser::new(&self.component, &self.services, user_id).await {
+        let made = match made {
+            Some(user) => Ok(user),
+            None => VirtualUser::new(&self.component, &self.services, user_id).await,
+        };
+        let mut user = match made {
             Ok(user) => user,
             Err(error) => {
                 self.report(user_id, class, "instantiate", &error);
@@ -337,9 +345,9 @@ impl Shared {
 /// Runs the load until it stops by time, iterations, `stop` being
 /// cancelled (signals, a shape), or every user ending by itself. Running
 /// tasks then get the stop timeout, unless `kill` is cancelled: that ends
-/// them at once.
+/// them at once. Users whose instances were made ahead start with them.
 pub async fn run(
-    component: Arc<UserComponent>,
+    instances: Instances,
     services: RunServices,
     classes: Vec<ClassPlan>,
     plan: LoadPlan,
@@ -348,7 +356,7 @@ pub async fn run(
     kill: CancellationToken,
 ) -> RunOutcome {
     let shared = Arc::new(Shared {
-        component,
+        component: Arc::clone(instances.component()),
         services,
         classes,
         progress,
@@ -361,7 +369,7 @@ pub async fn run(
         reported: Mutex::default(),
     });
     let started = match plan.model {
-        Model::Closed(load) => closed::run(&shared, load, plan.max_users).await,
+        Model::Closed(load) => closed::run(&shared, load, plan.max_users, instances).await,
         Model::Open(load) => open::run(&shared, load, &plan.pool, plan.max_users).await,
     };
     stop.cancel();

@@ -284,7 +284,7 @@ impl Pool {
     async fn new_user(&self, shared: &Shared, class: usize) -> Option<PooledUser> {
         let id = self.segment.position(self.made.fetch_add(1, Ordering::Relaxed));
         let running = Running::enter(&shared.progress);
-        match shared.start_user(id, &shared.classes[class]).await {
+        match shared.start_user(id, &shared.classes[class], None).await {
             Ok(user) => Some(PooledUser { user, id, _running: running }),
             Err(failure) => {
                 if let StartFailure::Trapped = failure {

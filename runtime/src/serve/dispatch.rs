@@ -367,7 +367,8 @@ async fn execute(
         segment: crate::scheduler::Segment::WHOLE,
         local_ips: crate::run::LocalIps::default(),
     };
-    let prepared = run::prepare(component, spec, setting).await?;
+    let mut prepared = run::prepare(component, spec, setting).await?;
+    prepared.make_users().await;
     let handle = prepared.start();
     let watch = handle.watch();
     shared

@@ -1,0 +1,101 @@
+//! Users' instances made before the run starts (k6's init stage): with a
+//! fixed user count, every user of this segment. A user's start is then its
+//! `on-start` and first task, not also its instantiation, which is most of
+//! what a start costs; and segments that wait for one start instant have
+//! made theirs before they say they are ready.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::task::JoinSet;
+
+use super::{LoadPlan, Model, UserLoad};
+use crate::engine::UserComponent;
+use crate::sync::lock;
+use crate::user::{RunServices, VirtualUser};
+
+/// The component users are instances of, and the instances made ahead, by
+/// user id: each is taken by its user's first start.
+pub struct Instances {
+    component: Arc<UserComponent>,
+    made: HashMap<u64, VirtualUser>,
+}
+
+impl Instances {
+    /// None made yet: each user is instantiated at its start.
+    pub fn none(component: Arc<UserComponent>) -> Instances {
+        Instances { component, made: HashMap::new() }
+    }
+
+    /// Makes an instance for each of this segment's users when `plan` has a
+    /// fixed user count (other loads start users at moments the clock
+    /// decides, and a shape's ceiling is only a reservation). It stops at
+    /// the first instance that fails: that user's start meets the failure
+    /// again and reports it, and the users after it are made at their start.
+    pub fn make(
+        &self,
+        services: &RunServices,
+        plan: &LoadPlan,
+    ) -> impl Future<Output = Instances> + Send + 'static {
+        let users = match plan.model {
+            Model::Closed(UserLoad::Fixed { users, .. }) => users,
+            _ => 0,
+        };
+        let component = Arc::clone(&self.component);
+        let ids: Arc<[u64]> = (0..u64::from(users)).filter(|&id| plan.segment.owns(id)).collect();
+        let services = services.clone();
+        async move { Self::make_ids(component, services, ids).await }
+    }
+
+    /// Makes the instances of users `ids`, one maker per core.
+    async fn make_ids(
+        component: Arc<UserComponent>,
+        services: RunServices,
+        ids: Arc<[u64]>,
+    ) -> Instances {
+        // Each maker takes every n-th id.
+        let makers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let made = Arc::new(Mutex::new(HashMap::with_capacity(ids.len())));
+        let failed = Arc::new(AtomicBool::new(false));
+        let mut making = JoinSet::new();
+        for first in 0..makers {
+            let (component, services) = (Arc::clone(&component), services.clone());
+            let (made, failed, ids) = (Arc::clone(&made), Arc::clone(&failed), Arc::clone(&ids));
+            making.spawn(async move {
+                for &id in ids.iter().skip(first).step_by(makers) {
+                    if failed.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    match VirtualUser::new(&component, &services, id).await {
+                        Ok(mut user) => {
+                            // It waits for its start: no stack to keep warm.
+                            user.rest();
+                            lock(&made).insert(id, user);
+                        }
+                        Err(_) => failed.store(true, Ordering::Relaxed),
+                    }
+                }
+            });
+        }
+        while making.join_next().await.is_some() {}
+        let made = std::mem::take(&mut *lock(&made));
+        Instances { component, made }
+    }
+
+    /// The component.
+    pub(super) fn component(&self) -> &Arc<UserComponent> {
+        &self.component
+    }
+
+    /// How many instances wait for their users.
+    pub fn made(&self) -> usize {
+        self.made.len()
+    }
+
+    /// User `user_id`'s instance, if it was made ahead and not taken yet.
+    pub(super) fn take(&mut self, user_id: u64) -> Option<VirtualUser> {
+        self.made.remove(&user_id)
+    }
+}
