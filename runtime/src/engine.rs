@@ -170,7 +170,8 @@ impl UserComponent {
 const KEPT_STACK_BYTES: usize = 16 << 10;
 
 /// How many given-back stacks stay warm (plus a decommit batch; see
-/// vendor/README.md). Users' tasks end in bursts, as many as one wake-up
+/// vendor/README.md); the same cap holds for the pool's memory and table
+/// slots kept warm for reuse. Users' tasks end in bursts, as many as one wake-up
 /// serves, and a stack given back past this goes cold: with 100 (wasmtime's
 /// default), 12,000 users making 18,000 requests a second took a page fault
 /// per request; with 500, one every two, the start's included

@@ -77,8 +77,12 @@ pub async fn run(args: RunArgs) -> Result<()> {
     };
     let test = split::test_id(&spec, &component);
     let mut prepared = run::prepare(Arc::new(component), spec, setting).await?;
-    // Before a segment says it is ready, so the start instant finds its users made.
-    prepared.make_users().await;
+    // Before a segment says it is ready, so the start instant finds its users
+    // made. A stop meanwhile drops them; the run then starts stopped.
+    tokio::select! {
+        _ = prepared.make_users() => {}
+        () = stops.stop.cancelled() => {}
+    }
     let Some(collector) = args.split.collector else {
         let finished = follow(prepared.start(), &args.live, &stops).await?;
         return report_finished(&finished, &args.outputs);

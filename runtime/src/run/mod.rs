@@ -157,7 +157,7 @@ impl PreparedRun {
     /// stage), where the load has a fixed user count; `start` instantiates
     /// the others at their start. Gives how many were made.
     pub async fn make_users(&mut self) -> usize {
-        self.instances = self.instances.make(&self.services, &self.plan).await;
+        self.instances.make(&self.services, &self.plan).await;
         self.instances.made()
     }
 

@@ -72,6 +72,8 @@ pub(super) async fn run(
                 // machine an early user can finish before a later one is polled.
                 let running = Running::enter(&shared.progress);
                 let class = positions[position];
+                // Only a fixed count has instances made, and its ids are
+                // its positions: no user is retired and its place reused.
                 let user = User { id: next_id, class, made: instances.take(next_id) };
                 users.spawn(user_task(Arc::clone(shared), user, retire.clone(), running));
                 retire

@@ -7,13 +7,12 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tokio::task::JoinSet;
 
 use super::{LoadPlan, Model, UserLoad};
 use crate::engine::UserComponent;
-use crate::sync::lock;
 use crate::user::{RunServices, VirtualUser};
 
 /// The component users are instances of, and the instances made ahead, by
@@ -29,59 +28,26 @@ impl Instances {
         Instances { component, made: HashMap::new() }
     }
 
-    /// Makes an instance for each of this segment's users when `plan` has a
-    /// fixed user count (other loads start users at moments the clock
-    /// decides, and a shape's ceiling is only a reservation). It stops at
-    /// the first instance that fails: that user's start meets the failure
-    /// again and reports it, and the users after it are made at their start.
-    pub fn make(
-        &self,
+    /// Makes an instance for each of this segment's users not made yet, when
+    /// `plan` has a fixed user count (other loads start users at moments the
+    /// clock decides, and a shape's ceiling is only a reservation). Making
+    /// stops at the first instance that fails; the users not made by then
+    /// are instantiated at their start, which reports a failure as ever.
+    /// Dropping the future drops what it made.
+    pub fn make<'a>(
+        &'a mut self,
         services: &RunServices,
         plan: &LoadPlan,
-    ) -> impl Future<Output = Instances> + Send + 'static {
+    ) -> impl Future<Output = ()> + Send + 'a {
         let users = match plan.model {
             Model::Closed(UserLoad::Fixed { users, .. }) => users,
             _ => 0,
         };
-        let component = Arc::clone(&self.component);
-        let ids: Arc<[u64]> = (0..u64::from(users)).filter(|&id| plan.segment.owns(id)).collect();
-        let services = services.clone();
-        async move { Self::make_ids(component, services, ids).await }
-    }
-
-    /// Makes the instances of users `ids`, one maker per core.
-    async fn make_ids(
-        component: Arc<UserComponent>,
-        services: RunServices,
-        ids: Arc<[u64]>,
-    ) -> Instances {
-        // Each maker takes every n-th id.
-        let makers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let made = Arc::new(Mutex::new(HashMap::with_capacity(ids.len())));
-        let failed = Arc::new(AtomicBool::new(false));
-        let mut making = JoinSet::new();
-        for first in 0..makers {
-            let (component, services) = (Arc::clone(&component), services.clone());
-            let (made, failed, ids) = (Arc::clone(&made), Arc::clone(&failed), Arc::clone(&ids));
-            making.spawn(async move {
-                for &id in ids.iter().skip(first).step_by(makers) {
-                    if failed.load(Ordering::Relaxed) {
-                        return;
-                    }
-                    match VirtualUser::new(&component, &services, id).await {
-                        Ok(mut user) => {
-                            // It waits for its start: no stack to keep warm.
-                            user.rest();
-                            lock(&made).insert(id, user);
-                        }
-                        Err(_) => failed.store(true, Ordering::Relaxed),
-                    }
-                }
-            });
-        }
-        while making.join_next().await.is_some() {}
-        let made = std::mem::take(&mut *lock(&made));
-        Instances { component, made }
+        let ids: Arc<[u64]> = (0..u64::from(users))
+            .filter(|id| plan.segment.owns(*id) && !self.made.contains_key(id))
+            .collect();
+        let (component, services) = (Arc::clone(&self.component), services.clone());
+        async move { self.made.extend(make_all(component, services, ids).await) }
     }
 
     /// The component.
@@ -98,4 +64,45 @@ impl Instances {
     pub(super) fn take(&mut self, user_id: u64) -> Option<VirtualUser> {
         self.made.remove(&user_id)
     }
+}
+
+/// Makes the instances of users `ids`, one maker per core, each taking
+/// every n-th id.
+async fn make_all(
+    component: Arc<UserComponent>,
+    services: RunServices,
+    ids: Arc<[u64]>,
+) -> HashMap<u64, VirtualUser> {
+    let makers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let failed = Arc::new(AtomicBool::new(false));
+    let mut making = JoinSet::new();
+    for first in 0..makers {
+        let (component, services) = (Arc::clone(&component), services.clone());
+        let (failed, ids) = (Arc::clone(&failed), Arc::clone(&ids));
+        making.spawn(async move {
+            let mut made = Vec::new();
+            for &id in ids.iter().skip(first).step_by(makers) {
+                if failed.load(Ordering::Relaxed) {
+                    break;
+                }
+                match VirtualUser::new(&component, &services, id).await {
+                    Ok(mut user) => {
+                        // It waits for its start: no stack to keep warm.
+                        user.rest();
+                        made.push((id, user));
+                    }
+                    Err(_) => failed.store(true, Ordering::Relaxed),
+                }
+                // Instantiating never waits: let the runtime's other work
+                // (other runs, in `serve`) in between.
+                tokio::task::yield_now().await;
+            }
+            made
+        });
+    }
+    let mut all = HashMap::with_capacity(ids.len());
+    while let Some(made) = making.join_next().await {
+        all.extend(made.unwrap_or_default());
+    }
+    all
 }
