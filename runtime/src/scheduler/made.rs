@@ -86,11 +86,11 @@ async fn make_all(
                     break;
                 }
                 match VirtualUser::new(&component, &services, id).await {
-                    Ok(mut user) => {
-                        // It waits for its start: no stack to keep warm.
-                        user.rest();
-                        made.push((id, user));
-                    }
+                    // It keeps the stack it was instantiated on for its
+                    // `on-start`, as a user made at its start does. Given
+                    // back, the stack would wait in the pool's decommit
+                    // batch, and a pool sized to the users could run out.
+                    Ok(user) => made.push((id, user)),
                     Err(_) => failed.store(true, Ordering::Relaxed),
                 }
                 // Instantiating never waits: let the runtime's other work
