@@ -1,8 +1,8 @@
 //! Users' instances made before the run starts (k6's init stage): with a
 //! fixed user count, every user of this segment. A user's start is then its
-//! `on-start` and first task, not also its instantiation, which is most of
-//! what a start costs; and segments that wait for one start instant have
-//! made theirs before they say they are ready.
+//! `on-start` and first task, not also its instantiation; and segments that
+//! wait for one start instant have made theirs before they say they are
+//! ready.
 
 use std::collections::HashMap;
 use std::future::Future;
