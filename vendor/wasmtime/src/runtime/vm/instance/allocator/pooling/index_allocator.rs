@@ -212,10 +212,12 @@ struct Unused {
     unused_list_link: Link,
 }
 
+#[derive(Clone, Copy)]
 enum AllocMode {
     ForceAffineAndClear,
     AnySlot,
     MostRecent,
+    MostRecentResident,
 }
 
 /// The division of an allocator's slot space and unused-warm-slot budget
@@ -375,14 +377,24 @@ impl ModuleAffinityIndexAllocator {
         None
     }
 
-    /// Allocates the unused slot freed last, or a never-used one.
+    /// Allocates the unused slot freed last, or a never-used one, taking a
+    /// slot with bytes still resident from any shard before anything else
+    /// (wasmload's patch).
+    ///
+    /// The stack pool's budget of resident bytes is the sum over all shards
+    /// ([`Self::unused_bytes_resident`]), so resident slots freed into a
+    /// shard other than a thread's home must be found there: otherwise a
+    /// home shard with free slots hands out cold ones while resident slots
+    /// in the others hold the budget, and stacks given back then go cold.
     ///
     /// Returns `None` if no more slots are available.
     pub fn alloc_most_recent(&self) -> Option<SlotId> {
-        for shard in super::shard_ids_from_home(self.shards.len()) {
-            let mut inner = self.shard(shard).lock().unwrap();
-            if let Some(local) = Self::alloc_within(&mut inner, None, AllocMode::MostRecent) {
-                return Some(self.global_id(shard, local));
+        for mode in [AllocMode::MostRecentResident, AllocMode::MostRecent] {
+            for shard in super::shard_ids_from_home(self.shards.len()) {
+                let mut inner = self.shard(shard).lock().unwrap();
+                if let Some(local) = Self::alloc_within(&mut inner, None, mode) {
+                    return Some(self.global_id(shard, local));
+                }
             }
         }
         None
@@ -463,6 +475,7 @@ impl ModuleAffinityIndexAllocator {
                 AllocMode::ForceAffineAndClear => None,
 
                 AllocMode::MostRecent => inner.pick_most_recent().or_else(|| inner.pick_cold()),
+                AllocMode::MostRecentResident => inner.pick_most_recent_resident(),
             }
         })?;
 
@@ -472,7 +485,9 @@ impl ModuleAffinityIndexAllocator {
         }
         *slot = SlotState::Used(match mode {
             AllocMode::ForceAffineAndClear => None,
-            AllocMode::AnySlot | AllocMode::MostRecent => for_memory,
+            AllocMode::AnySlot | AllocMode::MostRecent | AllocMode::MostRecentResident => {
+                for_memory
+            }
         });
 
         Some(slot_id)
@@ -679,6 +694,18 @@ impl Inner {
     fn pick_most_recent(&mut self) -> Option<SlotId> {
         // Frees append at the tail: it is the slot freed last.
         let tail = self.warm.tail?;
+        self.remove(tail);
+        Some(tail)
+    }
+
+    /// The slot freed last, if it still has bytes resident (wasmload's
+    /// patch): slots freed with none are put at the head, so the tail has
+    /// some whenever any slot does.
+    fn pick_most_recent_resident(&mut self) -> Option<SlotId> {
+        let tail = self.warm.tail?;
+        if self.slot_state[tail.index()].unwrap_unused().bytes_resident == 0 {
+            return None;
+        }
         self.remove(tail);
         Some(tail)
     }
@@ -1044,6 +1071,26 @@ mod test {
         // wasmload's patch: a slot freed with nothing resident goes to
         // the head.
         assert_eq!(allocator.testing_freelist(), [a, b]);
+    }
+
+    #[test]
+    fn most_recent_takes_a_resident_slot_from_any_shard_first() {
+        // wasmload's patch: a resident slot freed into another shard comes
+        // before a cold one in this thread's home shard.
+        let allocator = ModuleAffinityIndexAllocator::new_with_shard_count(256, 0, 2).unwrap();
+        let slots: Vec<SlotId> = (0..256)
+            .map(|_| allocator.alloc_most_recent().unwrap())
+            .collect();
+        assert_eq!(allocator.alloc_most_recent(), None);
+        let home = super::super::thread_shard(2).index();
+        let in_shard =
+            |shard: usize| *slots.iter().find(|s| s.index() / 128 == shard).unwrap();
+        let (at_home, elsewhere) = (in_shard(home), in_shard(1 - home));
+        allocator.free(elsewhere, 4096);
+        allocator.free(at_home, 0);
+        assert_eq!(allocator.alloc_most_recent(), Some(elsewhere));
+        assert_eq!(allocator.alloc_most_recent(), Some(at_home));
+        assert_eq!(allocator.alloc_most_recent(), None);
     }
 
     #[test]
