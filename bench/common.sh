@@ -24,6 +24,7 @@ build_wasmload() {
 # NGINX_WORKERS=N, N workers on any core sharing the port (reuseport).
 # NGINX_LOG=PATH logs every request there, one line each.
 start_nginx() {
+    command -v nginx >/dev/null || { echo "nginx is not installed: run ./bench/peers.sh first" >&2; return 1; }
     local dir="$PEERS/nginx"
     local workers="${NGINX_WORKERS:-1}"
     mkdir -p "$dir"
