@@ -179,9 +179,9 @@ fn a_resting_user_holds_no_fiber_stack() {
 }
 
 /// With a fixed user count, every user's instance is made before the run
-/// starts (k6's init stage), and each user starts with its own: a pool with
-/// room for those and the one that describes the component runs them all,
-/// none instantiated twice. Other loads make none ahead.
+/// starts (k6's init stage), its `describe` run, and each user starts with its
+/// own: a pool with room for those and the one that describes the component
+/// runs them all, none instantiated twice. Other loads make none ahead.
 #[test]
 fn a_fixed_count_makes_its_users_before_the_start_and_starts_with_them() {
     use std::sync::Arc;
@@ -189,6 +189,7 @@ fn a_fixed_count_makes_its_users_before_the_start_and_starts_with_them() {
     use wasmload::run::{self, RunLog, RunSetting, RunSpec, Segment};
 
     let server = TargetServer::start();
+    let log = RunLog::kept(1 << 16);
     let prepare = |users: u32, options: serde_json::Value| {
         let spec = RunSpec::from_options(options.as_object().unwrap()).unwrap();
         let pool = users + 1;
@@ -196,7 +197,7 @@ fn a_fixed_count_makes_its_users_before_the_start_and_starts_with_them() {
             UserComponent::load_file(&guest("cookies"), pool, spec.guest.max_memory, None).unwrap();
         let setting = RunSetting {
             name: "cookies".to_owned(),
-            log: RunLog::kept(1 << 16),
+            log: log.clone(),
             ca_files: Vec::new(),
             trust_host_addresses: true,
             segment: Segment::WHOLE,
@@ -209,6 +210,10 @@ fn a_fixed_count_makes_its_users_before_the_start_and_starts_with_them() {
         let fixed = serde_json::json!({"users": 5, "iterations": 20, "host": server.url()});
         let mut prepared = prepare(5, fixed).await.unwrap();
         assert_eq!(prepared.make_users().await, 5);
+        for user in 0..5 {
+            let said = format!("[stdout] user {user}: describing");
+            assert!(log.lines().contains(&said), "{:?}", log.lines());
+        }
         let summary = prepared.start().finish().await.unwrap().summary;
         assert_eq!(summary.user_restarts, 0);
         assert!(summary.task_errors.is_empty(), "{:?}", summary.task_errors);

@@ -1,6 +1,7 @@
 //! Users' instances made before the run starts (k6's init stage): with a
-//! fixed user count, every user of this segment. A user's start is then its
-//! `on-start` and first task, not also its instantiation; and segments that
+//! fixed user count, every user of this segment, each instantiated and its
+//! `describe` run. A user's start is then its `on-start` and first task, not
+//! also its instantiation and its guest's first-call set-up; and segments that
 //! wait for one start instant have made theirs before they say they are
 //! ready.
 
@@ -13,7 +14,7 @@ use tokio::task::JoinSet;
 
 use super::{LoadPlan, Model, UserLoad};
 use crate::engine::UserComponent;
-use crate::user::{RunServices, VirtualUser};
+use crate::user::{GuestError, RunServices, VirtualUser};
 
 /// The component users are instances of, and the instances made ahead, by
 /// user id: each is taken by its user's first start.
@@ -66,6 +67,23 @@ impl Instances {
     }
 }
 
+/// User `id`'s instance, its guest's own initialisation done: its
+/// `describe` runs once, as k6 runs each VU's init code in its init stage.
+/// The first call into an instance runs the guest's constructors, sets up
+/// its allocator and touches the first pages of its heap, its stack and its
+/// function table; done here, before the clock, a start is its `on-start`
+/// and first task alone. At 100,000 users in `bench/scale.sh` this took
+/// every user's start from 16.5 s to 10.8–13.7 s (docs/BENCHMARKS.md, Scale).
+async fn made_and_initialised(
+    component: &UserComponent,
+    services: &RunServices,
+    id: u64,
+) -> Result<VirtualUser, GuestError> {
+    let mut user = VirtualUser::new(component, services, id).await?;
+    user.describe().await?;
+    Ok(user)
+}
+
 /// Makes the instances of users `ids`, one maker per core, each taking
 /// every n-th id.
 async fn make_all(
@@ -85,11 +103,11 @@ async fn make_all(
                 if failed.load(Ordering::Relaxed) {
                     break;
                 }
-                match VirtualUser::new(&component, &services, id).await {
-                    // It keeps the stack it was instantiated on for its
-                    // `on-start`, as a user made at its start does. Given
-                    // back, the stack would wait in the pool's decommit
-                    // batch, and a pool sized to the users could run out.
+                // It keeps the stack it was instantiated on for its
+                // `on-start`, as a user made at its start does. Given back,
+                // the stack would wait in the pool's decommit batch, and a
+                // pool sized to the users could run out.
+                match made_and_initialised(&component, &services, id).await {
                     Ok(user) => made.push((id, user)),
                     Err(_) => failed.store(true, Ordering::Relaxed),
                 }

@@ -7,6 +7,9 @@ struct Member;
 
 impl User for Member {
     fn class() -> Class<Self> {
+        // Says which instances are described: each made user's is, before
+        // the start.
+        println!("describing");
         Class::new("member")
             .wait(Wait::constant(std::time::Duration::from_millis(20)))
             .task(Task::new("me", Self::me))
