@@ -72,8 +72,9 @@ impl Instances {
 /// The first call into an instance runs the guest's constructors, sets up
 /// its allocator and touches the first pages of its heap, its stack and its
 /// function table; done here, before the clock, a start is its `on-start`
-/// and first task alone. At 100,000 users in `bench/scale.sh` this took
-/// every user's start from 16.5 s to 10.8–13.7 s (docs/BENCHMARKS.md, Scale).
+/// and first task alone: 12,000 users in one process took 103 to 125 µs of
+/// CPU a start against 124 to 158 (docs/BENCHMARKS.md, Scale, "Users
+/// initialised before the start").
 async fn made_and_initialised(
     component: &UserComponent,
     services: &RunServices,
