@@ -138,13 +138,12 @@ impl VirtualUser {
         self.store.release_fiber_stack();
     }
 
-    /// The classes the component declares.
+    /// The classes the component declares, within a task's time: every made
+    /// user's instance is described too, and one that never answers must not
+    /// hold the run before its start.
     pub async fn describe(&mut self) -> Result<Vec<UserClass>, GuestError> {
-        self.bindings
-            .wasmload_user_behaviour()
-            .call_describe(&mut self.store)
-            .await
-            .map_err(trapped)
+        let call = self.bindings.wasmload_user_behaviour().call_describe(&mut self.store);
+        within(self.task_timeout, call).await
     }
 
     /// Makes this user one of class `class`.

@@ -46,6 +46,27 @@ fn an_endless_loop_is_interrupted_by_the_task_timeout() {
     assert!(traps >= 1);
 }
 
+/// A made user's instance is described before the start; one whose
+/// `describe` never answers is given up after the task timeout, the run
+/// starts (that user instantiated at its start), and the others' results
+/// are whole.
+#[test]
+fn a_describe_that_never_answers_does_not_hold_the_start() {
+    let server = TargetServer::start();
+    let (done, outcome) = std::sync::mpsc::channel();
+    let host = server.url();
+    std::thread::spawn(move || {
+        let flags = "-u 3 -i 30 --task-timeout 300ms -e MODE=describe-loop";
+        done.send(run_guest(wasmload(), "hostile", &host, flags))
+    });
+    let run = outcome
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the run never ended: making its users hung");
+    assert_eq!(run.code, Some(0), "stderr: {}", run.stderr);
+    assert_eq!((run.count("GET", "/a"), server.count("GET", "/a")), (30, 30));
+    assert_eq!(run.summary()["users"], 3);
+}
+
 #[test]
 fn a_user_that_traps_on_every_start_backs_off() {
     let server = TargetServer::start();

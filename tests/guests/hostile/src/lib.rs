@@ -1,6 +1,7 @@
 //! User 0 misbehaves as `-e MODE=...` says; every other user does one
 //! `GET /a` per task. Modes: `bomb` (allocates without end), `loop`
-//! (never returns), `start-trap` (panics in on_start), `every-3` (every
+//! (never returns), `describe-loop` (its instance's `describe` never
+//! returns), `start-trap` (panics in on_start), `every-3` (every
 //! user panics on every third task), `huge-header` (a 24 MiB header),
 //! `names` (a new event name and counter name each time), `hoard` (posts
 //! 64 KiB bodies, keeping every 64 KiB response), `connections` (opens TCP
@@ -21,6 +22,12 @@ struct Hostile {
 
 impl User for Hostile {
     fn class() -> Class<Self> {
+        if context::param_or("MODE", "none") == "describe-loop" && context::user_id() == 0 {
+            let mut spins = 0u64;
+            loop {
+                spins = black_box(spins.wrapping_add(1));
+            }
+        }
         Class::new("hostile")
             .wait(Wait::constant(std::time::Duration::from_millis(10)))
             .task(Task::new("work", Self::work))
