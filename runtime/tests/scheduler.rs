@@ -210,9 +210,10 @@ fn a_fixed_count_makes_its_users_before_the_start_and_starts_with_them() {
         let fixed = serde_json::json!({"users": 5, "iterations": 20, "host": server.url()});
         let mut prepared = prepare(5, fixed).await.unwrap();
         assert_eq!(prepared.make_users().await, 5);
+        let lines = log.lines();
         for user in 0..5 {
             let said = format!("[stdout] user {user}: describing");
-            assert!(log.lines().contains(&said), "{:?}", log.lines());
+            assert!(lines.contains(&said), "{lines:?}");
         }
         let summary = prepared.start().finish().await.unwrap().summary;
         assert_eq!(summary.user_restarts, 0);
