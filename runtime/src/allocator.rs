@@ -79,6 +79,18 @@ unsafe impl GlobalAlloc for Mimalloc {
     }
 }
 
+/// Asks the kernel to give this process no transparent huge pages, as
+/// `MIMALLOC_ALLOW_THP=0` would; its worker processes inherit it. mimalloc
+/// asks for them for its arenas, and each is faulted in and zeroed whole,
+/// 2 MiB at a time, however little of it a thread's pages use: at 100,000
+/// users in nine processes, 4 KiB more resident a user, with no faster start
+/// (docs/BENCHMARKS.md, Scale, "No transparent huge pages").
+pub fn use_small_pages() {
+    // SAFETY: the call only sets a flag of this process. A kernel without it
+    // refuses, and the heap keeps huge pages: nothing else changes.
+    unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+}
+
 #[cfg(test)]
 mod tests {
     use std::alloc::{GlobalAlloc, Layout};

@@ -22,6 +22,7 @@ static ALLOCATOR: wasmload::allocator::Mimalloc = wasmload::allocator::Mimalloc;
 const EXIT_BAD_INPUT: u8 = 2;
 
 fn main() -> ExitCode {
+    wasmload::allocator::use_small_pages();
     let cli = match config::parse(std::env::args_os().collect()) {
         Ok(cli) => cli,
         Err(error)
