@@ -180,7 +180,7 @@ fn a_resting_user_holds_no_fiber_stack() {
 
 /// With a fixed user count, every user's instance is made before the run
 /// starts (k6's init stage), its `describe` run, and each user starts with its
-/// own: a pool with room for those and the one that describes the component
+/// own, its class built once: a pool with room for those and the one that describes the component
 /// runs them all, none instantiated twice. Other loads make none ahead.
 #[test]
 fn a_fixed_count_makes_its_users_before_the_start_and_starts_with_them() {
@@ -216,6 +216,13 @@ fn a_fixed_count_makes_its_users_before_the_start_and_starts_with_them() {
             assert!(lines.contains(&said), "{lines:?}");
         }
         let summary = prepared.start().finish().await.unwrap().summary;
+        // The Rust SDK keeps the class `describe` built for the start.
+        let lines = log.lines();
+        for user in 0..5 {
+            let said = format!("[stdout] user {user}: describing");
+            let times = lines.iter().filter(|line| **line == said).count();
+            assert_eq!(times, 1, "user {user} built its class {times} times: {lines:?}");
+        }
         assert_eq!(summary.user_restarts, 0);
         assert!(summary.task_errors.is_empty(), "{:?}", summary.task_errors);
         assert_eq!(summary.users, 5);

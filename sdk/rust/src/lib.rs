@@ -113,19 +113,20 @@ macro_rules! users {
     (@export [$($user:ty),+] $shape:expr) => {
         struct __WasmloadUsers;
 
-        impl __WasmloadUsers {
-            fn classes() -> ::std::vec::Vec<::std::boxed::Box<dyn $crate::__private::ErasedClass>> {
-                ::std::vec![$($crate::Class::<$user>::erased()),+]
-            }
+        ::std::thread_local! {
+            /// The classes, made once per instance: each keeps its tasks
+            /// from `describe` for the start.
+            static __WASMLOAD_CLASSES: ::std::vec::Vec<::std::boxed::Box<dyn $crate::__private::ErasedClass>> =
+                ::std::vec![$($crate::Class::<$user>::erased()),+];
         }
 
         impl $crate::__private::Guest for __WasmloadUsers {
             fn describe() -> ::std::vec::Vec<$crate::__private::UserClass> {
-                $crate::__private::describe(&Self::classes())
+                __WASMLOAD_CLASSES.with(|classes| $crate::__private::describe(classes))
             }
 
             fn on_start(class: u32) -> ::std::result::Result<(), ::std::string::String> {
-                $crate::__private::on_start(Self::classes(), class)
+                __WASMLOAD_CLASSES.with(|classes| $crate::__private::on_start(classes, class))
             }
 
             fn run_task(task: u32) -> ::std::result::Result<(), ::std::string::String> {

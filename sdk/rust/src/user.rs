@@ -1,6 +1,6 @@
 //! Declaring users: classes, weighted tasks, wait policies, lifecycle.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::time::Duration;
 
 use crate::micros;
@@ -23,12 +23,15 @@ pub trait User: Sized + 'static {
     }
 }
 
+/// What a task runs: a method of the user.
+type TaskFn<U> = fn(&mut U) -> Result<()>;
+
 /// A task: a method of the user, picked by weight.
 pub struct Task<U> {
     name: String,
     weight: u32,
     tags: Vec<String>,
-    run: fn(&mut U) -> Result<()>,
+    run: TaskFn<U>,
 }
 
 impl<U> Task<U> {
@@ -134,7 +137,7 @@ impl<U: User> Class<U> {
 
     #[doc(hidden)]
     pub fn erased() -> Box<dyn ErasedClass> {
-        Box::new(ClassOf::<U>(std::marker::PhantomData))
+        Box::new(ClassOf::<U>(OnceCell::new()))
     }
 }
 
@@ -153,16 +156,25 @@ pub trait ErasedUser {
     fn stop(&mut self) -> Result<()>;
 }
 
-struct ClassOf<U>(std::marker::PhantomData<U>);
+/// A class, and its tasks' functions once `U::class()` has given them: a
+/// made user's instance runs `describe` before its start, and the start then
+/// need not build the class again.
+struct ClassOf<U>(OnceCell<Vec<TaskFn<U>>>);
+
+/// The functions of `class`'s tasks, in order.
+fn task_functions<U>(class: &Class<U>) -> Vec<TaskFn<U>> {
+    class.tasks.iter().map(|task| task.run).collect()
+}
 
 struct Running<U> {
     user: U,
-    tasks: Vec<fn(&mut U) -> Result<()>>,
+    tasks: Vec<TaskFn<U>>,
 }
 
 impl<U: User> ErasedClass for ClassOf<U> {
     fn describe(&self) -> UserClass {
         let class = U::class();
+        let _ = self.0.set(task_functions(&class));
         UserClass {
             name: class.name,
             weight: class.weight,
@@ -177,7 +189,7 @@ impl<U: User> ErasedClass for ClassOf<U> {
     }
 
     fn start(&self) -> Result<Box<dyn ErasedUser>> {
-        let tasks = U::class().tasks.into_iter().map(|task| task.run).collect();
+        let tasks = self.0.get_or_init(|| task_functions(&U::class())).clone();
         Ok(Box::new(Running { user: U::on_start()?, tasks }))
     }
 }
@@ -220,7 +232,7 @@ pub fn describe(classes: &[Box<dyn ErasedClass>]) -> Vec<UserClass> {
 }
 
 #[doc(hidden)]
-pub fn on_start(classes: Vec<Box<dyn ErasedClass>>, class: u32) -> Result<(), String> {
+pub fn on_start(classes: &[Box<dyn ErasedClass>], class: u32) -> Result<(), String> {
     install_panic_hook();
     let chosen =
         classes.get(class as usize).ok_or_else(|| format!("no user class number {class}"))?;

@@ -7,8 +7,8 @@ struct Member;
 
 impl User for Member {
     fn class() -> Class<Self> {
-        // Says which instances are described: each made user's is, before
-        // the start.
+        // Says which instances build their class, and how often: each made
+        // user's once, in `describe` before the start, which reuses it.
         println!("describing");
         Class::new("member")
             .wait(Wait::constant(std::time::Duration::from_millis(20)))
