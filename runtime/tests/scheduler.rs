@@ -180,8 +180,9 @@ fn a_resting_user_holds_no_fiber_stack() {
 
 /// With a fixed user count, every user's instance is made before the run
 /// starts (k6's init stage), its `describe` run, and each user starts with its
-/// own, its class built once: a pool with room for those and the one that describes the component
-/// runs them all, none instantiated twice. Other loads make none ahead.
+/// own, its class built once: a pool with room for those and the one that
+/// describes the component runs them all, none instantiated twice. Other loads
+/// make none ahead.
 #[test]
 fn a_fixed_count_makes_its_users_before_the_start_and_starts_with_them() {
     use std::sync::Arc;
