@@ -1,12 +1,12 @@
-//! User 0 misbehaves as `-e MODE=...` says; every other user does one
-//! `GET /a` per task. Modes: `bomb` (allocates without end), `loop`
-//! (never returns), `describe-loop` (`class()` never returns: in `describe`,
-//! and in `on-start` of an instance not described), `start-trap` (panics in
-//! on_start), `every-3` (every user panics on every third task),
-//! `huge-header` (a 24 MiB header), `names` (a new event name and counter name each time), `hoard` (posts
-//! 64 KiB bodies, keeping every 64 KiB response), `connections` (opens TCP
-//! connections to the host and keeps them), `log-flood` (4 KiB log lines
-//! without pause), `forbidden` (requests to a host the run does not allow).
+//! User 0 misbehaves as `-e MODE=...` says; every other user does one `GET /a`
+//! per task. Modes: `bomb` (allocates without end), `loop` (never returns),
+//! `describe-loop` (`class()` never returns: in `describe`, and in `on-start`
+//! of an instance not described), `start-trap` (panics in on_start), `every-3`
+//! (every user panics on every third task), `huge-header` (a 24 MiB header),
+//! `names` (a new event name and counter name each time), `hoard` (posts 64 KiB
+//! bodies, keeping every 64 KiB response), `connections` (opens TCP connections
+//! to the host and keeps them), `log-flood` (4 KiB log lines without pause),
+//! `forbidden` (requests to a host the run does not allow).
 
 use std::hint::black_box;
 use std::time::Duration;
