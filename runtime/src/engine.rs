@@ -161,13 +161,14 @@ impl UserComponent {
 }
 
 /// How much of a fiber stack stays resident, zeroed by hand, when it goes
-/// back to the pool (an HTTP task touches four pages); the rest is given
-/// back to the kernel. The pool hands out the resident stack freed last
+/// back to the pool (an HTTP task touches two pages, its exchange running
+/// on a task of its own: see `Session::send`); the rest is given back to
+/// the kernel. The pool hands out the resident stack freed last
 /// first, and keeps stacks resident only while the free ones hold fewer
 /// than [`WARM_STACKS`] and a decommit batch (vendor/README.md): a user waking from
 /// a rest mostly takes a warm stack, without the page faults, and memory
 /// per user stays what it was.
-const KEPT_STACK_BYTES: usize = 16 << 10;
+const KEPT_STACK_BYTES: usize = 8 << 10;
 
 /// How many given-back stacks stay warm (plus a decommit batch; see
 /// vendor/README.md); the same cap holds for the pool's memory and table
@@ -175,7 +176,7 @@ const KEPT_STACK_BYTES: usize = 16 << 10;
 /// serves, and a stack given back past this goes cold: with 100 (wasmtime's
 /// default), 12,000 users making 18,000 requests a second took a page fault
 /// per request; with 500, one every two, the start's included
-/// (docs/BENCHMARKS.md, "Warm stacks for waking users"). At most 12 MiB.
+/// (docs/BENCHMARKS.md, "Warm stacks for waking users"). At most 6 MiB.
 const WARM_STACKS: u32 = 500;
 
 fn new_engine(limits: &EngineLimits) -> Result<wasmtime::Engine> {

@@ -89,7 +89,7 @@ impl Protocol for HttpUser {
 impl HttpUser {
     /// Sends `request` through this session without recording an event,
     /// for protocols that ride on HTTP and record their own.
-    pub async fn send_unrecorded(&mut self, request: &Request) -> Result<Fetched, SendError> {
+    pub async fn send_unrecorded(&mut self, request: Request) -> Result<Fetched, SendError> {
         let url = session::resolve(self.config.base_url.as_ref(), &request.url);
         self.exchange(request, url).await
     }
@@ -111,11 +111,52 @@ impl HttpUser {
 
     async fn exchange(
         &mut self,
-        request: &Request,
+        request: Request,
         url: Result<Url, SendError>,
     ) -> Result<Fetched, SendError> {
         let timeout = request.timeout_us.map_or(self.config.default_timeout, Duration::from_micros);
         self.session.send(request, url?, timeout).await
+    }
+
+    /// The guest's answer to a request sent at `started`, and its event
+    /// when it failed (a response records its own when settled). Not
+    /// inlined: in `send` its locals would widen the frame that stays on the
+    /// fiber stack while the request runs, taking the stack a page deeper.
+    #[inline(never)]
+    fn answer(
+        &mut self,
+        fetched: Result<Fetched, SendError>,
+        started: Instant,
+        method: String,
+        name: String,
+    ) -> wasmtime::Result<Result<Resource<Response>, GuestError>> {
+        let fetched = fetched.and_then(|fetched| {
+            let held = self.budget.hold(fetched.body.len()).map_err(SendError::OverBudget)?;
+            Ok((fetched, held))
+        });
+        match fetched {
+            Ok((fetched, held)) => {
+                let response = Response::new(
+                    fetched,
+                    held,
+                    started.elapsed(),
+                    method,
+                    name,
+                    self.recorder.clone(),
+                );
+                Ok(Ok(push_budgeted(&mut self.responses, response, "responses")?))
+            }
+            Err(error) => {
+                self.recorder.record(&RequestEvent {
+                    kind: &method,
+                    name: &name,
+                    response_time: started.elapsed(),
+                    response_length: 0,
+                    error: Some(&error.to_string()),
+                });
+                Ok(Err(error.into()))
+            }
+        }
     }
 }
 
@@ -140,33 +181,9 @@ impl http::Host for HttpUser {
         let started = Instant::now();
         let url = session::resolve(self.config.base_url.as_ref(), &request.url);
         let name = event_name(&request, url.as_ref().ok());
-        let fetched = self.exchange(&request, url).await.and_then(|fetched| {
-            let held = self.budget.hold(fetched.body.len()).map_err(SendError::OverBudget)?;
-            Ok((fetched, held))
-        });
-        match fetched {
-            Ok((fetched, held)) => {
-                let response = Response::new(
-                    fetched,
-                    held,
-                    started.elapsed(),
-                    request.method,
-                    name,
-                    self.recorder.clone(),
-                );
-                Ok(Ok(push_budgeted(&mut self.responses, response, "responses")?))
-            }
-            Err(error) => {
-                self.recorder.record(&RequestEvent {
-                    kind: &request.method,
-                    name: &name,
-                    response_time: started.elapsed(),
-                    response_length: 0,
-                    error: Some(&error.to_string()),
-                });
-                Ok(Err(error.into()))
-            }
-        }
+        let method = request.method.clone();
+        let fetched = self.exchange(request, url).await;
+        self.answer(fetched, started, method, name)
     }
 }
 

@@ -1,10 +1,9 @@
 //! One user's kept-alive connections, by origin.
 //!
-//! A request on an idle connection is sent from the caller's task, which
-//! for a guest is its fiber: a shallow path. A request that needs a new
-//! connection connects (DNS, TCP, TLS, HTTP handshake) on a task of its
-//! own. That path is deep, and on the fiber its pages would stay resident
-//! for the user's whole life (about 30 KiB of stack per user).
+//! Requests come here from a task of their own, never a guest's fiber (see
+//! `Session::send`; wasi:http's are spawned by wasmtime-wasi-http): the
+//! deep paths, connecting above all (DNS, TCP, TLS, HTTP handshake), run on
+//! the worker thread's stack, not on a user's.
 //!
 //! Plain-text HTTP/1.1 goes through our own exchange ([`http1`]); TLS and
 //! HTTP/2 through hyper's client connections.
@@ -22,7 +21,6 @@ use hyper::client::conn::{http1 as hyper_http1, http2};
 use hyper_rustls::{HttpsConnector, MaybeHttpsStream};
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioExecutor;
-use tokio_util::task::AbortOnDropHandle;
 use tower_service::Service;
 
 use super::http1::{self, ExchangeError};
@@ -212,7 +210,7 @@ impl Pool {
                 Ok(response) => return Ok(response),
             }
         }
-        let sender = self.connect_elsewhere(request.uri.clone()).await?;
+        let sender = self.open(request.uri.clone()).await?;
         if let Sender::Http2(shared) = &sender {
             self.keep(&origin, Sender::Http2(shared.clone()));
         }
@@ -271,18 +269,12 @@ impl Pool {
         None
     }
 
-    /// Connects to `uri`'s origin on a task of its own (see the module
-    /// comment).
-    async fn connect_elsewhere(&self, uri: Uri) -> Result<Sender, SendError> {
+    /// A new connection to `uri`'s origin, within the user's budget.
+    async fn open(&self, uri: Uri) -> Result<Sender, SendError> {
         let permit = self.budget.connect().map_err(SendError::OverBudget)?;
-        let connector = self.connector.clone();
-        // Boxed inside the task: the connect future is large, and even
-        // moving it into the task would take that much of the fiber stack.
-        // A request that times out drops the handle, which ends the connect.
-        let connecting = AbortOnDropHandle::new(tokio::spawn(async move {
-            Box::pin(connect(connector, uri, permit)).await
-        }));
-        connecting.await.unwrap_or_else(|e| Err(SendError::Connect(e.to_string())))
+        // Boxed: the connect future is large, and most requests find an
+        // idle connection.
+        Box::pin(connect(self.connector.clone(), uri, permit)).await
     }
 }
 

@@ -7,6 +7,7 @@ use bytes::Bytes;
 use cookie_store::CookieStore;
 use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
 use super::pool::{Outgoing, Pool};
@@ -138,19 +139,45 @@ impl Session {
     }
 
     /// Sends `request` to `url`, following redirects, within `timeout`.
+    ///
+    /// The exchange runs on a task of its own, on the worker thread's stack,
+    /// which is always resident. On a guest's fiber its frames took the
+    /// stack 15 KiB deep, four pages that a cold stack faults in: at 100,000
+    /// users, a seventh of the CPU a user's start took (docs/BENCHMARKS.md,
+    /// Scale, "Requests off the fiber stack"). The guest waits on the
+    /// task's handle; a request dropped unfinished (a stop) ends the task.
     pub async fn send(
         &self,
-        request: &Request,
+        request: Request,
         url: Url,
         timeout: Duration,
     ) -> Result<Fetched, SendError> {
-        // Boxed here and around the pool's send: nested, each awaited future
-        // is laid out twice in its caller's, so a request's future grew to
-        // 26 KiB, the size of wasmtime's box for every host call, with its
-        // temporaries on the user's fiber stack.
-        tokio::time::timeout(timeout, Box::pin(self.exchange(request, url)))
-            .await
-            .unwrap_or(Err(SendError::Timeout))
+        let exchange = self.spawn_exchange(request, url, timeout);
+        match exchange.await {
+            Ok(fetched) => fetched.map(|fetched| *fetched),
+            Err(error) => Err(SendError::Transport(error.to_string())),
+        }
+    }
+
+    /// Starts [`Session::send`]'s task. Apart, and not inlined, so that the
+    /// spawn's frames are not part of the frame `send` keeps on the fiber
+    /// while it waits; what crosses from the task, and what the spawn moves,
+    /// is boxed, a pointer each.
+    #[inline(never)]
+    fn spawn_exchange(
+        &self,
+        request: Request,
+        url: Url,
+        timeout: Duration,
+    ) -> AbortOnDropHandle<Result<Box<Fetched>, SendError>> {
+        let session = self.clone();
+        AbortOnDropHandle::new(tokio::spawn(Box::pin(async move {
+            // Boxed inside the task too: nested futures are each laid out
+            // twice in their caller's, and this one grew to 26 KiB.
+            let exchange = Box::pin(session.exchange(&request, url));
+            let fetched = tokio::time::timeout(timeout, exchange).await;
+            fetched.unwrap_or(Err(SendError::Timeout)).map(Box::new)
+        })))
     }
 
     async fn exchange(&self, request: &Request, mut url: Url) -> Result<Fetched, SendError> {

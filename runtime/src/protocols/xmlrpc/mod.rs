@@ -65,7 +65,7 @@ async fn call(
         timeout_us: None,
         follow_redirects: true,
     };
-    let fetched = user.send_unrecorded(&request).await.map_err(|error| match error {
+    let fetched = user.send_unrecorded(request).await.map_err(|error| match error {
         SendError::InvalidRequest(reason) => Error::InvalidRequest(reason),
         other => Error::Transport(other.to_string()),
     })?;
