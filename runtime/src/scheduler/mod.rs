@@ -31,9 +31,10 @@ use crate::user::{GuestError, RunServices, VirtualUser};
 
 /// A user idle this long gives back its fiber stack (in the closed model,
 /// before a wait this long; in the open model, once it has been idle this
-/// long in the pool): holding it costs every idle user some 16 KiB, while
-/// taking one again mostly finds one still warm in the pool (see the
-/// engine's `KEPT_STACK_BYTES`) and otherwise costs four page faults.
+/// long in the pool): holding it costs every idle user what its calls
+/// touched (8 KiB for HTTP), while taking one again mostly finds one still
+/// warm in the pool (see the engine's `KEPT_STACK_BYTES`) and otherwise
+/// faults those pages in again.
 const REST_AFTER: Duration = Duration::from_millis(50);
 
 /// Which model runs, and where its load comes from.

@@ -3,8 +3,8 @@
 //! buffers of an exchange live only while it runs, where hyper's client
 //! connection keeps about 28 KiB per connection (an 8 KiB write buffer, a
 //! read buffer grown past 8 KiB, a dispatch channel block) and drives it
-//! from a task of its own, two cross-task wake-ups per request. TLS and
-//! HTTP/2 stay on hyper.
+//! from a task of its own besides the request's, two more cross-task
+//! wake-ups per request. TLS and HTTP/2 stay on hyper.
 //!
 //! One request at a time per connection (no pipelining). Framing as RFC
 //! 9112 section 6.3 orders it; 1xx answers are skipped; a connection is

@@ -155,7 +155,10 @@ impl Session {
         let exchange = self.spawn_exchange(request, url, timeout);
         match exchange.await {
             Ok(fetched) => fetched.map(|fetched| *fetched),
-            Err(error) => Err(SendError::Transport(error.to_string())),
+            // A panic is the host's bug: it goes on as it would have on the
+            // fiber. Only dropping the handle aborts the task.
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(_) => Err(SendError::Transport("the request's task was cancelled".into())),
         }
     }
 
@@ -171,11 +174,13 @@ impl Session {
         timeout: Duration,
     ) -> AbortOnDropHandle<Result<Box<Fetched>, SendError>> {
         let session = self.clone();
+        // From the call, not from when the task is first run.
+        let deadline = tokio::time::Instant::now() + timeout;
         AbortOnDropHandle::new(tokio::spawn(Box::pin(async move {
             // Boxed inside the task too: nested futures are each laid out
             // twice in their caller's, and this one grew to 26 KiB.
             let exchange = Box::pin(session.exchange(&request, url));
-            let fetched = tokio::time::timeout(timeout, exchange).await;
+            let fetched = tokio::time::timeout_at(deadline, exchange).await;
             fetched.unwrap_or(Err(SendError::Timeout)).map(Box::new)
         })))
     }
