@@ -7,6 +7,8 @@
 #   postgresql            (Debian) the postgres protocol's server, each test
 #                         making a cluster of its own (pg_stat_statements
 #                         counts what it ran); psql comes with it
+#   postgresql-contrib    (Debian) names the contrib modules the tests load,
+#                         pg_stat_statements (in postgresql-15 on Debian 12)
 #   mosquitto             (Debian) the mqtt protocol's broker, started by each
 #   mosquitto-clients     test on a port of its own; mosquitto_sub counts
 #                         what it delivered
@@ -35,7 +37,8 @@ LOCUST=2.47.0
 WEBSOCKETS=15.0.1
 mkdir -p "$TOOLS"
 
-apt_install redis-server chromium nginx-light iproute2 postgresql mosquitto mosquitto-clients
+apt_install redis-server chromium nginx-light iproute2 postgresql postgresql-contrib mosquitto \
+    mosquitto-clients
 
 stamp=$TOOLS/.installed-playwright-core-$PLAYWRIGHT
 if [ ! -e "$stamp" ]; then
